@@ -1,0 +1,30 @@
+"""Shared building blocks: timestamps, exchange rates."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from quota.core.money import CURRENCIES
+
+
+class ExchangeRate(models.Model):
+    """How much of the company currency one unit of `currency` is worth from `valid_from` on."""
+
+    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    valid_from = models.DateField()
+    rate = models.DecimalField(max_digits=18, decimal_places=8)
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "valid_from"], name="exchangerate_unique_day"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.rate} from {self.valid_from}"
+
+
+def now() -> timezone.datetime:
+    return timezone.now()

@@ -1,0 +1,86 @@
+"""Who sees what: the one place where record visibility is decided.
+
+Every owned record's manager is a `VisibleQuerySet`; pages, API, reports and KPIs
+ask `Model.objects.visible_to(user)` (read) or `.editable_by(user)` (change).
+
+| role              | reads                              | changes                     |
+| ----------------- | ---------------------------------- | --------------------------- |
+| admin, director   | everything                         | everything                  |
+| manager           | their team and its sub-teams       | the same                    |
+| rep               | their team and its sub-teams       | their own records           |
+| marketing,service | everything                         | their own records           |
+| viewer            | their team (everything if none)    | nothing                     |
+
+Records with no owner (an unassigned lead, say) are a shared queue: readable by
+everyone who reads, changeable by those who may change others' records.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Self
+
+from django.db import models
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from quota.accounts.models import User
+
+READ_ALL_ROLES = {"admin", "director", "marketing", "service"}
+CHANGE_ALL_ROLES = {"admin", "director"}
+
+
+def visible_owner_ids(user: User) -> list[int] | None:
+    """The ids of the users whose records `user` may read; None means everyone's."""
+    if user.is_superuser or user.role in READ_ALL_ROLES:
+        return None
+    if user.role == "viewer" and user.team_id is None:
+        return None
+    return user.team_member_ids()
+
+
+def changeable_owner_ids(user: User) -> list[int] | None:
+    """The ids of the users whose records `user` may change; None means everyone's."""
+    if user.is_superuser or user.role in CHANGE_ALL_ROLES:
+        return None
+    if user.role == "manager":
+        return user.team_member_ids()
+    if user.role == "viewer":
+        return []
+    return [user.pk]
+
+
+class VisibleQuerySet(models.QuerySet):
+    """A queryset that can restrict itself to what a user may read or change.
+
+    A model says how a row reaches its owner with `owner_path` (a lookup such as
+    "owner" or "offer__owner"); the default is "owner".
+    """
+
+    def _owner_path(self) -> str:
+        return getattr(self.model, "owner_path", "owner")
+
+    def _restrict(self, owner_ids: list[int] | None, *, include_unowned: bool) -> Self:
+        if owner_ids is None:
+            return self
+        path = self._owner_path()
+        condition = Q(**{f"{path}__in": owner_ids})
+        if include_unowned:
+            condition |= Q(**{f"{path}__isnull": True})
+        return self.filter(condition)
+
+    def visible_to(self, user: Any) -> Self:
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self._restrict(visible_owner_ids(user), include_unowned=True)
+
+    def editable_by(self, user: Any) -> Self:
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        owner_ids = changeable_owner_ids(user)
+        return self._restrict(owner_ids, include_unowned=owner_ids is None or user.role == "manager")
+
+
+def can_change(user: Any, record: models.Model) -> bool:
+    """Whether `user` may change this one record (same rule as `editable_by`)."""
+    manager = type(record)._default_manager
+    return manager.all().editable_by(user).filter(pk=record.pk).exists()  # type: ignore[attr-defined]

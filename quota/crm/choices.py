@@ -1,0 +1,44 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LeadStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    QUALIFIED = "qualified", _("Qualified")
+    CONVERTED = "converted", _("Converted")
+    DISQUALIFIED = "disqualified", _("Disqualified")
+
+
+class DealStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class BusinessType(models.TextChoices):
+    NEW = "new", _("New customer")
+    EXISTING = "existing", _("Existing customer")
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+
+
+class CustomFieldTarget(models.TextChoices):
+    COMPANY = "company", _("Company")
+    CONTACT = "contact", _("Contact")
+    LEAD = "lead", _("Lead")
+    DEAL = "deal", _("Deal")
+
+
+# The built-in lead sources (keys are stable; names are translated in the UI).
+SYSTEM_LEAD_SOURCES = [
+    ("website", _("Website")),
+    ("social", _("Social media")),
+    ("own_prospecting", _("Own prospecting")),
+    ("referral", _("Referral")),
+    ("other", _("Other")),
+]

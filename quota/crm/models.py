@@ -1,0 +1,328 @@
+"""Companies, contacts, leads, pipelines, deals and their history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from quota.core.money import currency_field, money_field, rate_field
+from quota.core.visibility import VisibleQuerySet
+from quota.crm.choices import BusinessType, CustomFieldTarget, CustomFieldType, DealStatus, LeadStatus
+
+OWNER = settings.AUTH_USER_MODEL
+
+
+def owner_field() -> models.ForeignKey:
+    return models.ForeignKey(
+        OWNER, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+
+class Company(models.Model):
+    """An organisation we sell to (a customer once it has a won deal)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    domain = models.CharField(_("web domain"), max_length=200, blank=True, default="")
+    industry = models.CharField(_("industry"), max_length=120, blank=True, default="")
+    country = models.CharField(_("country"), max_length=80, blank=True, default="")
+    city = models.CharField(_("city"), max_length=120, blank=True, default="")
+    phone = PhoneNumberField(_("phone"), blank=True, default="")
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    annual_revenue = money_field(_("annual revenue"), null=True, blank=True)
+    owner = owner_field()
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        indexes = [models.Index(fields=["domain"]), models.Index(fields=["external_id"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person at a company (or on their own)."""
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True, default="")
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("e-mail"), blank=True, default="")
+    phone = PhoneNumberField(_("phone"), blank=True, default="")
+    job_title = models.CharField(_("job title"), max_length=120, blank=True, default="")
+    company = models.ForeignKey(Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
+    owner = owner_field()
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class LeadSource(models.Model):
+    """Where a lead came from: the five built-in sources plus any the company adds."""
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    is_system = models.BooleanField(_("built in"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("lead source")
+        verbose_name_plural = _("lead sources")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(models.Model):
+    """Someone who may buy: not yet a contact with a deal."""
+
+    title = models.CharField(_("title"), max_length=200)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True, default="")
+    last_name = models.CharField(_("last name"), max_length=100, blank=True, default="")
+    company_name = models.CharField(_("company name"), max_length=200, blank=True, default="")
+    email = models.EmailField(_("e-mail"), blank=True, default="")
+    phone = PhoneNumberField(_("phone"), blank=True, default="")
+    source = models.ForeignKey(LeadSource, verbose_name=_("source"), on_delete=models.PROTECT, related_name="leads")
+    status = models.CharField(_("status"), max_length=16, choices=LeadStatus.choices, default=LeadStatus.OPEN)
+    owner = owner_field()
+    campaign = models.ForeignKey(
+        "marketing.Campaign", verbose_name=_("campaign"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    utm = models.JSONField(_("UTM parameters"), default=dict, blank=True)
+    disqualified_reason = models.CharField(_("disqualification reason"), max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    company = models.ForeignKey(Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [models.Index(fields=["created_at"]), models.Index(fields=["owner", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=LeadStatus.CONVERTED, converted_at__isnull=False) | ~Q(status=LeadStatus.CONVERTED),
+                name="lead_converted_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(converted_at__isnull=True) | Q(converted_at__gte=F("created_at")),
+                name="lead_converted_after_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Pipeline(models.Model):
+    """A sales process: an ordered list of stages a deal moves through."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="pipeline_one_default"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    """An open stage of a pipeline, with the chance that a deal in it is won."""
+
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"))
+    probability = models.PositiveSmallIntegerField(_("win probability (%)"), help_text=_("0 to 100"))
+
+    class Meta:
+        ordering = ["pipeline", "position"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "position"], name="stage_unique_position"),
+            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_unique_name"),
+            models.CheckConstraint(condition=Q(probability__lte=100), name="stage_probability_max_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline.name}: {self.name}" if self.pipeline_id else self.name
+
+
+class LossReason(models.Model):
+    """Why a deal was lost, and when to try again."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    follow_up_after_days = models.PositiveIntegerField(
+        _("follow up after (days)"), null=True, blank=True, help_text=_("Empty: no automatic follow-up.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("loss reason")
+        verbose_name_plural = _("loss reasons")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deal(models.Model):
+    """A sales opportunity: its value, stage, owner and outcome."""
+
+    title = models.CharField(_("title"), max_length=200)
+    company = models.ForeignKey(Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.PROTECT, related_name="deals")
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="deals")
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="deals")
+    owner = owner_field()
+    amount = money_field(_("amount"))
+    currency = currency_field()
+    exchange_rate = rate_field()
+    status = models.CharField(_("status"), max_length=8, choices=DealStatus.choices, default=DealStatus.OPEN)
+    loss_reason = models.ForeignKey(LossReason, verbose_name=_("loss reason"), null=True, blank=True, on_delete=models.PROTECT, related_name="deals")
+    loss_note = models.TextField(_("loss note"), blank=True, default="")
+    business_type = models.CharField(_("business"), max_length=8, choices=BusinessType.choices, default=BusinessType.NEW)
+    source = models.ForeignKey(LeadSource, verbose_name=_("source"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    lead = models.ForeignKey(Lead, verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    won_back_from = models.ForeignKey(
+        "self", verbose_name=_("won back from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="win_backs"
+    )
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    stage_changed_at = models.DateTimeField(_("in stage since"), default=timezone.now)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        indexes = [
+            models.Index(fields=["status", "closed_at"]),
+            models.Index(fields=["owner", "status", "closed_at"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["external_id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="deal_amount_not_negative"),
+            models.CheckConstraint(condition=Q(exchange_rate__gt=0), name="deal_rate_positive"),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("created_at")),
+                name="deal_closed_after_created",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=DealStatus.OPEN, closed_at__isnull=True)
+                | Q(status__in=[DealStatus.WON, DealStatus.LOST], closed_at__isnull=False),
+                name="deal_closed_iff_won_or_lost",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DealStatus.LOST) | Q(loss_reason__isnull=False),
+                name="deal_lost_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.amount is not None and self.amount < 0:
+            errors["amount"] = _("The amount cannot be negative.")
+        if self.stage_id and self.pipeline_id and self.stage.pipeline_id != self.pipeline_id:
+            errors["stage"] = _("This stage belongs to another pipeline.")
+        if self.status == DealStatus.LOST and not self.loss_reason_id:
+            errors["loss_reason"] = _("Say why the deal was lost.")
+        if self.closed_at and self.created_at and self.closed_at < self.created_at:
+            errors["closed_at"] = _("A deal cannot close before it was created.")
+        if self.status == DealStatus.OPEN and self.closed_at:
+            errors["closed_at"] = _("An open deal has no close date; mark it won or lost instead.")
+        if self.status != DealStatus.OPEN and not self.closed_at:
+            errors["closed_at"] = _("A won or lost deal needs the date it closed.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class DealStageChange(models.Model):
+    """One move of a deal: between stages, or to won or lost. The history KPIs and audits read."""
+
+    deal = models.ForeignKey(Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(Stage, verbose_name=_("from stage"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_stage = models.ForeignKey(Stage, verbose_name=_("to stage"), on_delete=models.PROTECT, related_name="+")
+    from_status = models.CharField(_("from status"), max_length=8, choices=DealStatus.choices, blank=True, default="")
+    to_status = models.CharField(_("to status"), max_length=8, choices=DealStatus.choices, default=DealStatus.OPEN)
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+    changed_by = models.ForeignKey(OWNER, verbose_name=_("changed by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    owner_path = "deal__owner"
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deal", "changed_at", "id"]
+        verbose_name = _("deal stage change")
+        verbose_name_plural = _("deal stage changes")
+        indexes = [models.Index(fields=["changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id} -> {self.to_stage_id} ({self.to_status})"
+
+
+class CustomField(models.Model):
+    """A typed field the company adds to companies, contacts, leads or deals (values live in `custom`)."""
+
+    target = models.CharField(_("applies to"), max_length=16, choices=CustomFieldTarget.choices)
+    key = models.SlugField(_("key"), max_length=50)
+    label = models.CharField(_("label"), max_length=100)
+    field_type = models.CharField(_("type"), max_length=8, choices=CustomFieldType.choices)
+    choices = models.JSONField(_("choices"), default=list, blank=True, help_text=_("For choice fields: the allowed values."))
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["target", "position", "label"]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        constraints = [models.UniqueConstraint(fields=["target", "key"], name="customfield_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()}: {self.label}"
+
+    def clean(self) -> None:
+        if self.field_type == CustomFieldType.CHOICE:
+            if not isinstance(self.choices, list) or not self.choices or not all(isinstance(c, str) and c for c in self.choices):
+                raise ValidationError({"choices": _("A choice field needs a list of non-empty text values.")})
+        elif self.choices:
+            raise ValidationError({"choices": _("Only choice fields have choices.")})

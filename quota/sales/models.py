@@ -1,0 +1,217 @@
+"""Products, offers (quotes), orders and invoices: what was sold, for how much, at what cost."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from quota.core.money import MONEY_DIGITS, MONEY_PLACES, currency_field, money_field, rate_field
+from quota.core.visibility import VisibleQuerySet
+
+
+def owner_field() -> models.ForeignKey:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+
+def profit_field() -> models.GeneratedField:
+    return models.GeneratedField(
+        expression=F("amount") - F("cost"),
+        output_field=models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES),
+        db_persist=True,
+        verbose_name=_("profit"),
+    )
+
+
+def money_constraints(prefix: str) -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(condition=Q(amount__gte=0), name=f"{prefix}_amount_not_negative"),
+        models.CheckConstraint(condition=Q(cost__gte=0), name=f"{prefix}_cost_not_negative"),
+        models.CheckConstraint(condition=Q(exchange_rate__gt=0), name=f"{prefix}_rate_positive"),
+    ]
+
+
+class Product(models.Model):
+    """Something the company sells, with its list price and unit cost."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    sku = models.CharField(_("SKU"), max_length=64, blank=True, default="")
+    series = models.CharField(_("series"), max_length=100, blank=True, default="")
+    price = money_field(_("list price"))
+    cost = money_field(_("unit cost"))
+    currency = currency_field()
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="product_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OfferStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("Expired")
+
+
+class Offer(models.Model):
+    """A quote sent to a customer for a deal; its total is the sum of its lines."""
+
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    deal = models.ForeignKey("crm.Deal", verbose_name=_("deal"), null=True, blank=True, on_delete=models.SET_NULL, related_name="offers")
+    company = models.ForeignKey("crm.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="offers")
+    owner = owner_field()
+    status = models.CharField(_("status"), max_length=10, choices=OfferStatus.choices, default=OfferStatus.DRAFT)
+    currency = currency_field()
+    exchange_rate = rate_field()
+    amount = money_field(_("total"), editable=False)
+    cost = money_field(_("total cost"), editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        indexes = [models.Index(fields=["created_at"])]
+        constraints = money_constraints("offer")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OfferLine(models.Model):
+    """One product on an offer: quantity, unit price, discount."""
+
+    offer = models.ForeignKey(Offer, verbose_name=_("offer"), on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))])
+    unit_price = money_field(_("unit price"))
+    unit_cost = money_field(_("unit cost"))
+    discount_percent = models.DecimalField(
+        _("discount (%)"), max_digits=5, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+
+    owner_path = "offer__owner"
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["offer", "id"]
+        verbose_name = _("offer line")
+        verbose_name_plural = _("offer lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="offerline_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="offerline_price_not_negative"),
+            models.CheckConstraint(condition=Q(discount_percent__gte=0, discount_percent__lte=100), name="offerline_discount_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product}"
+
+    @property
+    def total(self) -> Decimal:
+        return (self.quantity * self.unit_price * (1 - self.discount_percent / 100)).quantize(Decimal("0.01"))
+
+    @property
+    def total_cost(self) -> Decimal:
+        return (self.quantity * self.unit_cost).quantize(Decimal("0.01"))
+
+
+class OrderStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Order(models.Model):
+    """A confirmed sale: its amount, its cost and so its profit."""
+
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    company = models.ForeignKey("crm.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="orders")
+    deal = models.ForeignKey("crm.Deal", verbose_name=_("deal"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    offer = models.ForeignKey(Offer, verbose_name=_("offer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    owner = owner_field()
+    status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN)
+    amount = money_field(_("amount"))
+    cost = money_field(_("cost"))
+    profit = profit_field()
+    currency = currency_field()
+    exchange_rate = rate_field()
+    ordered_at = models.DateTimeField(_("ordered"), default=timezone.now)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-ordered_at"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [models.Index(fields=["ordered_at"]), models.Index(fields=["external_id"])]
+        constraints = money_constraints("order")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InvoiceStatus(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Invoice(models.Model):
+    """A bill for an order: amount, cost of what it bills, profit, and when it was paid."""
+
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    company = models.ForeignKey("crm.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="invoices")
+    order = models.ForeignKey(Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
+    owner = owner_field()
+    status = models.CharField(_("status"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED)
+    amount = money_field(_("amount"))
+    cost = money_field(_("cost"))
+    profit = profit_field()
+    currency = currency_field()
+    exchange_rate = rate_field()
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        indexes = [models.Index(fields=["issued_at"]), models.Index(fields=["company", "issued_at"]), models.Index(fields=["external_id"])]
+        constraints = [
+            *money_constraints("invoice"),
+            models.CheckConstraint(condition=Q(paid_at__isnull=True) | Q(paid_at__gte=F("issued_at")), name="invoice_paid_after_issued"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def clean(self) -> None:
+        if self.due_date and self.issued_at and self.due_date < self.issued_at.date():
+            raise ValidationError({"due_date": _("The due date cannot be before the invoice was issued.")})
