@@ -38,5 +38,5 @@ def create(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm", "0001_initial")]
+    dependencies = [("crm", "0002_initial")]
     operations = [migrations.RunPython(create, migrations.RunPython.noop)]
