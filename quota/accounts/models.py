@@ -60,7 +60,9 @@ class User(AbstractUser):
     """A person who signs in; their role and team decide what they see (see core.visibility)."""
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REP)
-    team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
     language = models.CharField(_("language"), max_length=8, blank=True, default="")
 
     objects = UserManager()

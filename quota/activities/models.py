@@ -37,9 +37,15 @@ class Activity(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    deal = models.ForeignKey("crm.Deal", verbose_name=_("deal"), null=True, blank=True, on_delete=models.CASCADE, related_name="activities")
-    contact = models.ForeignKey("crm.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="activities")
-    company = models.ForeignKey("crm.Company", verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="activities")
+    deal = models.ForeignKey(
+        "crm.Deal", verbose_name=_("deal"), null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    contact = models.ForeignKey(
+        "crm.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    company = models.ForeignKey(
+        "crm.Company", verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
     occurred_at = models.DateTimeField(_("when"), default=timezone.now, help_text=_("For a task: when it is due."))
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices, blank=True, default="")
     answered = models.BooleanField(_("answered"), null=True, blank=True)
@@ -70,7 +76,9 @@ class Activity(models.Model):
                 condition=~Q(kind__in=[ActivityKind.CALL, ActivityKind.EMAIL]) | ~Q(direction=""),
                 name="activity_call_email_has_direction",
             ),
-            models.CheckConstraint(condition=Q(kind=ActivityKind.CALL) | Q(answered__isnull=True), name="activity_answered_only_calls"),
+            models.CheckConstraint(
+                condition=Q(kind=ActivityKind.CALL) | Q(answered__isnull=True), name="activity_answered_only_calls"
+            ),
         ]
 
     def __str__(self) -> str:

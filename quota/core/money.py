@@ -46,7 +46,10 @@ def company_currency() -> str:
 def money_field(verbose_name: str, **kwargs: object) -> models.DecimalField:
     kwargs.setdefault("default", Decimal("0"))
     return models.DecimalField(
-        verbose_name, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, **kwargs  # type: ignore[arg-type]
+        verbose_name,
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 

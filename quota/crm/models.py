@@ -18,9 +18,7 @@ OWNER = settings.AUTH_USER_MODEL
 
 
 def owner_field() -> models.ForeignKey:
-    return models.ForeignKey(
-        OWNER, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    return models.ForeignKey(OWNER, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
 
 class Company(models.Model):
@@ -59,7 +57,9 @@ class Contact(models.Model):
     email = models.EmailField(_("e-mail"), blank=True, default="")
     phone = PhoneNumberField(_("phone"), blank=True, default="")
     job_title = models.CharField(_("job title"), max_length=120, blank=True, default="")
-    company = models.ForeignKey(Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
     owner = owner_field()
     external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
@@ -112,8 +112,12 @@ class Lead(models.Model):
     disqualified_reason = models.CharField(_("disqualification reason"), max_length=200, blank=True, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
-    contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
-    company = models.ForeignKey(Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
     external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
 
@@ -201,8 +205,12 @@ class Deal(models.Model):
     """A sales opportunity: its value, stage, owner and outcome."""
 
     title = models.CharField(_("title"), max_length=200)
-    company = models.ForeignKey(Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.PROTECT, related_name="deals")
-    contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+    )
     pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="deals")
     stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="deals")
     owner = owner_field()
@@ -210,10 +218,14 @@ class Deal(models.Model):
     currency = currency_field()
     exchange_rate = rate_field()
     status = models.CharField(_("status"), max_length=8, choices=DealStatus.choices, default=DealStatus.OPEN)
-    loss_reason = models.ForeignKey(LossReason, verbose_name=_("loss reason"), null=True, blank=True, on_delete=models.PROTECT, related_name="deals")
+    loss_reason = models.ForeignKey(
+        LossReason, verbose_name=_("loss reason"), null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
+    )
     loss_note = models.TextField(_("loss note"), blank=True, default="")
     business_type = models.CharField(_("business"), max_length=8, choices=BusinessType.choices, default=BusinessType.NEW)
-    source = models.ForeignKey(LeadSource, verbose_name=_("source"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    source = models.ForeignKey(
+        LeadSource, verbose_name=_("source"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+    )
     lead = models.ForeignKey(Lead, verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
     won_back_from = models.ForeignKey(
         "self", verbose_name=_("won back from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="win_backs"
@@ -280,12 +292,16 @@ class DealStageChange(models.Model):
     """One move of a deal: between stages, or to won or lost. The history KPIs and audits read."""
 
     deal = models.ForeignKey(Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="stage_changes")
-    from_stage = models.ForeignKey(Stage, verbose_name=_("from stage"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    from_stage = models.ForeignKey(
+        Stage, verbose_name=_("from stage"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     to_stage = models.ForeignKey(Stage, verbose_name=_("to stage"), on_delete=models.PROTECT, related_name="+")
     from_status = models.CharField(_("from status"), max_length=8, choices=DealStatus.choices, blank=True, default="")
     to_status = models.CharField(_("to status"), max_length=8, choices=DealStatus.choices, default=DealStatus.OPEN)
     changed_at = models.DateTimeField(_("changed"), default=timezone.now)
-    changed_by = models.ForeignKey(OWNER, verbose_name=_("changed by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_by = models.ForeignKey(
+        OWNER, verbose_name=_("changed by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     owner_path = "deal__owner"
     objects = VisibleQuerySet.as_manager()

@@ -25,7 +25,9 @@ class Campaign(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     channel = models.CharField(_("channel"), max_length=10, choices=CampaignChannel.choices, default=CampaignChannel.EMAIL)
-    source = models.ForeignKey("crm.LeadSource", verbose_name=_("lead source"), on_delete=models.PROTECT, related_name="campaigns")
+    source = models.ForeignKey(
+        "crm.LeadSource", verbose_name=_("lead source"), on_delete=models.PROTECT, related_name="campaigns"
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -43,7 +45,9 @@ class Campaign(models.Model):
         verbose_name_plural = _("campaigns")
         constraints = [
             models.CheckConstraint(condition=Q(spend__gte=0), name="campaign_spend_not_negative"),
-            models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="campaign_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="campaign_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -58,7 +62,9 @@ class CampaignRecipient(models.Model):
     """One message of a campaign to one contact: when it was sent, opened and clicked."""
 
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="recipients")
-    contact = models.ForeignKey("crm.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    contact = models.ForeignKey(
+        "crm.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     email = models.EmailField(_("e-mail"))
     sent_at = models.DateTimeField(_("sent"))
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
@@ -74,8 +80,12 @@ class CampaignRecipient(models.Model):
         indexes = [models.Index(fields=["sent_at"])]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "email"], name="campaignrecipient_unique_email"),
-            models.CheckConstraint(condition=Q(opened_at__isnull=True) | Q(opened_at__gte=F("sent_at")), name="campaignrecipient_open_after_send"),
-            models.CheckConstraint(condition=Q(clicked_at__isnull=True) | Q(opened_at__isnull=False), name="campaignrecipient_click_needs_open"),
+            models.CheckConstraint(
+                condition=Q(opened_at__isnull=True) | Q(opened_at__gte=F("sent_at")), name="campaignrecipient_open_after_send"
+            ),
+            models.CheckConstraint(
+                condition=Q(clicked_at__isnull=True) | Q(opened_at__isnull=False), name="campaignrecipient_click_needs_open"
+            ),
         ]
 
     def __str__(self) -> str:

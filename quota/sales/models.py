@@ -75,7 +75,9 @@ class Offer(models.Model):
     """A quote sent to a customer for a deal; its total is the sum of its lines."""
 
     number = models.CharField(_("number"), max_length=40, unique=True)
-    deal = models.ForeignKey("crm.Deal", verbose_name=_("deal"), null=True, blank=True, on_delete=models.SET_NULL, related_name="offers")
+    deal = models.ForeignKey(
+        "crm.Deal", verbose_name=_("deal"), null=True, blank=True, on_delete=models.SET_NULL, related_name="offers"
+    )
     company = models.ForeignKey("crm.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="offers")
     owner = owner_field()
     status = models.CharField(_("status"), max_length=10, choices=OfferStatus.choices, default=OfferStatus.DRAFT)
@@ -104,11 +106,16 @@ class OfferLine(models.Model):
 
     offer = models.ForeignKey(Offer, verbose_name=_("offer"), on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))])
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    )
     unit_price = money_field(_("unit price"))
     unit_cost = money_field(_("unit cost"))
     discount_percent = models.DecimalField(
-        _("discount (%)"), max_digits=5, decimal_places=2, default=Decimal("0"),
+        _("discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
 
@@ -122,7 +129,9 @@ class OfferLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="offerline_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="offerline_price_not_negative"),
-            models.CheckConstraint(condition=Q(discount_percent__gte=0, discount_percent__lte=100), name="offerline_discount_range"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100), name="offerline_discount_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,8 +157,12 @@ class Order(models.Model):
 
     number = models.CharField(_("number"), max_length=40, unique=True)
     company = models.ForeignKey("crm.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="orders")
-    deal = models.ForeignKey("crm.Deal", verbose_name=_("deal"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
-    offer = models.ForeignKey(Offer, verbose_name=_("offer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    deal = models.ForeignKey(
+        "crm.Deal", verbose_name=_("deal"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    offer = models.ForeignKey(
+        Offer, verbose_name=_("offer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
     owner = owner_field()
     status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN)
     amount = money_field(_("amount"))
@@ -184,7 +197,9 @@ class Invoice(models.Model):
 
     number = models.CharField(_("number"), max_length=40, unique=True)
     company = models.ForeignKey("crm.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="invoices")
-    order = models.ForeignKey(Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
+    )
     owner = owner_field()
     status = models.CharField(_("status"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED)
     amount = money_field(_("amount"))
@@ -203,10 +218,16 @@ class Invoice(models.Model):
         ordering = ["-issued_at"]
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
-        indexes = [models.Index(fields=["issued_at"]), models.Index(fields=["company", "issued_at"]), models.Index(fields=["external_id"])]
+        indexes = [
+            models.Index(fields=["issued_at"]),
+            models.Index(fields=["company", "issued_at"]),
+            models.Index(fields=["external_id"]),
+        ]
         constraints = [
             *money_constraints("invoice"),
-            models.CheckConstraint(condition=Q(paid_at__isnull=True) | Q(paid_at__gte=F("issued_at")), name="invoice_paid_after_issued"),
+            models.CheckConstraint(
+                condition=Q(paid_at__isnull=True) | Q(paid_at__gte=F("issued_at")), name="invoice_paid_after_issued"
+            ),
         ]
 
     def __str__(self) -> str:

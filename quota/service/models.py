@@ -37,8 +37,12 @@ class Case(models.Model):
     number = models.CharField(_("number"), max_length=40, unique=True)
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"), blank=True, default="")
-    company = models.ForeignKey("crm.Company", verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
-    contact = models.ForeignKey("crm.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
+    company = models.ForeignKey(
+        "crm.Company", verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    contact = models.ForeignKey(
+        "crm.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -97,11 +101,22 @@ class SurveyAnswer(models.Model):
     kind = models.CharField(_("survey"), max_length=4, choices=SurveyKind.choices)
     score = models.PositiveSmallIntegerField(_("score"))
     comment = models.TextField(_("comment"), blank=True, default="")
-    contact = models.ForeignKey("crm.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers")
-    company = models.ForeignKey("crm.Company", verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers")
-    case = models.ForeignKey(Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers")
+    contact = models.ForeignKey(
+        "crm.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers"
+    )
+    company = models.ForeignKey(
+        "crm.Company", verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers"
+    )
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers"
+    )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("attributed to"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("attributed to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     answered_at = models.DateTimeField(_("answered"), default=timezone.now)
 
@@ -114,7 +129,8 @@ class SurveyAnswer(models.Model):
         indexes = [models.Index(fields=["kind", "answered_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind=SurveyKind.CSAT, score__gte=1, score__lte=5) | Q(kind=SurveyKind.NPS, score__gte=0, score__lte=10),
+                condition=Q(kind=SurveyKind.CSAT, score__gte=1, score__lte=5)
+                | Q(kind=SurveyKind.NPS, score__gte=0, score__lte=10),
                 name="surveyanswer_score_in_range",
             ),
             models.CheckConstraint(

@@ -1,0 +1,67 @@
+# Quota: `make demo` runs the product, `make test` runs the tests. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+export DJANGO_SETTINGS_MODULE ?= quota.settings.base
+
+.PHONY: install demo serve test lint typecheck check bench bench-seed clean
+
+$(STAMP): requirements.lock pyproject.toml package.json package-lock.json
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(STAMP)
+
+## install: create .venv with every Python and npm package (idempotent)
+install: $(STAMP)
+
+.env:
+	@echo "Writing .env for a local demo (DEBUG on, a random SECRET_KEY)."
+	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')" > .env
+
+## demo: install, migrate, seed the demo company and serve it on http://127.0.0.1:8000
+demo: install .env
+	$(BIN)/quota migrate --no-input -v 0
+	$(BIN)/quota seed --size demo --if-empty
+	$(BIN)/quota collectstatic --no-input -v 0
+	@echo ""
+	@echo "Quota is running on http://$(HOST):$(PORT)/"
+	@echo "Demo logins (password 'demo'): director, manager, rep, admin"
+	@echo ""
+	$(BIN)/quota serve $(HOST):$(PORT)
+
+## test: run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
+test: install
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy quota
+
+## check: Django's system checks and a check that no model change lacks a migration
+check: install
+	DJANGO_SETTINGS_MODULE=quota.settings.test $(BIN)/quota check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=quota.settings.test $(BIN)/quota makemigrations --check --dry-run
+
+## bench-seed: seed the large company on PostgreSQL and report rows/s
+bench-seed: install
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench} SECRET_KEY=bench \
+		$(BIN)/python -m quota.bench seed
+
+## bench: the benchmarks (writes var/bench/latest.json)
+bench: install
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench} SECRET_KEY=bench \
+		$(BIN)/python -m quota.bench all
+
+clean:
+	rm -rf $(VENV) node_modules var/staticfiles

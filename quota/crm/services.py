@@ -1,0 +1,376 @@
+"""Write paths for the CRM: every change to leads and deals goes through here.
+
+Services take keyword-only arguments, validate with `full_clean()` and run in one
+transaction. `by` is the user acting (None for system work such as imports and seeds);
+a user may only act on records `core.visibility` lets them change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from quota.core.money import company_currency, rate_on
+from quota.core.services import require_change
+from quota.core.visibility import changeable_owner_ids
+from quota.crm.choices import BusinessType, CustomFieldType, DealStatus, LeadStatus
+from quota.crm.models import Company, Contact, CustomField, Deal, DealStageChange, Lead, LossReason, Pipeline, Stage
+
+
+def require_owner_allowed(by: Any, owner: Any) -> None:
+    """A user may create or hand over records only to people whose records they may change."""
+    if by is None:
+        return
+    allowed = changeable_owner_ids(by)
+    if allowed is None:
+        return
+    if owner is None:
+        if by.role != "manager":
+            raise PermissionDenied(_("Only a manager or director may leave a record without an owner."))
+        return
+    if owner.pk not in allowed:
+        raise PermissionDenied(_("You may not give a record to %(name)s: they are outside your team.") % {"name": owner})
+
+
+def clean_custom_values(*, target: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Check custom field values against their definitions; return them normalised (dates as ISO text)."""
+    if not isinstance(values, dict):
+        raise ValidationError({"custom": _("Custom fields must be given as a mapping of key to value.")})
+    fields = {f.key: f for f in CustomField.objects.filter(target=target)}
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    for key in values.keys() - fields.keys():
+        errors[key] = _("There is no custom field '%(key)s' on this record.") % {"key": key}
+    for key, field in fields.items():
+        value = values.get(key)
+        if value in (None, ""):
+            if field.required:
+                errors[key] = _("%(label)s is required.") % {"label": field.label}
+            continue
+        try:
+            cleaned[key] = _coerce_custom(field, value)
+        except (ValueError, TypeError, ArithmeticError):
+            errors[key] = _("%(value)r is not a valid %(type)s for %(label)s.") % {
+                "value": value,
+                "type": field.get_field_type_display(),
+                "label": field.label,
+            }
+    if errors:
+        raise ValidationError({"custom": [f"{k}: {v}" for k, v in sorted(errors.items())]})
+    return cleaned
+
+
+def _coerce_custom(field: CustomField, value: Any) -> Any:
+    if field.field_type == CustomFieldType.NUMBER:
+        if isinstance(value, bool):
+            raise TypeError
+        number = Decimal(str(value))
+        if not number.is_finite():
+            raise ValueError
+        return float(number) if number != number.to_integral_value() else int(number)
+    if field.field_type == CustomFieldType.DATE:
+        return (value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))).isoformat()
+    if field.field_type == CustomFieldType.CHOICE:
+        if value not in field.choices:
+            raise ValueError
+        return value
+    return str(value)
+
+
+def _with_rate(record: Any, day: dt.date) -> None:
+    record.exchange_rate = rate_on(record.currency, day)
+
+
+# ----------------------------------------------------------------------------- leads
+
+
+@transaction.atomic
+def lead_create(*, by: Any, title: str, source: Any, owner: Any = None, **fields: Any) -> Lead:
+    require_owner_allowed(by, owner)
+    lead = Lead(title=title, source=source, owner=owner, **fields)
+    lead.custom = clean_custom_values(target="lead", values=lead.custom or {})
+    lead.full_clean()
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def lead_convert(
+    *,
+    lead: Lead,
+    by: Any,
+    deal_title: str | None = None,
+    amount: Decimal = Decimal("0"),
+    currency: str | None = None,
+    pipeline: Pipeline | None = None,
+    expected_close_date: dt.date | None = None,
+    company: Company | None = None,
+    at: dt.datetime | None = None,
+) -> Deal:
+    """Turn a lead into a contact, a company (found or new) and an open deal, all or nothing."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    require_change(by, lead)
+    if lead.status in (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED):
+        raise ValidationError(_("This lead is already %(status)s.") % {"status": lead.get_status_display().lower()})
+    at = at or timezone.now()
+    owner = lead.owner or (by if by is not None and by.role != "viewer" else None)
+
+    if company is None and lead.company_name:
+        company = Company.objects.filter(name__iexact=lead.company_name).first() or Company.objects.create(
+            name=lead.company_name, owner=owner, created_at=at
+        )
+    contact = None
+    if lead.last_name or lead.first_name or lead.email:
+        contact = Contact.objects.filter(email__iexact=lead.email).first() if lead.email else None
+        if contact is None:
+            contact = Contact(
+                first_name=lead.first_name,
+                last_name=lead.last_name or lead.email or lead.title,
+                email=lead.email,
+                phone=lead.phone,
+                company=company,
+                owner=owner,
+                created_at=at,
+            )
+            contact.full_clean()
+            contact.save()
+    existing_customer = company is not None and Deal.objects.filter(company=company, status=DealStatus.WON).exists()
+    deal = deal_create(
+        by=None,  # permission was checked on the lead
+        title=deal_title or lead.title,
+        owner=owner,
+        company=company,
+        contact=contact,
+        amount=amount,
+        currency=currency or company_currency(),
+        pipeline=pipeline,
+        expected_close_date=expected_close_date,
+        source=lead.source,
+        lead=lead,
+        business_type=BusinessType.EXISTING if existing_customer else BusinessType.NEW,
+        created_at=max(at, lead.created_at),
+    )
+    lead.status = LeadStatus.CONVERTED
+    lead.converted_at = deal.created_at
+    lead.contact = contact
+    lead.company = company
+    lead.full_clean()
+    lead.save()
+    return deal
+
+
+@transaction.atomic
+def lead_disqualify(*, lead: Lead, by: Any, reason: str) -> Lead:
+    require_change(by, lead)
+    if lead.status == LeadStatus.CONVERTED:
+        raise ValidationError(_("A converted lead cannot be disqualified."))
+    if not reason.strip():
+        raise ValidationError({"disqualified_reason": _("Say why the lead is disqualified.")})
+    lead.status = LeadStatus.DISQUALIFIED
+    lead.disqualified_reason = reason.strip()
+    lead.save(update_fields=["status", "disqualified_reason"])
+    return lead
+
+
+# ----------------------------------------------------------------------------- deals
+
+
+@transaction.atomic
+def deal_create(
+    *,
+    by: Any,
+    title: str,
+    owner: Any = None,
+    pipeline: Pipeline | None = None,
+    stage: Stage | None = None,
+    amount: Decimal = Decimal("0"),
+    currency: str | None = None,
+    created_at: dt.datetime | None = None,
+    **fields: Any,
+) -> Deal:
+    """Open a deal in the first stage of its pipeline (or the stage given), recording that first step."""
+    require_owner_allowed(by, owner)
+    pipeline = pipeline or (stage.pipeline if stage else Pipeline.objects.filter(is_default=True).first())
+    if pipeline is None:
+        raise ValidationError({"pipeline": _("There is no pipeline yet; create one first.")})
+    stage = stage or pipeline.stages.order_by("position").first()
+    if stage is None:
+        raise ValidationError({"stage": _("The pipeline %(name)s has no stages.") % {"name": pipeline.name}})
+    created_at = created_at or timezone.now()
+    deal = Deal(
+        title=title,
+        owner=owner,
+        pipeline=pipeline,
+        stage=stage,
+        amount=amount,
+        currency=currency or company_currency(),
+        created_at=created_at,
+        stage_changed_at=created_at,
+        **fields,
+    )
+    deal.custom = clean_custom_values(target="deal", values=deal.custom or {})
+    if amount is not None and amount < 0:
+        raise ValidationError({"amount": _("The amount cannot be negative.")})
+    _with_rate(deal, created_at.date())
+    deal.full_clean()
+    deal.save()
+    DealStageChange.objects.create(
+        deal=deal, from_stage=None, to_stage=stage, from_status="", to_status=deal.status, changed_at=created_at, changed_by=by
+    )
+    return deal
+
+
+def _record_move(deal: Deal, *, by: Any, from_stage: Stage, from_status: str, at: dt.datetime) -> None:
+    DealStageChange.objects.create(
+        deal=deal,
+        from_stage=from_stage,
+        to_stage=deal.stage,
+        from_status=from_status,
+        to_status=deal.status,
+        changed_at=at,
+        changed_by=by,
+    )
+
+
+@transaction.atomic
+def deal_move_stage(*, deal: Deal, stage: Stage, by: Any, at: dt.datetime | None = None) -> Deal:
+    """Move an open deal to another stage of its pipeline; the move is recorded."""
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
+    require_change(by, deal)
+    if deal.status != DealStatus.OPEN:
+        raise ValidationError(_("Only open deals move between stages; reopen it first."))
+    if stage.pipeline_id != deal.pipeline_id:
+        raise ValidationError({"stage": _("This stage belongs to another pipeline.")})
+    if stage.pk == deal.stage_id:
+        return deal
+    at = at or timezone.now()
+    if at < deal.created_at:
+        raise ValidationError(_("A deal cannot change stage before it was created."))
+    from_stage = deal.stage
+    deal.stage = stage
+    deal.stage_changed_at = at
+    deal.save(update_fields=["stage", "stage_changed_at"])
+    _record_move(deal, by=by, from_stage=from_stage, from_status=DealStatus.OPEN, at=at)
+    return deal
+
+
+@transaction.atomic
+def deal_close_won(*, deal: Deal, by: Any, at: dt.datetime | None = None, amount: Decimal | None = None) -> Deal:
+    """Mark an open deal won (optionally at its final amount)."""
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
+    require_change(by, deal)
+    if deal.status != DealStatus.OPEN:
+        raise ValidationError(_("This deal is already %(status)s.") % {"status": deal.get_status_display().lower()})
+    at = at or timezone.now()
+    if amount is not None:
+        deal.amount = amount
+    deal.status = DealStatus.WON
+    deal.closed_at = at
+    deal.loss_reason = None
+    deal.full_clean()
+    deal.save()
+    _record_move(deal, by=by, from_stage=deal.stage, from_status=DealStatus.OPEN, at=at)
+    return deal
+
+
+@transaction.atomic
+def deal_close_lost(*, deal: Deal, by: Any, reason: LossReason | None, note: str = "", at: dt.datetime | None = None) -> Deal:
+    """Mark an open deal lost; a reason is required."""
+    if reason is None:
+        raise ValidationError({"loss_reason": _("Say why the deal was lost.")})
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
+    require_change(by, deal)
+    if deal.status != DealStatus.OPEN:
+        raise ValidationError(_("This deal is already %(status)s.") % {"status": deal.get_status_display().lower()})
+    at = at or timezone.now()
+    deal.status = DealStatus.LOST
+    deal.closed_at = at
+    deal.loss_reason = reason
+    deal.loss_note = note
+    deal.full_clean()
+    deal.save()
+    _record_move(deal, by=by, from_stage=deal.stage, from_status=DealStatus.OPEN, at=at)
+    return deal
+
+
+@transaction.atomic
+def deal_reopen(*, deal: Deal, by: Any, at: dt.datetime | None = None) -> Deal:
+    """Reopen a won or lost deal in the stage it closed from."""
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
+    require_change(by, deal)
+    if deal.status == DealStatus.OPEN:
+        return deal
+    previous = deal.status
+    deal.status = DealStatus.OPEN
+    deal.closed_at = None
+    deal.loss_reason = None
+    deal.loss_note = ""
+    deal.full_clean()
+    deal.save()
+    _record_move(deal, by=by, from_stage=deal.stage, from_status=previous, at=at or timezone.now())
+    return deal
+
+
+DEAL_EDITABLE_FIELDS = {
+    "title",
+    "company",
+    "contact",
+    "owner",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "business_type",
+    "source",
+    "custom",
+}
+
+
+@transaction.atomic
+def deal_update(*, deal: Deal, by: Any, data: dict[str, Any]) -> Deal:
+    """Change a deal's plain fields. Stage and outcome have their own services (they are recorded)."""
+    require_change(by, deal)
+    unknown = set(data) - DEAL_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(
+            _("Use the stage and close actions to change: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
+    if "owner" in data and data["owner"] != deal.owner:
+        require_owner_allowed(by, data["owner"])
+    if "custom" in data:
+        data = {**data, "custom": clean_custom_values(target="deal", values=data["custom"])}
+    changed = [name for name, value in data.items() if getattr(deal, name) != value]
+    for name in changed:
+        setattr(deal, name, data[name])
+    if "currency" in changed:
+        _with_rate(deal, deal.created_at.date())
+        changed.append("exchange_rate")
+    if changed:
+        deal.full_clean()
+        deal.save(update_fields=changed)
+    return deal
+
+
+@transaction.atomic
+def company_create(*, by: Any, name: str, owner: Any = None, **fields: Any) -> Company:
+    require_owner_allowed(by, owner)
+    company = Company(name=name, owner=owner, **fields)
+    company.custom = clean_custom_values(target="company", values=company.custom or {})
+    company.full_clean()
+    company.save()
+    return company
+
+
+@transaction.atomic
+def contact_create(*, by: Any, last_name: str, owner: Any = None, **fields: Any) -> Contact:
+    require_owner_allowed(by, owner)
+    contact = Contact(last_name=last_name, owner=owner, **fields)
+    contact.custom = clean_custom_values(target="contact", values=contact.custom or {})
+    contact.full_clean()
+    contact.save()
+    return contact

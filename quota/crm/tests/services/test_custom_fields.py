@@ -1,0 +1,55 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from quota.crm.models import CustomField
+from quota.crm.services import clean_custom_values, deal_update
+from quota.testing.factories import DealFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fields():
+    CustomField.objects.create(target="deal", key="seats", label="Seats", field_type="number", required=True)
+    CustomField.objects.create(target="deal", key="renewal", label="Renewal date", field_type="date")
+    CustomField.objects.create(target="deal", key="tier", label="Tier", field_type="choice", choices=["gold", "silver"])
+    CustomField.objects.create(target="deal", key="note", label="Note", field_type="text")
+
+
+def test_typed_values_are_normalised(fields):
+    assert clean_custom_values(target="deal", values={"seats": "12", "renewal": "2027-01-31", "tier": "gold", "note": 5}) == {
+        "seats": 12,
+        "renewal": "2027-01-31",
+        "tier": "gold",
+        "note": "5",
+    }
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({}, "Seats is required"),
+        ({"seats": "many"}, "not a valid Number"),
+        ({"seats": 1, "renewal": "31/01/2027"}, "not a valid Date"),
+        ({"seats": 1, "tier": "bronze"}, "not a valid Choice"),
+        ({"seats": 1, "colour": "red"}, "no custom field 'colour'"),
+    ],
+)
+def test_bad_values_are_rejected_with_a_reason(fields, values, message):
+    with pytest.raises(ValidationError) as error:
+        clean_custom_values(target="deal", values=values)
+    assert message in str(error.value)
+
+
+def test_a_deal_keeps_its_custom_values_when_an_update_is_rejected(fields):
+    deal = DealFactory(custom={"seats": 3})
+    with pytest.raises(ValidationError):
+        deal_update(deal=deal, by=deal.owner, data={"custom": {"seats": "lots"}})
+    deal.refresh_from_db()
+    assert deal.custom == {"seats": 3}
+
+
+def test_choice_field_definition_needs_choices():
+    field = CustomField(target="lead", key="size", label="Size", field_type="choice", choices=[])
+    with pytest.raises(ValidationError):
+        field.full_clean()
