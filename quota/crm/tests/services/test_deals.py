@@ -90,7 +90,8 @@ def test_manager_can_edit_team_deal_but_not_another_teams():
 
 
 def test_stage_moves_and_outcomes_are_recorded_in_order():
-    deal = DealFactory(created_at=timezone.now() - dt.timedelta(days=10))
+    rep = UserFactory()
+    deal = deal_create(by=rep, title="Servers", owner=rep, created_at=timezone.now() - dt.timedelta(days=10))
     stages = list(deal.pipeline.stages.order_by("position"))
     deal_move_stage(deal=deal, stage=stages[1], by=deal.owner, at=timezone.now() - dt.timedelta(days=5))
     deal_move_stage(deal=deal, stage=stages[2], by=deal.owner, at=timezone.now() - dt.timedelta(days=3))
