@@ -11,6 +11,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("kpi/", include("quota.kpi.urls")),
+    path("imports/", include("quota.imports.urls")),
     path("admin/", admin.site.urls),
     path("healthz", dashboard_views.healthz, name="healthz"),
 ]
