@@ -6,6 +6,8 @@ largest table in the system stays one table to index and partition.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -85,7 +87,7 @@ class Activity(models.Model):
         return f"{self.get_kind_display()}: {self.subject}"
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.kind in (ActivityKind.CALL, ActivityKind.EMAIL) and not self.direction:
             errors["direction"] = _("Say whether it was inbound or outbound.")
         if self.kind not in (ActivityKind.CALL, ActivityKind.EMAIL) and self.direction:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
 
 from quota.core.money import CURRENCIES
 
@@ -24,7 +23,3 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate} from {self.valid_from}"
-
-
-def now() -> timezone.datetime:
-    return timezone.now()

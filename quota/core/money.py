@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,7 +44,7 @@ def company_currency() -> str:
     return str(settings.QUOTA_CURRENCY)
 
 
-def money_field(verbose_name: str, **kwargs: object) -> models.DecimalField:
+def money_field(verbose_name: Any, **kwargs: Any) -> models.DecimalField:
     kwargs.setdefault("default", Decimal("0"))
     return models.DecimalField(
         verbose_name,

@@ -17,7 +17,7 @@ everyone who reads, changeable by those who may change others' records.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
@@ -59,7 +59,7 @@ class VisibleQuerySet(models.QuerySet):
     def _owner_path(self) -> str:
         return getattr(self.model, "owner_path", "owner")
 
-    def _restrict(self, owner_ids: list[int] | None, *, include_unowned: bool) -> Self:
+    def _restrict(self, owner_ids: list[int] | None, *, include_unowned: bool) -> VisibleQuerySet:
         if owner_ids is None:
             return self
         path = self._owner_path()
@@ -68,12 +68,12 @@ class VisibleQuerySet(models.QuerySet):
             condition |= Q(**{f"{path}__isnull": True})
         return self.filter(condition)
 
-    def visible_to(self, user: Any) -> Self:
+    def visible_to(self, user: Any) -> VisibleQuerySet:
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         return self._restrict(visible_owner_ids(user), include_unowned=True)
 
-    def editable_by(self, user: Any) -> Self:
+    def editable_by(self, user: Any) -> VisibleQuerySet:
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         owner_ids = changeable_owner_ids(user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -271,7 +273,7 @@ class Deal(models.Model):
         return self.title
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.amount is not None and self.amount < 0:
             errors["amount"] = _("The amount cannot be negative.")
         if self.stage_id and self.pipeline_id and self.stage.pipeline_id != self.pipeline_id:

@@ -43,7 +43,7 @@ def clean_custom_values(*, target: str, values: dict[str, Any]) -> dict[str, Any
     if not isinstance(values, dict):
         raise ValidationError({"custom": _("Custom fields must be given as a mapping of key to value.")})
     fields = {f.key: f for f in CustomField.objects.filter(target=target)}
-    errors: dict[str, str] = {}
+    errors: dict[str, Any] = {}
     cleaned: dict[str, Any] = {}
     for key in values.keys() - fields.keys():
         errors[key] = _("There is no custom field '%(key)s' on this record.") % {"key": key}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -76,7 +78,7 @@ class Case(models.Model):
         return f"{self.number}: {self.subject}"
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.first_response_at and self.created_at and self.first_response_at < self.created_at:
             errors["first_response_at"] = _("The first response cannot come before the case was created.")
         if self.resolved_at and self.created_at and self.resolved_at < self.created_at:
