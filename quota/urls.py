@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("kpi/", include("quota.kpi.urls")),
     path("imports/", include("quota.imports.urls")),
+    path("api/", include("quota.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", dashboard_views.healthz, name="healthz"),
 ]

@@ -11,31 +11,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota.core.money import company_currency, rate_on
-from quota.core.services import require_change
-from quota.core.visibility import changeable_owner_ids
+from quota.core.services import require_change, require_owner_allowed
 from quota.crm.choices import BusinessType, CustomFieldType, DealStatus, LeadStatus
 from quota.crm.models import Company, Contact, CustomField, Deal, DealStageChange, Lead, LossReason, Pipeline, Stage
-
-
-def require_owner_allowed(by: Any, owner: Any) -> None:
-    """A user may create or hand over records only to people whose records they may change."""
-    if by is None:
-        return
-    allowed = changeable_owner_ids(by)
-    if allowed is None:
-        return
-    if owner is None:
-        if by.role != "manager":
-            raise PermissionDenied(_("Only a manager or director may leave a record without an owner."))
-        return
-    if owner.pk not in allowed:
-        raise PermissionDenied(_("You may not give a record to %(name)s: they are outside your team.") % {"name": owner})
 
 
 def clean_custom_values(*, target: str, values: dict[str, Any]) -> dict[str, Any]:

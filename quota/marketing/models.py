@@ -37,6 +37,7 @@ class Campaign(models.Model):
     currency = currency_field()
     exchange_rate = rate_field()
 
+    rate_date_field = "starts_on"  # the exchange rate of this day applies
     objects = VisibleQuerySet.as_manager()
 
     class Meta:

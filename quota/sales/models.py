@@ -173,6 +173,7 @@ class Order(models.Model):
     ordered_at = models.DateTimeField(_("ordered"), default=timezone.now)
     external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
 
+    rate_date_field = "ordered_at"  # the exchange rate of this day applies
     objects = VisibleQuerySet.as_manager()
 
     class Meta:
@@ -212,6 +213,7 @@ class Invoice(models.Model):
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
 
+    rate_date_field = "issued_at"  # the exchange rate of this day applies
     objects = VisibleQuerySet.as_manager()
 
     class Meta:

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "rest_framework.authtoken",
     "phonenumber_field",
     "quota.core",
     "quota.accounts",
@@ -162,8 +164,28 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "quota.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"webform": env("WEBFORM_RATE", default="20/min")},
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Quota API", "VERSION": "1", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Quota API",
+    "DESCRIPTION": "Every Quota record, KPI values and targets. Authenticate with `Authorization: Token <token>` "
+    "(`quota api-token USERNAME` prints one). A token sees exactly what its user sees in the pages.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DealStatusEnum": "quota.crm.choices.DealStatus",
+        "LeadStatusEnum": "quota.crm.choices.LeadStatus",
+        "CaseStatusEnum": "quota.service.models.CaseStatus",
+        "OfferStatusEnum": "quota.sales.models.OfferStatus",
+        "OrderStatusEnum": "quota.sales.models.OrderStatus",
+        "InvoiceStatusEnum": "quota.sales.models.InvoiceStatus",
+    },
+}
 
 PHONENUMBER_DEFAULT_REGION = env("QUOTA_PHONE_REGION", default=None)
 

@@ -1,0 +1,12 @@
+import django_filters as filters
+
+from quota.activities.models import Activity
+
+
+class ActivityFilterSet(filters.FilterSet):
+    after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = Activity
+        fields = ["kind", "direction", "answered", "held", "owner", "deal", "contact", "company"]

@@ -1,0 +1,37 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from quota.api import views
+
+router = DefaultRouter()
+for prefix, viewset in [
+    ("companies", views.CompanyViewSet),
+    ("contacts", views.ContactViewSet),
+    ("lead-sources", views.LeadSourceViewSet),
+    ("leads", views.LeadViewSet),
+    ("pipelines", views.PipelineViewSet),
+    ("stages", views.StageViewSet),
+    ("loss-reasons", views.LossReasonViewSet),
+    ("custom-fields", views.CustomFieldViewSet),
+    ("deals", views.DealViewSet),
+    ("deal-stage-changes", views.DealStageChangeReadOnly),
+    ("products", views.ProductViewSet),
+    ("offers", views.OfferViewSet),
+    ("offer-lines", views.OfferLineViewSet),
+    ("orders", views.OrderViewSet),
+    ("invoices", views.InvoiceViewSet),
+    ("activities", views.ActivityViewSet),
+    ("cases", views.CaseViewSet),
+    ("survey-answers", views.SurveyAnswerViewSet),
+    ("campaigns", views.CampaignViewSet),
+    ("campaign-recipients", views.CampaignRecipientViewSet),
+]:
+    router.register(prefix, viewset, basename=prefix)
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,54 @@
+"""One FilterSet per record: the list pages and the API filter the same way."""
+
+import django_filters as filters
+
+from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead
+
+
+class CompanyFilterSet(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains")
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = Company
+        fields = ["name", "industry", "country", "owner", "external_id", "domain"]
+
+
+class ContactFilterSet(filters.FilterSet):
+    name = filters.CharFilter(field_name="last_name", lookup_expr="icontains")
+    email = filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Contact
+        fields = ["company", "owner", "email", "external_id"]
+
+
+class LeadFilterSet(filters.FilterSet):
+    source = filters.CharFilter(field_name="source__key")
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Lead
+        fields = ["status", "source", "owner", "campaign"]
+
+
+class DealFilterSet(filters.FilterSet):
+    title = filters.CharFilter(lookup_expr="icontains")
+    source = filters.CharFilter(field_name="source__key")
+    min_amount = filters.NumberFilter(field_name="amount", lookup_expr="gte")
+    max_amount = filters.NumberFilter(field_name="amount", lookup_expr="lte")
+    closed_after = filters.IsoDateTimeFilter(field_name="closed_at", lookup_expr="gte")
+    closed_before = filters.IsoDateTimeFilter(field_name="closed_at", lookup_expr="lt")
+    expected_close_after = filters.DateFilter(field_name="expected_close_date", lookup_expr="gte")
+    expected_close_before = filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
+
+    class Meta:
+        model = Deal
+        fields = ["status", "pipeline", "stage", "owner", "company", "business_type", "source", "loss_reason", "external_id"]
+
+
+class DealStageChangeFilterSet(filters.FilterSet):
+    class Meta:
+        model = DealStageChange
+        fields = ["deal", "to_stage", "to_status"]

@@ -1,0 +1,11 @@
+import django_filters as filters
+
+from quota.marketing.models import Campaign
+
+
+class CampaignFilterSet(filters.FilterSet):
+    source = filters.CharFilter(field_name="source__key")
+
+    class Meta:
+        model = Campaign
+        fields = ["channel", "source", "owner"]

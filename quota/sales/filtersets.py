@@ -1,0 +1,35 @@
+import django_filters as filters
+
+from quota.sales.models import Invoice, Offer, Order, Product
+
+
+class ProductFilterSet(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Product
+        fields = ["name", "series", "is_active", "sku"]
+
+
+class OfferFilterSet(filters.FilterSet):
+    class Meta:
+        model = Offer
+        fields = ["status", "company", "deal", "owner"]
+
+
+class OrderFilterSet(filters.FilterSet):
+    ordered_after = filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="gte")
+    ordered_before = filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="lt")
+
+    class Meta:
+        model = Order
+        fields = ["status", "company", "deal", "owner", "external_id"]
+
+
+class InvoiceFilterSet(filters.FilterSet):
+    issued_after = filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="gte")
+    issued_before = filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="lt")
+
+    class Meta:
+        model = Invoice
+        fields = ["status", "company", "order", "owner", "external_id"]
