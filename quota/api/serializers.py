@@ -36,6 +36,14 @@ class RecordSerializer(serializers.ModelSerializer):
             return serializers.ReadOnlyField, {}
         return super().build_field(field_name, info, model_class, nested_depth)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A multipart "null" parses to None; a JSON column such as `custom` takes an object, never null.
+        for name, value in attrs.items():
+            model_field = self.Meta.model._meta._forward_fields_map.get(name)
+            if value is None and isinstance(model_field, models.JSONField) and not model_field.null:
+                raise serializers.ValidationError({name: "This field may not be null."})
+        return attrs
+
     def _user(self) -> Any:
         return self.context["request"].user
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -169,4 +168,4 @@ class DealViewSet(_DealBase):  # type: ignore[misc]
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str | None = None) -> Response:
         """Reopen a won or lost deal."""
-        return self._respond(crm.deal_reopen(deal=get_object_or_404(self.get_queryset(), pk=pk), by=request.user))
+        return self._respond(crm.deal_reopen(deal=self.get_object(), by=request.user))

@@ -81,6 +81,12 @@ class VisibleQuerySet(models.QuerySet):
 
 
 def can_change(user: Any, record: models.Model) -> bool:
-    """Whether `user` may change this one record (same rule as `editable_by`)."""
-    manager = type(record)._default_manager
-    return manager.all().editable_by(user).filter(pk=record.pk).exists()  # type: ignore[attr-defined]
+    """Whether `user` may change this one record (same rule as `editable_by`).
+
+    Records nobody owns (pipelines, sources, products: the configuration) are changed by
+    administrators and directors.
+    """
+    queryset = type(record)._default_manager.all()
+    if not isinstance(queryset, VisibleQuerySet):
+        return bool(user.is_superuser or user.role in CHANGE_ALL_ROLES) and user.is_active
+    return queryset.editable_by(user).filter(pk=record.pk).exists()

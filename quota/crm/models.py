@@ -15,6 +15,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from quota.core.money import currency_field, money_field, rate_field
 from quota.core.visibility import VisibleQuerySet
 from quota.crm.choices import BusinessType, CustomFieldTarget, CustomFieldType, DealStatus, LeadStatus
+from quota.crm.custom_fields import clean_custom_values
 
 OWNER = settings.AUTH_USER_MODEL
 
@@ -50,6 +51,9 @@ class Company(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        self.custom = clean_custom_values(target="company", values=self.custom)
+
 
 class Contact(models.Model):
     """A person at a company (or on their own)."""
@@ -77,6 +81,9 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    def clean(self) -> None:
+        self.custom = clean_custom_values(target="contact", values=self.custom)
 
 
 class LeadSource(models.Model):
@@ -143,6 +150,9 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        self.custom = clean_custom_values(target="lead", values=self.custom)
 
 
 class Pipeline(models.Model):
@@ -273,6 +283,7 @@ class Deal(models.Model):
         return self.title
 
     def clean(self) -> None:
+        self.custom = clean_custom_values(target="deal", values=self.custom)
         errors: dict[str, Any] = {}
         if self.amount is not None and self.amount < 0:
             errors["amount"] = _("The amount cannot be negative.")

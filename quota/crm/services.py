@@ -18,53 +18,8 @@ from django.utils.translation import gettext as _
 
 from quota.core.money import company_currency, rate_on
 from quota.core.services import require_change, require_owner_allowed
-from quota.crm.choices import BusinessType, CustomFieldType, DealStatus, LeadStatus
-from quota.crm.models import Company, Contact, CustomField, Deal, DealStageChange, Lead, LossReason, Pipeline, Stage
-
-
-def clean_custom_values(*, target: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Check custom field values against their definitions; return them normalised (dates as ISO text)."""
-    if not isinstance(values, dict):
-        raise ValidationError({"custom": _("Custom fields must be given as a mapping of key to value.")})
-    fields = {f.key: f for f in CustomField.objects.filter(target=target)}
-    errors: dict[str, Any] = {}
-    cleaned: dict[str, Any] = {}
-    for key in values.keys() - fields.keys():
-        errors[key] = _("There is no custom field '%(key)s' on this record.") % {"key": key}
-    for key, field in fields.items():
-        value = values.get(key)
-        if value in (None, ""):
-            if field.required:
-                errors[key] = _("%(label)s is required.") % {"label": field.label}
-            continue
-        try:
-            cleaned[key] = _coerce_custom(field, value)
-        except (ValueError, TypeError, ArithmeticError):
-            errors[key] = _("%(value)r is not a valid %(type)s for %(label)s.") % {
-                "value": value,
-                "type": field.get_field_type_display(),
-                "label": field.label,
-            }
-    if errors:
-        raise ValidationError({"custom": [f"{k}: {v}" for k, v in sorted(errors.items())]})
-    return cleaned
-
-
-def _coerce_custom(field: CustomField, value: Any) -> Any:
-    if field.field_type == CustomFieldType.NUMBER:
-        if isinstance(value, bool):
-            raise TypeError
-        number = Decimal(str(value))
-        if not number.is_finite():
-            raise ValueError
-        return float(number) if number != number.to_integral_value() else int(number)
-    if field.field_type == CustomFieldType.DATE:
-        return (value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))).isoformat()
-    if field.field_type == CustomFieldType.CHOICE:
-        if value not in field.choices:
-            raise ValueError
-        return value
-    return str(value)
+from quota.crm.choices import BusinessType, DealStatus, LeadStatus
+from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead, LossReason, Pipeline, Stage
 
 
 def _with_rate(record: Any, day: dt.date) -> None:
@@ -78,7 +33,6 @@ def _with_rate(record: Any, day: dt.date) -> None:
 def lead_create(*, by: Any, title: str, source: Any, owner: Any = None, **fields: Any) -> Lead:
     require_owner_allowed(by, owner)
     lead = Lead(title=title, source=source, owner=owner, **fields)
-    lead.custom = clean_custom_values(target="lead", values=lead.custom or {})
     lead.full_clean()
     lead.save()
     return lead
@@ -198,7 +152,6 @@ def deal_create(
         stage_changed_at=created_at,
         **fields,
     )
-    deal.custom = clean_custom_values(target="deal", values=deal.custom or {})
     if amount is not None and amount < 0:
         raise ValidationError({"amount": _("The amount cannot be negative.")})
     _with_rate(deal, created_at.date())
@@ -326,8 +279,6 @@ def deal_update(*, deal: Deal, by: Any, data: dict[str, Any]) -> Deal:
         )
     if "owner" in data and data["owner"] != deal.owner:
         require_owner_allowed(by, data["owner"])
-    if "custom" in data:
-        data = {**data, "custom": clean_custom_values(target="deal", values=data["custom"])}
     changed = [name for name, value in data.items() if getattr(deal, name) != value]
     for name in changed:
         setattr(deal, name, data[name])
@@ -344,7 +295,6 @@ def deal_update(*, deal: Deal, by: Any, data: dict[str, Any]) -> Deal:
 def company_create(*, by: Any, name: str, owner: Any = None, **fields: Any) -> Company:
     require_owner_allowed(by, owner)
     company = Company(name=name, owner=owner, **fields)
-    company.custom = clean_custom_values(target="company", values=company.custom or {})
     company.full_clean()
     company.save()
     return company
@@ -354,7 +304,6 @@ def company_create(*, by: Any, name: str, owner: Any = None, **fields: Any) -> C
 def contact_create(*, by: Any, last_name: str, owner: Any = None, **fields: Any) -> Contact:
     require_owner_allowed(by, owner)
     contact = Contact(last_name=last_name, owner=owner, **fields)
-    contact.custom = clean_custom_values(target="contact", values=contact.custom or {})
     contact.full_clean()
     contact.save()
     return contact

@@ -1,8 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from quota.crm.custom_fields import clean_custom_values
 from quota.crm.models import CustomField
-from quota.crm.services import clean_custom_values, deal_update
+from quota.crm.services import deal_update
 from quota.testing.factories import DealFactory
 
 pytestmark = pytest.mark.django_db

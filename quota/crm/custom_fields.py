@@ -1,0 +1,65 @@
+"""Custom fields: typed values the company adds to companies, contacts, leads and deals.
+
+Values live in each record's `custom` JSON; `clean_custom_values` checks them against the
+definitions and is called from the records' `clean()`, so every write path validates them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from quota.crm.choices import CustomFieldType
+
+
+def clean_custom_values(*, target: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Check custom field values against their definitions; return them normalised (dates as ISO text)."""
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise ValidationError({"custom": _("Custom fields must be given as a mapping of key to value.")})
+    from quota.crm.models import CustomField
+
+    fields = {f.key: f for f in CustomField.objects.filter(target=target)}
+    errors: dict[str, Any] = {}
+    cleaned: dict[str, Any] = {}
+    for key in values.keys() - fields.keys():
+        errors[key] = _("There is no custom field '%(key)s' on this record.") % {"key": key}
+    for key, field in fields.items():
+        value = values.get(key)
+        if value in (None, ""):
+            if field.required:
+                errors[key] = _("%(label)s is required.") % {"label": field.label}
+            continue
+        try:
+            cleaned[key] = _coerce_custom(field, value)
+        except (ValueError, TypeError, ArithmeticError):
+            errors[key] = _("%(value)r is not a valid %(type)s for %(label)s.") % {
+                "value": value,
+                "type": field.get_field_type_display(),
+                "label": field.label,
+            }
+    if errors:
+        raise ValidationError({"custom": [f"{k}: {v}" for k, v in sorted(errors.items())]})
+    return cleaned
+
+
+def _coerce_custom(field: Any, value: Any) -> Any:
+    if field.field_type == CustomFieldType.NUMBER:
+        if isinstance(value, bool):
+            raise TypeError
+        number = Decimal(str(value))
+        if not number.is_finite():
+            raise ValueError
+        return float(number) if number != number.to_integral_value() else int(number)
+    if field.field_type == CustomFieldType.DATE:
+        return (value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))).isoformat()
+    if field.field_type == CustomFieldType.CHOICE:
+        if value not in field.choices:
+            raise ValueError
+        return value
+    return str(value)
