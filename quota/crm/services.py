@@ -217,8 +217,20 @@ def deal_close_won(*, deal: Deal, by: Any, at: dt.datetime | None = None, amount
 
 
 @transaction.atomic
-def deal_close_lost(*, deal: Deal, by: Any, reason: LossReason | None, note: str = "", at: dt.datetime | None = None) -> Deal:
-    """Mark an open deal lost; a reason is required."""
+def deal_close_lost(
+    *,
+    deal: Deal,
+    by: Any,
+    reason: LossReason | None,
+    note: str = "",
+    at: dt.datetime | None = None,
+    follow_up_on: dt.date | None = None,
+) -> Deal:
+    """Mark an open deal lost; a reason is required.
+
+    A follow-up task for the owner is created on `follow_up_on`, or else after the delay the
+    loss reason sets (none when the reason has no delay, e.g. "Competitor chosen").
+    """
     if reason is None:
         raise ValidationError({"loss_reason": _("Say why the deal was lost.")})
     deal = Deal.objects.select_for_update().get(pk=deal.pk)
@@ -233,7 +245,55 @@ def deal_close_lost(*, deal: Deal, by: Any, reason: LossReason | None, note: str
     deal.full_clean()
     deal.save()
     _record_move(deal, by=by, from_stage=deal.stage, from_status=DealStatus.OPEN, at=at)
+    _schedule_follow_up(deal, on=follow_up_on)
     return deal
+
+
+def _schedule_follow_up(deal: Deal, *, on: dt.date | None) -> None:
+    from quota.activities.models import Activity, ActivityKind
+
+    assert deal.closed_at is not None and deal.loss_reason is not None
+    if on is None:
+        if deal.loss_reason.follow_up_after_days is None:
+            return
+        due = deal.closed_at + dt.timedelta(days=deal.loss_reason.follow_up_after_days)
+    else:
+        if on < timezone.localdate(deal.closed_at):
+            raise ValidationError({"follow_up_on": _("The follow-up date cannot be before the deal was lost.")})
+        due = timezone.make_aware(dt.datetime.combine(on, dt.time(9)))
+    Activity.objects.create(
+        kind=ActivityKind.TASK,
+        subject=_("Follow up on lost deal: %(title)s") % {"title": deal.title},
+        notes=_("Lost because: %(reason)s. %(note)s") % {"reason": deal.loss_reason.name, "note": deal.loss_note},
+        owner=deal.owner,
+        deal=deal,
+        contact=deal.contact,
+        company=deal.company,
+        occurred_at=due,
+        created_at=deal.closed_at,
+    )
+
+
+@transaction.atomic
+def deal_win_back(*, lost_deal: Deal, by: Any, title: str | None = None, amount: Decimal | None = None, **fields: Any) -> Deal:
+    """Open a new deal to win back a lost one; the link feeds the win-back rate KPI."""
+    require_change(by, lost_deal)
+    if lost_deal.status != DealStatus.LOST:
+        raise ValidationError(_("Only a lost deal can be won back."))
+    return deal_create(
+        by=by,
+        title=title or _("Win back: %(title)s") % {"title": lost_deal.title},
+        owner=fields.pop("owner", lost_deal.owner),
+        company=lost_deal.company,
+        contact=lost_deal.contact,
+        pipeline=lost_deal.pipeline,
+        amount=lost_deal.amount if amount is None else amount,
+        currency=lost_deal.currency,
+        source=lost_deal.source,
+        business_type=lost_deal.business_type,
+        won_back_from=lost_deal,
+        **fields,
+    )
 
 
 @transaction.atomic
