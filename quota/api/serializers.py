@@ -38,8 +38,9 @@ class RecordSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # A multipart "null" parses to None; a JSON column such as `custom` takes an object, never null.
+        model: Any = self.Meta.model
         for name, value in attrs.items():
-            model_field = self.Meta.model._meta._forward_fields_map.get(name)
+            model_field = model._meta._forward_fields_map.get(name)
             if value is None and isinstance(model_field, models.JSONField) and not model_field.null:
                 raise serializers.ValidationError({name: "This field may not be null."})
         return attrs
@@ -141,6 +142,7 @@ class DealLoseSerializer(serializers.Serializer):
     loss_reason = serializers.PrimaryKeyRelatedField(queryset=LossReason.objects.filter(is_active=True))
     note = serializers.CharField(required=False, allow_blank=True, default="")
     closed_at = serializers.DateTimeField(required=False)
+    follow_up_on = serializers.DateField(required=False, help_text="When to follow up; default: the loss reason's delay.")
 
 
 class OfferSerializer(RecordSerializer):

@@ -160,7 +160,12 @@ class DealViewSet(_DealBase):  # type: ignore[misc]
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         deal = crm.deal_close_lost(
-            deal=self.get_object(), by=request.user, reason=data["loss_reason"], note=data["note"], at=data.get("closed_at")
+            deal=self.get_object(),
+            by=request.user,
+            reason=data["loss_reason"],
+            note=data["note"],
+            at=data.get("closed_at"),
+            follow_up_on=data.get("follow_up_on"),
         )
         return self._respond(deal)
 
