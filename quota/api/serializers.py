@@ -17,6 +17,7 @@ from quota.crm.models import Company, Contact, CustomField, Deal, DealStageChang
 from quota.marketing.models import Campaign, CampaignRecipient
 from quota.sales import services as sales
 from quota.sales.models import Invoice, Offer, OfferLine, Order, Product
+from quota.service import services as service
 from quota.service.models import Case, SurveyAnswer
 
 
@@ -84,7 +85,6 @@ ProductSerializer = record_serializer(Product)
 OrderSerializer = record_serializer(Order, read_only=RATE)
 InvoiceSerializer = record_serializer(Invoice, read_only=RATE)
 ActivitySerializer = record_serializer(Activity)
-CaseSerializer = record_serializer(Case)
 SurveyAnswerSerializer = record_serializer(SurveyAnswer)
 CampaignSerializer = record_serializer(Campaign, read_only=RATE)
 CampaignRecipientSerializer = record_serializer(CampaignRecipient)
@@ -166,3 +166,14 @@ class OfferLineSerializer(RecordSerializer):
     def update(self, instance: OfferLine, validated_data: dict[str, Any]) -> OfferLine:  # type: ignore[override]
         validated_data.pop("offer", None)
         return sales.offer_line_update(by=self._user(), line=instance, data=validated_data)
+
+
+class CaseSerializer(RecordSerializer):
+    class Meta:
+        model = Case
+        fields = "__all__"
+        read_only_fields = ["id"]
+        extra_kwargs = {"number": {"required": False}}
+
+    def create(self, validated_data: dict[str, Any]) -> Case:
+        return service.case_create(by=self._user(), **self._with_owner(validated_data))

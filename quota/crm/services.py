@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from quota.core import events
 from quota.core.money import company_currency, rate_on
 from quota.core.services import require_change, require_owner_allowed
 from quota.crm.choices import BusinessType, DealStatus, LeadStatus
@@ -35,6 +36,7 @@ def lead_create(*, by: Any, title: str, source: Any, owner: Any = None, **fields
     lead = Lead(title=title, source=source, owner=owner, **fields)
     lead.full_clean()
     lead.save()
+    events.emit(events.LEAD_CREATED, lead_payload(lead))
     return lead
 
 
@@ -173,6 +175,39 @@ def _record_move(deal: Deal, *, by: Any, from_stage: Stage, from_status: str, at
         changed_at=at,
         changed_by=by,
     )
+    name = {"won": events.DEAL_WON, "lost": events.DEAL_LOST}.get(str(deal.status), events.DEAL_STAGE_CHANGED)
+    events.emit(name, {**deal_payload(deal), "from_stage": from_stage.name, "from_status": from_status})
+
+
+def deal_payload(deal: Deal) -> dict[str, Any]:
+    """What listeners (webhooks) are told about a deal."""
+    return {
+        "id": deal.pk,
+        "title": deal.title,
+        "status": deal.status,
+        "stage": deal.stage.name,
+        "pipeline": deal.pipeline.name,
+        "amount": str(deal.amount),
+        "currency": deal.currency,
+        "owner": deal.owner.username if deal.owner else None,
+        "company_id": deal.company_id,
+        "closed_at": deal.closed_at.isoformat() if deal.closed_at else None,
+        "loss_reason": deal.loss_reason.name if deal.loss_reason else None,
+    }
+
+
+def lead_payload(lead: Lead) -> dict[str, Any]:
+    return {
+        "id": lead.pk,
+        "title": lead.title,
+        "source": lead.source.key,
+        "status": lead.status,
+        "email": lead.email,
+        "company_name": lead.company_name,
+        "owner": lead.owner.username if lead.owner else None,
+        "utm": lead.utm,
+        "created_at": lead.created_at.isoformat(),
+    }
 
 
 @transaction.atomic
