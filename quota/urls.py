@@ -17,6 +17,8 @@ urlpatterns = [
     path("service/", include("quota.service.urls")),
     path("marketing/", include("quota.marketing.urls")),
     path("kpi/", include("quota.kpi.urls")),
+    path("forms/", include("quota.webforms.urls")),
+    path("webhooks/", include("quota.webhooks.urls")),
     path("imports/", include("quota.imports.urls")),
     path("api/", include("quota.api.urls")),
     path("admin/", admin.site.urls),

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "quota.imports",
     "quota.api",
     "quota.forecasting",
+    "quota.webforms",
+    "quota.webhooks",
 ]
 
 MIDDLEWARE = [
