@@ -17,6 +17,7 @@ $(STAMP): requirements.lock pyproject.toml package.json package-lock.json
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	npm ci --no-audit --no-fund --loglevel=error
+	SECRET_KEY=build $(BIN)/quota compiletranslations -v 0
 	touch $(STAMP)
 
 ## install: create .venv with every Python and npm package (idempotent)
