@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from quota.api import views
+from quota.webhooks.api import WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 
 router = DefaultRouter()
 for prefix, viewset in [
@@ -26,6 +27,8 @@ for prefix, viewset in [
     ("survey-answers", views.SurveyAnswerViewSet),
     ("campaigns", views.CampaignViewSet),
     ("campaign-recipients", views.CampaignRecipientViewSet),
+    ("webhook-subscriptions", WebhookSubscriptionViewSet),
+    ("webhook-deliveries", WebhookDeliveryViewSet),
 ]:
     router.register(prefix, viewset, basename=prefix)
 

@@ -194,10 +194,23 @@ SPECTACULAR_SETTINGS = {
         "OfferStatusEnum": "quota.sales.models.OfferStatus",
         "OrderStatusEnum": "quota.sales.models.OrderStatus",
         "InvoiceStatusEnum": "quota.sales.models.InvoiceStatus",
+        "WebhookEventEnum": "quota.webhooks.models.EVENT_CHOICES",
     },
 }
 
 PHONENUMBER_DEFAULT_REGION = env("QUOTA_PHONE_REGION", default=None)
+
+# Webhooks go to public addresses only unless allowed (e.g. an ERP on the LAN).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+# Public web forms: the largest request body, and how many trusted proxies stand in front
+# (the client IP is the Nth X-Forwarded-For entry from the right; 0 = use REMOTE_ADDR).
+WEBFORMS_MAX_BODY_BYTES = env.int("WEBFORMS_MAX_BODY_BYTES", default=32 * 1024)
+WEBFORMS_PROXY_COUNT = env.int("WEBFORMS_PROXY_COUNT", default=0)
+
+# Periodic work, declared in one place (Celery beat in production).
+CELERY_BEAT_SCHEDULE = {
+    "webhooks-send-overdue": {"task": "quota.webhooks.tasks.send_overdue_webhooks", "schedule": 60.0},
+}
 
 # The company currency: every money KPI is reported in it (ISO 4217 code).
 QUOTA_CURRENCY = env("QUOTA_CURRENCY", default="EUR")
