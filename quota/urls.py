@@ -19,6 +19,8 @@ urlpatterns = [
     path("kpi/", include("quota.kpi.urls")),
     path("forms/", include("quota.webforms.urls")),
     path("webhooks/", include("quota.webhooks.urls")),
+    path("reports/", include("quota.reports.urls")),
+    path("notifications/", include("quota.notifications.urls")),
     path("imports/", include("quota.imports.urls")),
     path("api/", include("quota.api.urls")),
     path("admin/", admin.site.urls),

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "quota.forecasting",
     "quota.webforms",
     "quota.webhooks",
+    "quota.notifications",
 ]
 
 MIDDLEWARE = [
