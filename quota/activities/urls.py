@@ -1,2 +1,12 @@
+from django.urls import path
+
+from quota.activities.views import ActivityPages, QuickLogView
+from quota.crm.views import CompanyPages, ContactPages, DealPages
+
 app_name = "activities"
-urlpatterns: list = []
+urlpatterns = [
+    *ActivityPages.urls(),
+    path("log/deal/<int:pk>/", QuickLogView.as_view(pages=DealPages, link="deal"), name="quick_log_deal"),
+    path("log/contact/<int:pk>/", QuickLogView.as_view(pages=ContactPages, link="contact"), name="quick_log_contact"),
+    path("log/company/<int:pk>/", QuickLogView.as_view(pages=CompanyPages, link="company"), name="quick_log_company"),
+]

@@ -1,2 +1,4 @@
+from quota.marketing.views import CampaignPages
+
 app_name = "marketing"
-urlpatterns: list = []
+urlpatterns = [*CampaignPages.urls()]

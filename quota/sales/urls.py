@@ -1,2 +1,4 @@
+from quota.sales.views import InvoicePages, OfferPages, OrderPages
+
 app_name = "sales"
-urlpatterns: list = []
+urlpatterns = [*OfferPages.urls(), *OrderPages.urls(), *InvoicePages.urls()]

@@ -1,2 +1,4 @@
+from quota.service.views import CasePages
+
 app_name = "service"
-urlpatterns: list = []
+urlpatterns = [*CasePages.urls()]

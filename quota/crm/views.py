@@ -1,0 +1,486 @@
+"""CRM pages: companies, contacts, leads, deals, their actions, and the pipeline board."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from quota.activities.views import HasTimeline
+from quota.core.money import company_currency
+from quota.core.views import (
+    Action,
+    Column,
+    Panel,
+    RecordActionView,
+    RecordPages,
+    RelatedList,
+    redirect_after_change,
+)
+from quota.core.visibility import changeable_owner_ids, visible_owner_ids
+from quota.crm import services
+from quota.crm.choices import DealStatus, LeadStatus
+from quota.crm.filtersets import CompanyFilterSet, ContactFilterSet, DealFilterSet, LeadFilterSet
+from quota.crm.forms import (
+    CompanyForm,
+    ContactForm,
+    DealEditForm,
+    DealForm,
+    DealLoseForm,
+    DealMoveForm,
+    DealReopenForm,
+    DealWinForm,
+    LeadConvertForm,
+    LeadDisqualifyForm,
+    LeadForm,
+    use_source_choices,
+)
+from quota.crm.models import Company, Contact, Deal, Lead, Pipeline, Stage
+
+# --------------------------------------------------------------------------- record pages
+
+
+class CompanyPages(HasTimeline, RecordPages):
+    model = Company
+    slug = "companies"
+    filterset_class = CompanyFilterSet
+    form_class = CompanyForm
+    search_fields = ("name", "domain", "city")
+    related = ("owner",)
+    columns = (
+        Column("name", link=True, sort="name"),
+        Column("industry", sort="industry"),
+        Column("country", sort="country"),
+        Column("city", sort="city"),
+        Column("owner", sort="owner__last_name"),
+        Column("created_at", sort="created_at"),
+    )
+    detail_fields = (
+        Column("domain"),
+        Column("industry"),
+        Column("country"),
+        Column("city"),
+        Column("phone"),
+        Column("employees"),
+        Column("annual_revenue"),
+        Column("owner"),
+        Column("created_at"),
+    )
+    related_lists = (
+        RelatedList(gettext_lazy("Contacts"), "quota.crm.views.ContactPages", "company"),
+        RelatedList(gettext_lazy("Deals"), "quota.crm.views.DealPages", "company"),
+        RelatedList(gettext_lazy("Cases"), "quota.service.views.CasePages", "company"),
+    )
+    log_target = "company"
+
+    @classmethod
+    def create(cls, *, by: Any, data: dict[str, Any]) -> Company:
+        return services.company_create(by=by, **data)
+
+    @classmethod
+    def activity_condition(cls, record: Company) -> Q:
+        # The company's own activities and those on its deals and people, as subqueries the indexes serve.
+        return (
+            Q(company=record)
+            | Q(deal__in=Deal.objects.filter(company=record).values("pk"))
+            | Q(contact__in=Contact.objects.filter(company=record).values("pk"))
+        )
+
+
+class ContactPages(HasTimeline, RecordPages):
+    model = Contact
+    slug = "contacts"
+    filterset_class = ContactFilterSet
+    form_class = ContactForm
+    search_fields = ("first_name", "last_name", "email")
+    related = ("company", "owner")
+    columns = (
+        Column("", label=gettext_lazy("name"), link=True, sort="last_name"),
+        Column("company", sort="company__name"),
+        Column("job_title"),
+        Column("email", sort="email"),
+        Column("phone"),
+        Column("owner", sort="owner__last_name"),
+    )
+    detail_fields = (
+        Column("company"),
+        Column("job_title"),
+        Column("email"),
+        Column("phone"),
+        Column("owner"),
+        Column("created_at"),
+    )
+    related_lists = (RelatedList(gettext_lazy("Deals"), "quota.crm.views.DealPages", "contact"),)
+    log_target = "contact"
+
+    @classmethod
+    def create(cls, *, by: Any, data: dict[str, Any]) -> Contact:
+        return services.contact_create(by=by, **data)
+
+    @classmethod
+    def activity_condition(cls, record: Contact) -> Q:
+        return Q(contact=record)
+
+
+class LeadPages(HasTimeline, RecordPages):
+    model = Lead
+    slug = "leads"
+    filterset_class = LeadFilterSet
+    form_class = LeadForm
+    search_fields = ("title", "last_name", "email", "company_name")
+    related = ("owner", "source")
+    detail_related = ("campaign", "contact", "company")
+    badge_field = "status"
+    columns = (
+        Column("title", link=True, sort="title"),
+        Column("company_name", sort="company_name"),
+        Column("source", sort="source__name"),
+        Column("status", sort="status"),
+        Column("owner", sort="owner__last_name"),
+        Column("created_at", sort="created_at"),
+    )
+    detail_fields = (
+        Column("first_name"),
+        Column("last_name"),
+        Column("company_name"),
+        Column("email"),
+        Column("phone"),
+        Column("source"),
+        Column("campaign"),
+        Column("owner"),
+        Column("created_at"),
+        Column("converted_at"),
+        Column("contact"),
+        Column("company"),
+        Column("disqualified_reason"),
+    )
+    related_lists = (RelatedList(gettext_lazy("Deals"), "quota.crm.views.DealPages", "lead"),)
+
+    @classmethod
+    def create(cls, *, by: Any, data: dict[str, Any]) -> Lead:
+        return services.lead_create(by=by, **data)
+
+    @classmethod
+    def activity_condition(cls, record: Lead) -> Q | None:
+        """A lead has no activities of its own; once converted, those of its deal and contact."""
+        if record.status != LeadStatus.CONVERTED:
+            return None
+        return Q(deal__lead=record) | Q(contact_id=record.contact_id) if record.contact_id else Q(deal__lead=record)
+
+    @classmethod
+    def actions(cls, request: HttpRequest, record: Lead) -> list[Action]:
+        if record.status not in (LeadStatus.OPEN, LeadStatus.QUALIFIED):
+            return []
+        return [
+            Action(_("Convert"), reverse("crm:lead_convert", args=[record.pk]), style="primary"),
+            Action(_("Disqualify"), reverse("crm:lead_disqualify", args=[record.pk]), style="danger"),
+        ]
+
+    @classmethod
+    def prepare_filter_form(cls, form: Any, user: Any) -> None:
+        use_source_choices(form)
+
+
+class DealPages(HasTimeline, RecordPages):
+    model = Deal
+    slug = "deals"
+    filterset_class = DealFilterSet
+    form_class = DealForm
+    edit_form_class = DealEditForm
+    search_fields = ("title", "company__name")
+    related = ("owner", "company", "stage")
+    detail_related = ("pipeline", "contact", "source", "lead", "loss_reason")
+    badge_field = "status"
+    columns = (
+        Column("title", link=True, sort="title"),
+        Column("company", sort="company__name"),
+        Column("stage.name", label=gettext_lazy("stage"), sort="stage__position"),
+        Column("amount", sort="amount"),
+        Column("status", sort="status"),
+        Column("owner", sort="owner__last_name"),
+        Column("expected_close_date", sort="expected_close_date"),
+        Column("created_at", sort="created_at"),
+    )
+    detail_fields = (
+        Column("company"),
+        Column("contact"),
+        Column("amount"),
+        Column("pipeline"),
+        Column("stage.name", label=gettext_lazy("stage")),
+        Column("stage_changed_at"),
+        Column("owner"),
+        Column("expected_close_date"),
+        Column("business_type"),
+        Column("source"),
+        Column("lead"),
+        Column("created_at"),
+        Column("closed_at"),
+        Column("loss_reason"),
+        Column("loss_note"),
+    )
+    related_lists = (
+        RelatedList(gettext_lazy("Offers"), "quota.sales.views.OfferPages", "deal"),
+        RelatedList(gettext_lazy("Orders"), "quota.sales.views.OrderPages", "deal"),
+    )
+    log_target = "deal"
+
+    @classmethod
+    def create(cls, *, by: Any, data: dict[str, Any]) -> Deal:
+        return services.deal_create(by=by, **data)
+
+    @classmethod
+    def update(cls, *, record: Any, by: Any, data: dict[str, Any]) -> Deal:
+        return services.deal_update(deal=record, by=by, data=data)
+
+    @classmethod
+    def activity_condition(cls, record: Deal) -> Q:
+        return Q(deal=record)
+
+    @classmethod
+    def actions(cls, request: HttpRequest, record: Deal) -> list[Action]:
+        if record.status != DealStatus.OPEN:
+            return [Action(_("Reopen"), reverse("crm:deal_reopen", args=[record.pk]))]
+        return [
+            Action(_("Move"), reverse("crm:deal_move", args=[record.pk])),
+            Action(_("Won"), reverse("crm:deal_win", args=[record.pk]), style="primary"),
+            Action(_("Lost"), reverse("crm:deal_lose", args=[record.pk]), style="danger"),
+        ]
+
+    @classmethod
+    def panels(cls, request: HttpRequest, record: Deal) -> list[Panel]:
+        history = record.stage_changes.select_related("from_stage", "to_stage", "changed_by").order_by("-changed_at", "-pk")
+        return [
+            Panel(template="crm/_stage_history.html", title=gettext_lazy("Stage history"), data={"changes": history[:50]}),
+            *super().panels(request, record),
+        ]
+
+    @classmethod
+    def prepare_filter_form(cls, form: Any, user: Any) -> None:
+        use_source_choices(form)
+
+
+# --------------------------------------------------------------------------- actions on deals and leads
+
+
+class DealMoveView(RecordActionView):
+    """Move an open deal to another stage: from its page, or by dragging its card on the board."""
+
+    form_class = DealMoveForm
+    title = gettext_lazy("Move to another stage")
+    submit_label = gettext_lazy("Move")
+
+    def from_board(self) -> bool:
+        return bool(getattr(self.request, "htmx", False) and self.request.htmx.target == "board")  # type: ignore[attr-defined]
+
+    def perform(self, record: Deal, form: DealMoveForm) -> HttpResponse:  # type: ignore[override]
+        deal = services.deal_move_stage(deal=record, stage=form.cleaned_data["stage"], by=self.request.user)
+        if self.from_board():
+            return render_board(self.request, pipeline_id=deal.pipeline_id, owner_id=self.request.POST.get("owner"), partial=True)
+        messages.success(self.request, _("%(deal)s moved to %(stage)s.") % {"deal": deal, "stage": deal.stage.name})
+        return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
+
+    def invalid(self, record: Deal, form: DealMoveForm) -> HttpResponse:  # type: ignore[override]
+        if self.from_board():  # the card stays where it was; the page shows why
+            message = " ".join(str(error) for errors in form.errors.values() for error in errors)
+            return render(self.request, "core/_error.html", {"message": message}, status=422)
+        return super().invalid(record, form)
+
+
+class DealWinView(RecordActionView):
+    form_class = DealWinForm
+    title = gettext_lazy("Mark the deal won")
+    submit_label = gettext_lazy("Mark won")
+
+    def perform(self, record: Deal, form: DealWinForm) -> HttpResponse:  # type: ignore[override]
+        deal = services.deal_close_won(deal=record, by=self.request.user, amount=form.cleaned_data["amount"])
+        messages.success(self.request, _("%(deal)s is won. Well done!") % {"deal": deal})
+        return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
+
+
+class DealLoseView(RecordActionView):
+    form_class = DealLoseForm
+    title = gettext_lazy("Mark the deal lost")
+    submit_label = gettext_lazy("Mark lost")
+
+    def get_form(self, record: Any, *, data: Any = None, initial: dict[str, Any] | None = None) -> DealLoseForm:  # type: ignore[override]
+        form = super().get_form(record, data=data, initial=initial)
+        # Picking a reason re-renders the form with its follow-up date proposed (what was typed is kept).
+        form.fields["loss_reason"].widget.attrs.update(
+            {
+                "hx-get": self.request.path,
+                "hx-trigger": "change",
+                "hx-target": "closest form",
+                "hx-swap": "outerHTML",
+                "hx-include": "closest form",
+            }
+        )
+        return form  # type: ignore[return-value]
+
+    def perform(self, record: Deal, form: DealLoseForm) -> HttpResponse:  # type: ignore[override]
+        data = form.cleaned_data
+        deal = services.deal_close_lost(
+            deal=record, by=self.request.user, reason=data["loss_reason"], note=data["note"], follow_up_on=data["follow_up_on"]
+        )
+        messages.success(self.request, _("%(deal)s is marked lost.") % {"deal": deal})
+        return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
+
+
+class DealReopenView(RecordActionView):
+    form_class = DealReopenForm
+    title = gettext_lazy("Reopen the deal in the stage it closed from?")
+    submit_label = gettext_lazy("Reopen")
+
+    def perform(self, record: Deal, form: DealReopenForm) -> HttpResponse:  # type: ignore[override]
+        deal = services.deal_reopen(deal=record, by=self.request.user)
+        messages.success(self.request, _("%(deal)s is open again.") % {"deal": deal})
+        return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
+
+
+class LeadConvertView(RecordActionView):
+    form_class = LeadConvertForm
+    title = gettext_lazy("Convert the lead into a deal")
+    submit_label = gettext_lazy("Convert")
+
+    def perform(self, record: Lead, form: LeadConvertForm) -> HttpResponse:  # type: ignore[override]
+        data = dict(form.cleaned_data)
+        data["deal_title"] = data["deal_title"].strip() or None
+        deal = services.lead_convert(lead=record, by=self.request.user, **data)
+        messages.success(self.request, _("%(lead)s is now the deal %(deal)s.") % {"lead": record, "deal": deal})
+        return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
+
+
+class LeadDisqualifyView(RecordActionView):
+    form_class = LeadDisqualifyForm
+    title = gettext_lazy("Disqualify the lead")
+    submit_label = gettext_lazy("Disqualify")
+
+    def perform(self, record: Lead, form: LeadDisqualifyForm) -> HttpResponse:  # type: ignore[override]
+        lead = services.lead_disqualify(lead=record, by=self.request.user, reason=form.cleaned_data["disqualified_reason"])
+        messages.success(self.request, _("%(lead)s is disqualified.") % {"lead": lead})
+        return redirect_after_change(self.request, reverse("crm:lead_detail", args=[lead.pk]))
+
+
+# --------------------------------------------------------------------------- the pipeline board
+
+CARDS_PER_COLUMN = 50  # the most valuable open deals per stage; the rest are counted, not drawn
+
+# A deal's value in the company currency (the rate is fixed on its own date; see core.money).
+DEAL_VALUE = ExpressionWrapper(F("amount") * F("exchange_rate"), output_field=DecimalField(max_digits=30, decimal_places=10))
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    count: int
+    value: Decimal
+    cards: list[Deal]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.cards)
+
+    @property
+    def weighted_value(self) -> Decimal:
+        return self.value * self.stage.probability / 100
+
+
+@dataclass
+class Board:
+    pipeline: Pipeline
+    pipelines: list[Pipeline]
+    owner: Any
+    owners: list[Any]
+    columns: list[BoardColumn]
+    editable: set[int]  # ids of the cards the user may drag
+    currency: str
+
+
+def pipeline_board(user: Any, *, pipeline_id: Any = None, owner_id: Any = None) -> Board | None:
+    """The open deals of one pipeline by stage, in a fixed number of queries however many deals there are.
+
+    Totals (count and value per stage) are one grouped query. The cards are the CARDS_PER_COLUMN
+    most valuable deals of each stage: one `ORDER BY value DESC LIMIT n` per stage, joined by
+    UNION ALL into one statement (a top-N per stage, not a sort of every open deal; with an index
+    on the value it reads n index entries per stage), then those few rows with their relations.
+    """
+    pipelines = list(Pipeline.objects.all())
+    if not pipelines:
+        return None
+    pipeline = next((p for p in pipelines if str(p.pk) == str(pipeline_id)), None)
+    pipeline = pipeline or next((p for p in pipelines if p.is_default), pipelines[0])
+    people = get_user_model()._default_manager.filter(is_active=True)
+    visible = visible_owner_ids(user)
+    owners = list(people if visible is None else people.filter(pk__in=visible))
+    owner = next((o for o in owners if str(o.pk) == str(owner_id)), None)
+    stages = list(pipeline.stages.order_by("position"))
+
+    deals = Deal.objects.visible_to(user).filter(pipeline=pipeline, status=DealStatus.OPEN)
+    if owner is not None:
+        deals = deals.filter(owner=owner)
+    totals = {
+        row["stage"]: row
+        for row in deals.order_by().values("stage").annotate(count=Count("pk"), value=Sum(DEAL_VALUE, default=Decimal("0")))
+    }
+    cards = _most_valuable_per_stage(deals, stages)
+    by_stage: dict[int, list[Deal]] = {}
+    for deal in cards:
+        by_stage.setdefault(deal.stage_id, []).append(deal)
+    card_ids = [deal.pk for deal in cards]
+    if changeable_owner_ids(user) is None:
+        editable = set(card_ids)
+    else:
+        editable = set(Deal.objects.editable_by(user).filter(pk__in=card_ids).values_list("pk", flat=True))
+    columns = [
+        BoardColumn(
+            stage=stage,
+            count=totals.get(stage.pk, {}).get("count", 0),
+            value=Decimal(totals.get(stage.pk, {}).get("value") or 0).quantize(Decimal("0.01")),
+            cards=by_stage.get(stage.pk, []),
+        )
+        for stage in stages
+    ]
+    return Board(pipeline, pipelines, owner, owners, columns, editable, company_currency())
+
+
+def _most_valuable_per_stage(deals: Any, stages: list[Stage]) -> list[Deal]:
+    """The CARDS_PER_COLUMN most valuable of `deals` in each stage, most valuable first (two queries).
+
+    Each UNION member is `pk IN (top n of one stage)`: SQLite allows no LIMIT directly in a
+    compound statement, and on PostgreSQL the inner top-n still reads only n index entries.
+    """
+    if not stages:
+        return []
+    by_value = [DEAL_VALUE.desc(), F("pk").desc()]
+    per_stage = [
+        Deal.objects.filter(pk__in=deals.filter(stage=stage).order_by(*by_value).values("pk")[:CARDS_PER_COLUMN])
+        .order_by()
+        .values_list("pk", flat=True)
+        for stage in stages
+    ]
+    ids = list(per_stage[0].union(*per_stage[1:], all=True))
+    cards = list(Deal.objects.filter(pk__in=ids).select_related("company", "owner"))
+    return sorted(cards, key=lambda deal: (-(deal.amount * deal.exchange_rate), -deal.pk))
+
+
+def render_board(request: HttpRequest, *, pipeline_id: Any, owner_id: Any, partial: bool) -> HttpResponse:
+    board = pipeline_board(request.user, pipeline_id=pipeline_id, owner_id=owner_id)
+    return render(request, "crm/_board.html" if partial else "crm/board.html", {"board": board})
+
+
+class BoardView(LoginRequiredMixin, View):
+    """/crm/board/: drag a card to another column to move the deal (see static/js/board.js)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        partial = bool(getattr(request, "htmx", False) and request.htmx.target == "board")  # type: ignore[attr-defined]
+        return render_board(request, pipeline_id=request.GET.get("pipeline"), owner_id=request.GET.get("owner"), partial=partial)
