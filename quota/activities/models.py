@@ -64,6 +64,7 @@ class Activity(models.Model):
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         indexes = [
+            models.Index(fields=["occurred_at"]),
             models.Index(fields=["kind", "occurred_at"]),
             models.Index(fields=["owner", "kind", "occurred_at"]),
             models.Index(fields=["deal", "occurred_at"]),

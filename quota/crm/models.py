@@ -260,6 +260,16 @@ class Deal(models.Model):
             models.Index(fields=["owner", "status", "closed_at"]),
             models.Index(fields=["created_at"]),
             models.Index(fields=["external_id"]),
+            models.Index(fields=["amount"]),
+            # The pipeline board: the most valuable open deals of each stage, in company currency.
+            models.Index(
+                F("pipeline"),
+                F("stage"),
+                (F("amount") * F("exchange_rate")).desc(),
+                F("id").desc(),
+                condition=Q(status="open"),
+                name="deal_open_by_value",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="deal_amount_not_negative"),
