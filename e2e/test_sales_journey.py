@@ -1,0 +1,95 @@
+"""A rep's day in the browser: log in, create a lead, convert it, drag the deal across the board, win it."""
+
+import re
+
+import pytest
+
+from quota.accounts.models import Role, Team
+from quota.crm.models import Deal, DealStageChange, Lead
+from quota.testing.factories import UserFactory
+
+# serialized_rollback: the flush between tests would remove the built-in sources and pipeline.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def people():
+    team = Team.objects.create(name="North")
+    rep = UserFactory(username="rep", role=Role.REP, team=team, password="demo-pass")
+    director = UserFactory(username="director", role=Role.DIRECTOR, team=None, password="demo-pass")
+    return {"rep": rep, "director": director}
+
+
+def log_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo-pass")
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+def set_language(page, base_url: str, code: str) -> None:
+    page.goto(f"{base_url}/login/" if "login" in page.url else page.url)
+    page.select_option("select[name=language]", code)
+    page.wait_for_load_state("load")
+
+
+def html_direction(page) -> tuple[str, str]:
+    return page.get_attribute("html", "lang"), page.get_attribute("html", "dir")
+
+
+def run_journey(page, base_url: str, *, title: str, language: str) -> Deal:
+    log_in(page, base_url, "rep")
+    if language != "en":
+        set_language(page, base_url, language)
+    expected_dir = "rtl" if language == "fa" else "ltr"
+    assert html_direction(page) == (language, expected_dir)
+
+    # A new lead from a phone call.
+    page.goto(f"{base_url}/crm/leads/new/")
+    page.fill("#id_title", title)
+    page.fill("#id_last_name", "Kowalska")
+    page.fill("#id_company_name", f"{title} Ltd")
+    page.select_option("#id_source", index=1)
+    page.click("form.record-form button[type=submit], form button.primary")
+    page.wait_for_url(re.compile(r"/crm/leads/\d+/$"))
+    assert html_direction(page) == (language, expected_dir)
+    lead = Lead.objects.get(title=title)
+
+    # Convert it into a deal.
+    page.click(f"a[href$='/crm/leads/{lead.pk}/convert/']")
+    page.fill("#id_amount", "4200")
+    page.click("form button.primary")
+    page.wait_for_url(re.compile(r"/crm/deals/\d+/$"))
+    deal = Deal.objects.get(lead=lead)
+    assert deal.status == "open" and deal.stage.position == 1
+
+    # Drag it to the next stage on the board.
+    second = deal.pipeline.stages.order_by("position")[1]
+    page.goto(f"{base_url}/crm/board/")
+    assert html_direction(page) == (language, expected_dir)
+    card = page.locator(f".deal-card[data-deal='{deal.pk}']")
+    card.drag_to(page.locator(f".board-column[data-stage='{second.pk}']"))
+    page.locator(f".board-column[data-stage='{second.pk}'] .deal-card[data-deal='{deal.pk}']").wait_for()
+    deal.refresh_from_db()
+    assert deal.stage == second
+    assert DealStageChange.objects.filter(deal=deal, to_stage=second, from_stage__position=1).exists()
+
+    # Win it.
+    page.goto(f"{base_url}/crm/deals/{deal.pk}/")
+    page.click(f"a[href$='/crm/deals/{deal.pk}/win/']")
+    with page.expect_navigation(url=re.compile(rf"/crm/deals/{deal.pk}/$")):
+        page.click(f"form[action$='/crm/deals/{deal.pk}/win/'] button.primary")
+    deal.refresh_from_db()
+    assert deal.status == "won" and deal.closed_at is not None
+    assert html_direction(page) == (language, expected_dir)
+    return deal
+
+
+def test_rep_journey_in_english(page, live_server, people):
+    deal = run_journey(page, live_server.url, title="Fleet laptops", language="en")
+    assert DealStageChange.objects.filter(deal=deal).values_list("to_status", flat=True).last() == "won"
+
+
+def test_rep_journey_in_persian_is_right_to_left(page, live_server, people):
+    run_journey(page, live_server.url, title="Servers for Tehran office", language="fa")
