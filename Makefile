@@ -56,12 +56,12 @@ check: install
 
 ## bench-seed: seed the large company on PostgreSQL and report rows/s
 bench-seed: install
-	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench} SECRET_KEY=bench \
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench_large} SECRET_KEY=bench \
 		$(BIN)/python -m quota.bench seed
 
 ## bench: the benchmarks (writes var/bench/latest.json)
 bench: install
-	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench} SECRET_KEY=bench \
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench_large} SECRET_KEY=bench \
 		$(BIN)/python -m quota.bench all
 
 clean:

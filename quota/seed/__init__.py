@@ -1,0 +1,16 @@
+"""The demo company generator behind `quota seed`: a plausible, reproducible sales organisation.
+
+`seed_company(size=..., seed=..., today=...)` fills an empty database with two years of
+history ending today: teams and people, companies and contacts, leads, deals with their
+stage history, quotes, orders, invoices, activities, service cases, surveys and campaigns.
+The same seed and date always give the same data, on SQLite and PostgreSQL alike.
+
+Modules, in the order the data is drawn: sizes, clock, randomness, reference (rows the
+migrations create), people, customers, marketing, leads, deals, history, sales, activities,
+service; profiles holds the behavioural knobs, vocabulary the words; world puts the tables
+in order; columns, writers and database do the writing; runner ties it together.
+"""
+
+from quota.seed.runner import DatabaseNotEmpty, DatabaseNotMigrated, SeedReport, seed_company
+
+__all__ = ["DatabaseNotEmpty", "DatabaseNotMigrated", "SeedReport", "seed_company"]
