@@ -1,0 +1,190 @@
+"""Companies, contacts, leads and deals. Deals bring their stage history with them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from quota.crm.choices import DealStatus
+from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead, Pipeline, Stage
+from quota.imports.problems import ProblemKind
+from quota.imports.targets.base import RowWork, StepContext, Target, TargetField
+from quota.imports.targets.people import NAME, split_name
+
+HISTORY_BATCH = 1000
+
+
+def _split_name_into(work: RowWork) -> None:
+    full_name = work.values.get("name")
+    if full_name:
+        first, last = split_name(full_name)
+        work.values.setdefault("first_name", first)
+        work.values.setdefault("last_name", last)
+
+
+def bare_domain(value: str) -> str:
+    """'https://www.Example.com/about' -> 'example.com', so the same company is found by any spelling."""
+    text = value.strip().lower()
+    host = urlsplit(text if "//" in text else f"//{text}").hostname or text
+    return host.removeprefix("www.")
+
+
+class CompanyTarget(Target):
+    name = "companies"
+    model = Company
+    custom_target = "company"
+    match_fields = ("external_id", "domain", "name")
+    company_currency_fields = frozenset({"annual_revenue"})
+
+    def derive(self, work: RowWork) -> None:
+        if work.values.get("domain"):
+            work.values["domain"] = bare_domain(work.values["domain"])
+
+
+class ContactTarget(Target):
+    name = "contacts"
+    model = Contact
+    custom_target = "contact"
+    match_fields = ("external_id", "email")
+    stand_ins: ClassVar[dict[str, tuple[str, ...]]] = {"last_name": ("name",)}
+
+    def virtual_fields(self) -> list[TargetField]:
+        return [NAME]
+
+    def derive(self, work: RowWork) -> None:
+        _split_name_into(work)
+
+
+class LeadTarget(Target):
+    name = "leads"
+    model = Lead
+    custom_target = "lead"
+    match_fields = ("external_id", "email")
+    stand_ins: ClassVar[dict[str, tuple[str, ...]]] = {"title": ("name", "last_name", "company_name", "email")}
+
+    def virtual_fields(self) -> list[TargetField]:
+        return [NAME]
+
+    def derive(self, work: RowWork) -> None:
+        _split_name_into(work)
+        if not work.values.get("title"):
+            person = " ".join(filter(None, [work.values.get("first_name"), work.values.get("last_name")]))
+            title = person or work.values.get("company_name") or work.values.get("email")
+            if title:
+                work.values["title"] = title
+
+
+class DealTarget(Target):
+    """Deals. A new deal's history is what the services would have recorded: opened in its stage at
+    its created date, then won or lost at its close date. An update that changes the stage or the
+    outcome records that move, like `deal_move_stage` and `deal_close_*` do."""
+
+    name = "deals"
+    model = Deal
+    custom_target = "deal"
+    match_fields = ("external_id",)
+    exclude = frozenset({"exchange_rate", "won_back_from", "lead"})
+    filled_when_blank = frozenset({"pipeline", "stage"})
+    scopes: ClassVar[dict[str, str]] = {"stage": "pipeline"}
+
+    def scope_default(self, field_name: str, ctx: StepContext) -> models.Model | None:
+        if field_name != "pipeline":
+            return None
+        if "default_pipeline" not in ctx.cache:
+            ctx.cache["default_pipeline"] = Pipeline.objects.filter(is_default=True).first()
+        return ctx.cache["default_pipeline"]
+
+    def default_note(self, field_name: str, used: str) -> str | None:
+        if field_name == "loss_reason":
+            return f"a lost deal with no loss reason: recorded as {used!r}"
+        return None
+
+    def _first_stage(self, pipeline: Pipeline, ctx: StepContext) -> Stage | None:
+        firsts: dict[int, Stage | None] = ctx.cache.setdefault("first_stages", {})
+        if pipeline.pk not in firsts:
+            firsts[pipeline.pk] = pipeline.stages.order_by("position").first()
+        return firsts[pipeline.pk]
+
+    def prepare(self, work: RowWork, ctx: StepContext) -> None:
+        deal = work.instance
+        assert isinstance(deal, Deal)
+        if deal.pipeline_id is None:
+            pipeline = self.scope_default("pipeline", ctx)
+            if pipeline is None:
+                work.problem(ProblemKind.REQUIRED_BLANK, "there is no default pipeline; map a pipeline column", field="pipeline")
+                return
+            deal.pipeline = pipeline
+        if deal.stage_id is None:
+            stage = self._first_stage(deal.pipeline, ctx)
+            if stage is None:
+                work.problem(ProblemKind.INVALID_RECORD, f"the pipeline {deal.pipeline} has no stages", field="stage")
+                return
+            deal.stage = stage
+        self._outcome_rules(work, deal)
+        self._dates(work, deal, ctx)
+        try:
+            deal.exchange_rate = ctx.rate(deal.currency, deal.created_at.date())
+        except ValidationError as exc:
+            work.problem(ProblemKind.NO_EXCHANGE_RATE, " ".join(exc.messages), field="currency", value=deal.currency)
+
+    def _outcome_rules(self, work: RowWork, deal: Deal) -> None:
+        reopened = work.original is not None and work.original.status != DealStatus.OPEN and deal.status == DealStatus.OPEN
+        if deal.status == DealStatus.OPEN:
+            if reopened and "closed_at" not in work.values:
+                deal.closed_at = None
+            for name, what in (("closed_at", "no close date"), ("amount", "no value")):
+                if name in work.blank:
+                    work.problem(ProblemKind.BLANK_UNTIL_CLOSED, f"{what} yet: the deal is open", field=name, value="")
+        elif deal.status == DealStatus.WON and "amount" in work.blank and work.creating:
+            work.problem(ProblemKind.BLANK_REFERENCE, "a won deal with no value: its amount is 0", field="amount", value="")
+        if deal.status != DealStatus.LOST and deal.loss_reason_id is not None:
+            if "loss_reason" in work.defaulted:
+                del work.defaulted["loss_reason"]  # the default is for lost deals only
+            elif "loss_reason" in work.values:
+                work.problem(ProblemKind.IGNORED_VALUE, "a loss reason applies to lost deals only", field="loss_reason")
+            deal.loss_reason = None
+
+    def _dates(self, work: RowWork, deal: Deal, ctx: StepContext) -> None:
+        if "stage_changed_at" in work.values:
+            return
+        if work.creating:
+            deal.stage_changed_at = deal.created_at
+        elif work.original is not None and work.original.stage_id != deal.stage_id:
+            deal.stage_changed_at = ctx.now
+
+    def after_write(self, created: list[RowWork], updated: list[RowWork], ctx: StepContext) -> None:
+        changes: list[DealStageChange] = []
+        for work in created:
+            deal = work.instance
+            assert isinstance(deal, Deal)
+            changes.append(_change(deal, None, "", deal.created_at, ctx, to_status=DealStatus.OPEN))
+            if deal.status != DealStatus.OPEN:
+                assert deal.closed_at is not None  # Deal.clean requires it
+                changes.append(_change(deal, deal.stage, DealStatus.OPEN, deal.closed_at, ctx))
+        for work in updated:
+            before, deal = work.original, work.instance
+            assert isinstance(before, Deal) and isinstance(deal, Deal)
+            if (before.stage_id, before.status) == (deal.stage_id, deal.status):
+                continue
+            closing = before.status == DealStatus.OPEN and deal.status != DealStatus.OPEN
+            at = deal.closed_at if closing and deal.closed_at else ctx.now
+            changes.append(_change(deal, before.stage, before.status, at, ctx))
+        DealStageChange.objects.bulk_create(changes, batch_size=HISTORY_BATCH)
+
+
+def _change(
+    deal: Deal, from_stage: Stage | None, from_status: str, at: dt.datetime, ctx: StepContext, **kwargs: str
+) -> DealStageChange:
+    return DealStageChange(
+        deal=deal,
+        from_stage=from_stage,
+        to_stage=deal.stage,
+        from_status=from_status,
+        to_status=kwargs.get("to_status", deal.status),
+        changed_at=at,
+        changed_by=ctx.by,
+    )
