@@ -5,3 +5,12 @@ class CrmConfig(AppConfig):
     name = "quota.crm"
     label = "crm"
     verbose_name = "CRM"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from quota.crm.custom_fields import forget_definitions
+        from quota.crm.models import CustomField
+
+        post_save.connect(forget_definitions, sender=CustomField, dispatch_uid="custom-fields-saved")
+        post_delete.connect(forget_definitions, sender=CustomField, dispatch_uid="custom-fields-deleted")

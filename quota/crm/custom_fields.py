@@ -22,9 +22,7 @@ def clean_custom_values(*, target: str, values: dict[str, Any]) -> dict[str, Any
         values = {}
     if not isinstance(values, dict):
         raise ValidationError({"custom": _("Custom fields must be given as a mapping of key to value.")})
-    from quota.crm.models import CustomField
-
-    fields = {f.key: f for f in CustomField.objects.filter(target=target)}
+    fields = definitions(target)
     errors: dict[str, Any] = {}
     cleaned: dict[str, Any] = {}
     for key in values.keys() - fields.keys():
@@ -46,6 +44,30 @@ def clean_custom_values(*, target: str, values: dict[str, Any]) -> dict[str, Any
     if errors:
         raise ValidationError({"custom": [f"{k}: {v}" for k, v in sorted(errors.items())]})
     return cleaned
+
+
+def definitions(target: str) -> dict[str, Any]:
+    """The custom fields of a record type, cached: every record's clean() asks, imports ask per row."""
+    from django.core.cache import cache
+
+    from quota.crm.models import CustomField
+
+    key = f"custom-fields:{target}:{cache.get_or_set('custom-fields-version', 1)}"
+    fields = cache.get(key)
+    if fields is None:
+        fields = {field.key: field for field in CustomField.objects.filter(target=target)}
+        cache.set(key, fields, 3600)
+    return fields
+
+
+def forget_definitions(**kwargs: Any) -> None:
+    """Connected to CustomField saves and deletes (crm.apps)."""
+    from django.core.cache import cache
+
+    try:
+        cache.incr("custom-fields-version")
+    except ValueError:
+        cache.set("custom-fields-version", 2)
 
 
 def _coerce_custom(field: Any, value: Any) -> Any:

@@ -54,3 +54,12 @@ def test_choice_field_definition_needs_choices():
     field = CustomField(target="lead", key="size", label="Size", field_type="choice", choices=[])
     with pytest.raises(ValidationError):
         field.full_clean()
+
+
+def test_a_new_definition_applies_at_once_despite_the_cache():
+    assert clean_custom_values(target="lead", values={}) == {}
+    CustomField.objects.create(target="lead", key="budget", label="Budget", field_type="number", required=True)
+    with pytest.raises(ValidationError, match="Budget is required"):
+        clean_custom_values(target="lead", values={})
+    CustomField.objects.filter(target="lead").delete()
+    assert clean_custom_values(target="lead", values={}) == {}
