@@ -16,6 +16,7 @@ urlpatterns = [
     path("activities/", include("quota.activities.urls")),
     path("service/", include("quota.service.urls")),
     path("marketing/", include("quota.marketing.urls")),
+    path("dashboards/", include("quota.dashboards.urls")),
     path("kpi/", include("quota.kpi.urls")),
     path("forms/", include("quota.webforms.urls")),
     path("webhooks/", include("quota.webhooks.urls")),

@@ -1,13 +1,298 @@
+"""Dashboard pages: the role boards, a KPI in depth, the targets grid, the KPI builder and a user's own cards.
+
+Views stay thin: they read the period and choices from GET parameters (so every URL can be shared),
+call the selectors in `boards`, `selectors/` and `target_grid`, and render. An HTMX request gets
+the part of the same page it targets (the board body, a KPI breakdown, the builder preview).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from quota.accounts.models import Team
+from quota.core.views import forbidden
+from quota.core.visibility import CHANGE_ALL_ROLES
+from quota.dashboards import services
+from quota.dashboards.access import Board, boards_for, home_board, scope_for
+from quota.dashboards.boards import BoardRequest, build
+from quota.dashboards.builder_preview import builder_preview_context, preview_data
+from quota.dashboards.cards import CardRequest, company_today, kpi_cards
+from quota.dashboards.charts import Series, category_chart
+from quota.dashboards.models import DashboardCard
+from quota.dashboards.periods import Period, PeriodForm, period_from
+from quota.dashboards.records import records_link
+from quota.dashboards.selectors.kpi import breakdown, breakdowns_for, monthly_trend
+from quota.dashboards.target_grid import COMPANY, DEFAULT_KPIS, GridChoiceForm, TargetCellsForm, target_grid
+from quota.kpi.forms import KpiBuilderForm
+from quota.kpi.models import Metric, TargetPeriod
+
+# --------------------------------------------------------------------------- boards
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Each user lands on their role's dashboard."""
-    return render(request, "dashboards/home.html", {})
+    return _board_page(request, home_board(request.user))
+
+
+@login_required
+def board(request: HttpRequest, board: str) -> HttpResponse:
+    try:
+        chosen = Board(board)
+    except ValueError:
+        raise Http404 from None
+    if chosen not in boards_for(request.user):
+        return forbidden(request, PermissionDenied(_("This dashboard is not part of your role's views.")))
+    return _board_page(request, chosen)
+
+
+def _period(request: HttpRequest, now: dt.datetime) -> tuple[Period, PeriodForm]:
+    return period_from(request.GET, company_today(now))
+
+
+def _board_page(request: HttpRequest, chosen: Board) -> HttpResponse:
+    now = timezone.now()
+    period, period_form = _period(request, now)
+    context = build(BoardRequest(chosen, request.user, period, now))
+    context.update(
+        board=chosen,
+        boards=boards_for(request.user),
+        period=period,
+        period_form=period_form,
+        scope=scope_for(request.user, chosen),
+        body_template=f"dashboards/boards/{chosen.value}.html",
+        page_url=reverse("dashboards:board", args=[chosen.value]),
+    )
+    partial = getattr(request, "htmx", False) and request.htmx.target == "dashboard"  # type: ignore[attr-defined]
+    return render(request, "dashboards/_dashboard.html" if partial else "dashboards/board.html", context)
+
+
+# --------------------------------------------------------------------------- one KPI
+
+
+@login_required
+def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
+    """A KPI in depth: its card, 13 months beside last year, a breakdown and the records behind it."""
+    metric = get_object_or_404(Metric.objects.current(), key=key)
+    now = timezone.now()
+    period, period_form = _period(request, now)
+    choices = breakdowns_for(metric)
+    requested = request.GET.get("by", "")
+    by = requested if requested in choices else (choices[0] if choices else "none")
+    today = company_today(now)
+    split = breakdown(metric, user=request.user, period=period, by=by, today=today) if choices else None
+    context: dict[str, Any] = {
+        "metric": metric,
+        "period": period,
+        "period_form": period_form,
+        "by": by,
+        "by_choices": [(choice, _grouping_label(choice)) for choice in choices],
+        "by_label": _grouping_label(by),
+        "breakdown": split,
+        "breakdown_chart": _breakdown_chart(metric, split) if split else None,
+        "page_url": request.path,
+    }
+    if getattr(request, "htmx", False) and request.htmx.target == "breakdown":  # type: ignore[attr-defined]
+        return render(request, "dashboards/_breakdown.html", context)
+    scope = scope_for(request.user, Board.SALES)
+    trend = monthly_trend([metric], user=request.user, end=period.end)
+    context.update(
+        card=kpi_cards([CardRequest(key)], user=request.user, scope=scope, period=period, query=period.querystring, now=now)[0],
+        trend=trend,
+        trend_rows=trend.rows(key, metric.unit),
+        trend_chart=category_chart(
+            trend.labels,
+            [
+                Series(_("This year"), trend.values[key], metric.unit, kind="line"),
+                Series(_("A year earlier"), trend.last_year[key], metric.unit, kind="line", role="previous"),
+            ],
+        ),
+        records=records_link(metric.parsed, start=period.start, end=period.end, today=today),
+        boards=[(b, b.label) for b in boards_for(request.user)],
+        on_boards=set(DashboardCard.objects.filter(user=cast(Any, request.user), metric_key=key).values_list("board", flat=True)),
+        home=home_board(request.user),
+    )
+    if getattr(request, "htmx", False) and request.htmx.target == "kpi-body":  # type: ignore[attr-defined]
+        return render(request, "dashboards/_kpi_body.html", context)
+    return render(request, "dashboards/kpi.html", context)
+
+
+def _grouping_label(by: str) -> str:
+    return {
+        "person": _("Person"),
+        "team": _("Team"),
+        "source": _("Lead source"),
+        "stage": _("Stage"),
+        "product": _("Product"),
+    }.get(by, by)
+
+
+def _breakdown_chart(metric: Metric, split: Any) -> dict:
+    rows = split.rows[:15]
+    return category_chart(
+        [row.label for row in rows], [Series(metric.display_name, [row.value for row in rows], metric.unit)], horizontal=True
+    )
+
+
+# --------------------------------------------------------------------------- a user's own cards
+
+
+@login_required
+@require_POST
+def card_add(request: HttpRequest) -> HttpResponse:
+    key = request.POST.get("key", "")
+    board_key = request.POST.get("board") or home_board(request.user).value
+    try:
+        services.card_add(user=request.user, key=key, board=board_key)
+    except PermissionDenied as exc:
+        return forbidden(request, exc)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The KPI is on your %(board)s dashboard.") % {"board": Board(board_key).label})
+    return redirect(_next_url(request, reverse("dashboards:board", args=[board_key])))
+
+
+@login_required
+@require_POST
+def card_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    services.card_remove(user=request.user, card_id=pk)
+    messages.success(request, _("The card was removed from your dashboard."))
+    return redirect(_next_url(request, reverse("home")))
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    url = request.POST.get("next", "")
+    return url if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}) else default
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def targets(request: HttpRequest) -> HttpResponse:
+    """Targets of a team and its members (or of the company and its teams) for one period, in one grid.
+
+    Managers set their team's, directors and administrators anyone's; others see their own team's, read only.
+    """
+    user: Any = request.user
+    managed = list(services.teams_managed_by(user))
+    teams = managed or list(Team.objects.filter(pk=user.team_id))
+    metrics = sorted(Metric.objects.current(), key=lambda m: (not m.is_builtin, m.display_name.casefold()))
+    now = timezone.now()
+    company = services.may_set_targets(user, None)
+    choice = GridChoiceForm(_grid_choice(request, teams, company, now), teams=teams, company=company, metrics=metrics)
+    if not choice.is_valid():
+        if request.method == "POST":
+            return forbidden(request, PermissionDenied(_("You cannot set these targets.")))
+        return render(request, "dashboards/targets.html", {"choice": choice, "grid": None, "form": None})
+    team = choice.chosen_team()
+    chosen = [m for m in metrics if m.key in choice.cleaned_data["kpi"]]
+    day = choice.cleaned_data["day"] or company_today(now)
+    grid = target_grid(user=user, team=team, period=choice.cleaned_data["period"], day=day, metrics=chosen, now=now)
+    may_edit = services.may_set_targets(user, team)
+
+    if request.method == "POST":
+        if not may_edit:
+            return forbidden(
+                request, PermissionDenied(_("Only directors, administrators and the team's manager set its targets."))
+            )
+        form = TargetCellsForm(request.POST, grid=grid)
+        if form.is_valid():
+            try:
+                changed = services.targets_save(
+                    by=user, period=grid.period, start=grid.start, end=grid.end, cells=form.target_cells()
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Targets saved (%(count)s changed).") % {"count": changed})
+                return redirect(request.get_full_path())
+    else:
+        form = TargetCellsForm(grid=grid, disabled=not may_edit)
+    return render(request, "dashboards/targets.html", {"choice": choice, "grid": grid, "form": form, "may_edit": may_edit})
+
+
+def _grid_choice(request: HttpRequest, teams: list[Team], company: bool, now: dt.datetime) -> dict[str, Any]:
+    """The GET parameters, with defaults for what they leave out: the company for directors, else the user's team; this month."""
+    user: Any = request.user
+    data: dict[str, Any] = {key: request.GET[key] for key in ("team", "period", "day") if request.GET.get(key)}
+    data["kpi"] = request.GET.getlist("kpi") or list(DEFAULT_KPIS)
+    data.setdefault("period", TargetPeriod.MONTH.value)
+    data.setdefault("day", company_today(now).isoformat())
+    if "team" not in data:
+        own = next((t for t in teams if t.pk == user.team_id), None)
+        data["team"] = COMPANY if company else str(own.pk if own else teams[0].pk if teams else "")
+    return data
+
+
+# --------------------------------------------------------------------------- the KPI builder
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def builder(request: HttpRequest) -> HttpResponse:
+    """Build a KPI, preview it with HTMX and save it (administrators and directors); add any KPI to a dashboard."""
+    user: Any = request.user
+    form = _compact(KpiBuilderForm(request.POST or None))
+    if request.method == "POST" and form.is_valid():
+        try:
+            metric = form.save(by=request.user)
+        except PermissionDenied as exc:
+            return forbidden(request, exc)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The KPI %(name)s was saved.") % {"name": metric.display_name})
+            return redirect("dashboards:kpi", key=metric.key)
+    metrics = sorted(Metric.objects.current(), key=lambda m: (not m.is_builtin, m.display_name.casefold()))
+    context = {
+        "form": form,
+        "may_define": user.is_superuser or user.role in CHANGE_ALL_ROLES,
+        "metrics": metrics,
+        "boards": [(b, b.label) for b in boards_for(request.user)],
+        "home": home_board(request.user),
+    }
+    return render(request, "dashboards/builder.html", context)
+
+
+JSON_FIELDS = ("filters", "numerator_filters", "denominator_filters")
+
+
+def _compact(form: KpiBuilderForm) -> KpiBuilderForm:
+    """Smaller text areas, and empty filter lists rather than `null` in a new form."""
+    for name in JSON_FIELDS:
+        form.fields[name].widget.attrs["rows"] = 2
+        form.fields[name].initial = []
+    form.fields["description"].widget.attrs["rows"] = 3
+    return form
+
+
+@login_required
+@require_POST
+def builder_preview(request: HttpRequest) -> HttpResponse:
+    """The builder's form as it stands, evaluated for the last 13 months as the user sees the records; nothing is saved."""
+    form = KpiBuilderForm(preview_data(request.POST))
+    return render(
+        request, "dashboards/_builder_preview.html", builder_preview_context(form, user=request.user, now=timezone.now())
+    )
+
+
+# --------------------------------------------------------------------------- health
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -55,7 +55,19 @@ NAVIGATION: tuple[tuple[Any, tuple[tuple[str, Any], ...]], ...] = (
             ("sales:invoice_list", gettext_lazy("Invoices")),
         ),
     ),
-    (gettext_lazy("Marketing"), (("marketing:campaign_list", gettext_lazy("Campaigns")),)),
+    (
+        gettext_lazy("Marketing"),
+        (("marketing:campaign_list", gettext_lazy("Campaigns")), ("webforms:list", gettext_lazy("Web forms"))),
+    ),
+    (
+        gettext_lazy("Performance"),
+        (
+            ("dashboards:targets", gettext_lazy("Targets")),
+            ("dashboards:builder", gettext_lazy("KPIs")),
+            ("reports:report_list", gettext_lazy("Reports")),
+        ),
+    ),
+    (gettext_lazy("Integrations"), (("webhooks:list", gettext_lazy("Webhooks")),)),
 )
 
 

@@ -1,0 +1,112 @@
+"""One KPI in depth: its last 13 months beside the year before, and its breakdown by person, team, source ..."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.formats import date_format
+
+from quota.crm.models import LeadSource
+from quota.dashboards.formatting import display_text
+from quota.dashboards.periods import Period
+from quota.dashboards.records import RecordsLink, records_link
+from quota.kpi.definitions import Unit
+from quota.kpi.engine import Value, evaluate
+from quota.kpi.models import Metric
+from quota.kpi.periods import Every, add_months, floor
+from quota.kpi.queries import GroupKey
+from quota.kpi.sources import GROUPINGS
+
+TREND_MONTHS = 13
+BREAKDOWNS = ("person", "team", "source", "stage", "product")
+
+
+@dataclass(frozen=True)
+class MonthlyTrend:
+    months: list[dt.date]
+    values: dict[str, list[Value]]  # per KPI key, one value per month
+    last_year: dict[str, list[Value]]
+    names: dict[str, str]
+    computed_at: dt.datetime
+
+    @property
+    def labels(self) -> list[str]:
+        return [date_format(month, "YEAR_MONTH_FORMAT") for month in self.months]
+
+    def rows(self, key: str, unit: Unit) -> list[tuple[str, str, str]]:
+        """(month, value, value a year earlier) as text, for the table under a chart."""
+        values, earlier = self.values[key], self.last_year[key]
+        rows = zip(self.labels, values, earlier, strict=True)
+        return [(label, display_text(value, unit), display_text(before, unit)) for label, value, before in rows]
+
+
+def monthly_trend(kpis: list[str | Metric], *, user: Any, end: dt.date, months: int = TREND_MONTHS) -> MonthlyTrend:
+    """The months up to the one containing `end`, each with the same month a year earlier: one engine call."""
+    last = floor(end, Every.MONTH)
+    first = add_months(last, -(months - 1))
+    evaluation = evaluate(kpis, user=user, start=first, end=end, every="month", by="none", compare=True)
+    periods = sorted({p.period for result in evaluation for p in result.points if p.period is not None})
+    values = {r.key: [_at(r, month, "value") for month in periods] for r in evaluation}
+    last_year = {r.key: [_at(r, month, "last_year") for month in periods] for r in evaluation}
+    return MonthlyTrend(periods, values, last_year, {r.key: r.name for r in evaluation}, evaluation.computed_at)
+
+
+def _at(result: Any, month: dt.date, field: str) -> Value:
+    point = result.point(month)
+    return getattr(point, field) if point else None
+
+
+def breakdowns_for(metric: Metric) -> list[str]:
+    """The groupings this KPI can be broken down by."""
+    return [by for by in BREAKDOWNS if by in GROUPINGS and not metric.parsed.grouping_problem(by)]
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    group: GroupKey
+    label: str
+    value: Value
+    share: float | None  # of the total, for counts and sums
+    records: RecordsLink | None
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    by: str
+    rows: list[BreakdownRow]
+    computed_at: dt.datetime
+
+
+def breakdown(metric: Metric, *, user: Any, period: Period, by: str, today: dt.date) -> Breakdown:
+    """The KPI for the period per group, largest first, each row linking to its records."""
+    result = evaluate([metric], user=user, start=period.start, end=period.end, every="none", by=by, compare=False)[metric.key]
+    additive = metric.parsed.measure.kind in {"count", "distinct", "sum"}
+    total = sum(float(p.value or 0) for p in result.points) if additive else 0.0
+    source_keys = _source_keys([p.group.id for p in result.points if p.group]) if by == "source" else {}
+    rows = [
+        BreakdownRow(
+            group=point.group.id,
+            label=point.group.label,
+            value=point.value,
+            share=float(point.value or 0) / total if additive and total else None,
+            records=records_link(
+                metric.parsed,
+                start=period.start,
+                end=period.end,
+                today=today,
+                by=by,
+                group=point.group.id,
+                group_value=source_keys.get(point.group.id),
+            ),
+        )
+        for point in result.points
+        if point.group is not None
+    ]
+    rows.sort(key=lambda row: (row.value is None, -(row.value or 0), row.label))
+    return Breakdown(by, rows, result.computed_at)
+
+
+def _source_keys(ids: list[GroupKey]) -> dict[GroupKey, str]:
+    return dict(LeadSource.objects.filter(pk__in=[i for i in ids if i is not None]).values_list("pk", "key"))

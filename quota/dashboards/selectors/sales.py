@@ -1,0 +1,311 @@
+"""The sales dashboard's sections: pipeline funnel, lead sources, won and lost deals, the sales race, teams.
+
+Each section is one engine call for the period (`every="none"`), grouped by stage, source, person
+or team in the same query, plus at most one small lookup (stage order, loss reasons, targets).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from quota.crm.models import LeadSource, LossReason, Stage
+from quota.dashboards.periods import Period
+from quota.dashboards.records import catalogue_definition, records_link
+from quota.dashboards.selectors.common import labels_by_group, values_by_group
+from quota.forecasting.selectors import Forecast, forecast_from, forecast_kpis
+from quota.kpi.definitions import Unit
+from quota.kpi.engine import Value, evaluate
+from quota.kpi.models import Metric, Target
+from quota.kpi.queries import GroupKey
+from quota.kpi.selectors import TargetProgress, target_progress
+
+# -------------------------------------------------------------------------- pipeline funnel
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    stage_id: int
+    label: str
+    deals: int
+    value: float
+    weighted: float
+
+
+@dataclass(frozen=True)
+class Funnel:
+    steps: list[FunnelStep]
+    forecast: Forecast  # the revenue forecast, computed by the same queries
+    computed_at: dt.datetime
+
+
+SNAPSHOT_KPIS = ("open_deals", "pipeline_value", "weighted_pipeline")
+
+
+def open_now_metrics() -> list[Metric]:
+    """The snapshot KPIs for a period that has not ended: the deals open now, read through the open deals only.
+
+    `open_deals` and friends count every deal created by the period's end less those closed by then,
+    which reads every deal twice; now, that is just the open ones, which an index keeps apart.
+    """
+    open_now = {"source": "deals", "date": "created_at", "filters": [{"field": "status", "op": "eq", "value": "open"}]}
+    measures = [
+        ({"kind": "count"}, "count"),
+        ({"kind": "sum", "field": "amount"}, "money"),
+        ({"kind": "sum", "field": "weighted_amount"}, "money"),
+    ]
+    return [
+        Metric(
+            key=key,
+            name=key,
+            definition={**open_now, "measure": {**measure, "cumulative": True}, "unit": unit, "better": "higher"},
+        )
+        for key, (measure, unit) in zip(SNAPSHOT_KPIS, measures, strict=True)
+    ]
+
+
+def pipeline_funnel(*, user: Any, period: Period, today: dt.date) -> Funnel:
+    """Deals open at the period's end (now, for the current period) per stage, in the pipelines' stage order.
+
+    The revenue forecast is evaluated beside it: its open deals are read by the same query, and its
+    total is the sum of the stages.
+    """
+    kpis: list[str | Metric] = list(SNAPSHOT_KPIS) if period.end < today else list(open_now_metrics())
+    kpis += forecast_kpis(period.start, period.end)
+    evaluation = evaluate(kpis, user=user, start=period.start, end=period.end, every="none", by="stage", compare=False)
+    deals, value, weighted = (values_by_group(evaluation[key]) for key in SNAPSHOT_KPIS)
+    stages = list(
+        Stage.objects.filter(pk__in=[k for k in deals if k is not None])
+        .select_related("pipeline")
+        .order_by("-pipeline__is_default", "pipeline__name", "position")
+    )
+    several_pipelines = len({s.pipeline_id for s in stages}) > 1
+    steps = [
+        FunnelStep(
+            stage.pk,
+            str(stage) if several_pipelines else stage.name,
+            int(deals.get(stage.pk) or 0),
+            float(value.get(stage.pk) or 0),
+            float(weighted.get(stage.pk) or 0),
+        )
+        for stage in stages
+    ]
+    return Funnel(steps, forecast_from(evaluation).overall, evaluation.computed_at)
+
+
+# -------------------------------------------------------------------------- lead sources
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    source_id: GroupKey
+    label: str
+    values: dict[str, Value]
+    cells: list[tuple[Value, Unit]]  # the values in the order of the columns, for tables
+    leads_url: str  # the source's leads created in the period
+
+
+@dataclass(frozen=True)
+class BySource:
+    columns: list[tuple[str, str, Unit]]  # key, name, unit
+    rows: list[SourceRow]
+    computed_at: dt.datetime
+
+
+def by_source(keys: list[str], *, user: Any, period: Period) -> BySource:
+    """KPIs per lead source for the period, the sources with the most of the first KPI first."""
+    evaluation = evaluate(keys, user=user, start=period.start, end=period.end, every="none", by="source", compare=False)
+    values = {key: values_by_group(evaluation[key]) for key in keys}
+    labels = labels_by_group(*evaluation)
+    sources = LeadSource.objects.filter(pk__in=[k for k in labels if k is not None])
+    source_keys: dict[GroupKey, str] = dict(sources.values_list("pk", "key"))
+    columns = [(result.key, result.name, result.unit) for result in evaluation]
+    leads = catalogue_definition("new_leads")
+    rows = []
+    for group, label in labels.items():
+        link = records_link(
+            leads,
+            start=period.start,
+            end=period.end,
+            today=period.end,
+            by="source",
+            group=group,
+            group_value=source_keys.get(group),
+        )
+        row_values = {key: values[key].get(group) for key in keys}
+        rows.append(
+            SourceRow(
+                group, label, row_values, [(row_values[key], unit) for key, _name, unit in columns], link.url if link else ""
+            )
+        )
+    rows.sort(key=lambda row: -(row.values[keys[0]] or 0))
+    return BySource(columns, rows, evaluation.computed_at)
+
+
+# -------------------------------------------------------------------------- won and lost
+
+
+@dataclass(frozen=True)
+class Outcome:
+    label: str
+    deals: int
+    won: bool
+    reason_id: int | None = None
+
+
+@dataclass(frozen=True)
+class WinLoss:
+    won: int
+    lost: int
+    outcomes: list[Outcome]  # won first, then each loss reason, most frequent first
+    computed_at: dt.datetime
+
+
+def _lost_for(reason: LossReason) -> Metric:
+    """Deals lost for one reason: loss reasons are not an engine grouping, so each is a filtered count in the same query."""
+    return Metric(
+        key=f"lost_reason_{reason.pk}",
+        name=reason.name,
+        definition={
+            "source": "deals",
+            "date": "closed_at",
+            "filters": [
+                {"field": "status", "op": "eq", "value": "lost"},
+                {"field": "loss_reason", "op": "eq", "value": reason.pk},
+            ],
+            "measure": {"kind": "count"},
+            "unit": "count",
+            "better": "lower",
+        },
+    )
+
+
+def win_loss(*, user: Any, period: Period) -> WinLoss:
+    """Deals won and lost in the period (by close date), the lost ones by reason."""
+    reasons = {f"lost_reason_{r.pk}": r for r in LossReason.objects.all()}
+    metrics = [_lost_for(reason) for reason in reasons.values()]
+    evaluation = evaluate(
+        [*metrics, "won_deals", "lost_deals"], user=user, start=period.start, end=period.end, every="none", compare=False
+    )
+    won = int(evaluation["won_deals"].points[0].value or 0)
+    lost = int(evaluation["lost_deals"].points[0].value or 0)
+    losses = [
+        Outcome(reasons[key].name, int(evaluation[key].points[0].value or 0), False, reasons[key].pk)
+        for key in reasons
+        if evaluation[key].points[0].value
+    ]
+    losses.sort(key=lambda outcome: -outcome.deals)
+    return WinLoss(won, lost, [Outcome(_("Won"), won, True), *losses], evaluation.computed_at)
+
+
+# -------------------------------------------------------------------------- sales race
+
+
+@dataclass(frozen=True)
+class Racer:
+    person_id: int
+    label: str
+    won: float
+    deals: int
+    target: float | None
+    attainment: float | None
+    is_me: bool
+
+
+@dataclass(frozen=True)
+class SalesRace:
+    by_value: list[Racer]
+    by_attainment: list[Racer]  # only people with a won revenue target for the period
+    computed_at: dt.datetime
+
+
+def sales_race(*, user: Any, period: Period, now: dt.datetime, size: int = 10) -> SalesRace:
+    """Sellers by won revenue, and by attainment of their won revenue target, for the period."""
+    evaluation = evaluate(
+        ["won_revenue", "won_deals"], user=user, start=period.start, end=period.end, every="none", by="person", compare=False
+    )
+    won, deals = values_by_group(evaluation["won_revenue"]), values_by_group(evaluation["won_deals"])
+    labels = labels_by_group(*evaluation)
+    targets = Target.objects.filter(
+        metric__key="won_revenue", metric__is_current=True, start=period.start, end=period.end, user__isnull=False
+    ).select_related("metric", "user")
+    progress = {state.target.user_id: state for state in target_progress(targets, user=user, now=now)}
+    labels.update({person: str(state.target.user) for person, state in progress.items() if person not in labels})
+    racers = [
+        Racer(
+            person_id=person,
+            label=label,
+            won=float(won.get(person) or 0),
+            deals=int(deals.get(person) or 0),
+            target=_goal(progress.get(person)),
+            attainment=_attainment(progress.get(person)),
+            is_me=person == user.pk,
+        )
+        for person, label in labels.items()
+        if person is not None
+    ]
+    by_value = sorted(racers, key=lambda r: (-r.won, r.label))[:size]
+    by_attainment = sorted((r for r in racers if r.attainment is not None), key=lambda r: (-(r.attainment or 0), r.label))[:size]
+    return SalesRace(by_value, by_attainment, evaluation.computed_at)
+
+
+def _goal(state: TargetProgress | None) -> float | None:
+    return float(state.value) if state is not None and state.value is not None else None
+
+
+def _attainment(state: Any) -> float | None:
+    return state.progress.attainment if state is not None and state.progress is not None else None
+
+
+# -------------------------------------------------------------------------- teams
+
+TEAM_KPIS = ["won_revenue", "won_deals", "win_rate", "pipeline_value", "new_leads"]
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    team_id: GroupKey
+    label: str
+    values: dict[str, Value]
+    cells: list[tuple[Value, Unit]]
+    target: float | None
+    attainment: float | None
+
+
+@dataclass(frozen=True)
+class TeamComparison:
+    columns: list[tuple[str, str, Unit]]
+    rows: list[TeamRow]
+    computed_at: dt.datetime
+
+
+def team_comparison(*, user: Any, period: Period, now: dt.datetime) -> TeamComparison:
+    """Each team's results for the period, with attainment of its won revenue target, the best first."""
+    evaluation = evaluate(TEAM_KPIS, user=user, start=period.start, end=period.end, every="none", by="team", compare=False)
+    values = {key: values_by_group(evaluation[key]) for key in TEAM_KPIS}
+    targets = Target.objects.filter(
+        metric__key="won_revenue",
+        metric__is_current=True,
+        start=period.start,
+        end=period.end,
+        team__isnull=False,
+        user__isnull=True,
+    ).select_related("metric")
+    progress = {state.target.team_id: state for state in target_progress(targets, user=user, now=now)}
+    units = {result.key: result.unit for result in evaluation}
+    rows = [
+        TeamRow(
+            team,
+            label,
+            {key: values[key].get(team) for key in TEAM_KPIS},
+            [(values[key].get(team), units[key]) for key in TEAM_KPIS],
+            _goal(progress.get(team)),
+            _attainment(progress.get(team)),
+        )
+        for team, label in labels_by_group(*evaluation).items()
+    ]
+    rows.sort(key=lambda row: (row.team_id is None, -(row.values["won_revenue"] or 0)))
+    return TeamComparison([(r.key, r.name, r.unit) for r in evaluation], rows, evaluation.computed_at)

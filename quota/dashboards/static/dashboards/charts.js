@@ -1,0 +1,152 @@
+// Dashboard charts: every `[data-chart]` element names a JSON payload (`json_script`) that quota/dashboards/charts.py
+// built; this file turns it into ECharts options. Data never becomes code: labels are text, numbers are numbers.
+// Charts follow the page: numbers in its language, axes mirrored for right-to-left languages, sized to their box.
+(function () {
+  "use strict";
+
+  var COLORS = { current: "#2f6fed", previous: "#98a2b3", target: "#b7791f", good: "#1e8e4f", bad: "#c0392b" };
+  var PALETTE = ["#2f6fed", "#1e8e4f", "#b7791f", "#6b3fb8", "#c0392b", "#0e7490", "#98a2b3"];
+  var live = new WeakMap(); // element -> chart
+
+  function lang() {
+    // Latin digits, as the server writes them in tables beside the charts.
+    return (document.documentElement.lang || "en") + "-u-nu-latn";
+  }
+
+  function isRtl() {
+    return document.documentElement.dir === "rtl";
+  }
+
+  function formatter(unit, currency, compact) {
+    var options = { maximumFractionDigits: 1 };
+    if (unit === "money") options = { style: "currency", currency: currency || "EUR", maximumFractionDigits: compact ? 0 : 2 };
+    else if (unit === "percent") options = { style: "percent", maximumFractionDigits: 1 };
+    else if (unit === "count") options = { maximumFractionDigits: 0 };
+    if (compact) options.notation = "compact";
+    var format;
+    try {
+      format = new Intl.NumberFormat(lang(), options);
+    } catch (error) {
+      format = new Intl.NumberFormat(undefined, options);
+    }
+    var suffix = { days: " d", hours: " h", minutes: " min" }[unit] || "";
+    return function (value) {
+      if (value === null || value === undefined || value === "-") return "–";
+      return format.format(value) + suffix;
+    };
+  }
+
+  function categoryOptions(payload, rtl) {
+    var units = payload.units.length ? payload.units : ["count"];
+    var valueAxes = units.map(function (unit, index) {
+      var onEnd = index === 1;
+      return {
+        type: "value",
+        position: payload.horizontal ? (onEnd ? "top" : "bottom") : (onEnd !== rtl ? "right" : "left"),
+        inverse: payload.horizontal && rtl,
+        axisLabel: { formatter: formatter(unit, payload.currency, true) },
+        minInterval: unit === "count" || unit === "money" ? 1 : undefined,
+        splitLine: { show: index === 0 },
+      };
+    });
+    var categoryAxis = {
+      type: "category",
+      data: payload.categories,
+      // Horizontal bars list from the top; for right-to-left text the first category is on the right.
+      inverse: payload.horizontal ? true : rtl,
+      position: payload.horizontal ? (rtl ? "right" : "left") : "bottom",
+      axisLabel: { hideOverlap: !payload.horizontal, width: payload.horizontal ? 140 : undefined, overflow: "truncate" },
+      axisTick: { alignWithLabel: true },
+    };
+    var series = payload.series.map(function (item, index) {
+      var format = formatter(units[item.axis] || units[0], payload.currency, false);
+      var color = item.role === "current" ? PALETTE[index % PALETTE.length] : COLORS[item.role];
+      var entry = {
+        name: item.name,
+        type: item.kind === "line" ? "line" : "bar",
+        data: item.data,
+        itemStyle: { color: color },
+        tooltip: { valueFormatter: format },
+        connectNulls: false,
+        barMaxWidth: 28,
+      };
+      if (payload.horizontal) entry.xAxisIndex = item.axis;
+      else entry.yAxisIndex = item.axis;
+      if (payload.stacked) entry.stack = "total";
+      if (item.role === "previous") entry.lineStyle = { type: "dashed" };
+      return entry;
+    });
+    return {
+      grid: { containLabel: true, left: 12, right: 24, top: 36, bottom: 8 },
+      legend: { top: 0, type: "scroll", left: rtl ? "right" : "left" },
+      tooltip: { trigger: "axis", axisPointer: { type: payload.horizontal ? "shadow" : "line" }, confine: true },
+      xAxis: payload.horizontal ? valueAxes : categoryAxis,
+      yAxis: payload.horizontal ? categoryAxis : valueAxes,
+      series: series,
+    };
+  }
+
+  function funnelOptions(payload, rtl) {
+    var format = formatter(payload.units[0], payload.currency, false);
+    var compact = formatter(payload.units[0], payload.currency, true);
+    return {
+      tooltip: { trigger: "item", valueFormatter: format, confine: true },
+      legend: { show: false },
+      color: PALETTE,
+      series: [{
+        name: payload.name,
+        type: "funnel",
+        sort: "none", // the pipeline's stage order, not by size
+        // The funnel on the reading side, its labels after it (on the left for right-to-left pages).
+        left: rtl ? "40%" : "2%", width: "58%", top: 8, bottom: 8,
+        minSize: "20%",
+        gap: 3,
+        label: {
+          show: true, position: rtl ? "left" : "right", color: "#1d2330", fontSize: 13, lineHeight: 17,
+          formatter: function (item) { return item.name + "\n" + compact(item.value); },
+        },
+        labelLine: { show: true, length: 12 },
+        data: payload.steps,
+      }],
+    };
+  }
+
+  function draw(element) {
+    if (live.has(element) || typeof echarts === "undefined") return;
+    var source = document.getElementById(element.dataset.chart);
+    if (!source) return;
+    var payload = JSON.parse(source.textContent);
+    var rtl = isRtl();
+    // SVG text keeps the browser's own shaping and direction for Persian and Cyrillic labels.
+    var chart = echarts.init(element, null, { renderer: "svg" });
+    var options = payload.type === "funnel" ? funnelOptions(payload, rtl) : categoryOptions(payload, rtl);
+    options.animation = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    chart.setOption(options);
+    live.set(element, chart);
+    if (window.ResizeObserver) new ResizeObserver(function () { chart.resize(); }).observe(element);
+  }
+
+  function drawAll(root) {
+    if (root.matches && root.matches("[data-chart]")) draw(root);
+    if (root.querySelectorAll) root.querySelectorAll("[data-chart]").forEach(draw);
+  }
+
+  // Charts in content HTMX is about to remove are disposed of, so swapping periods does not leak them.
+  document.addEventListener("htmx:beforeCleanupElement", function (event) {
+    var element = event.target;
+    if (element && element.matches && element.matches("[data-chart]") && live.has(element)) {
+      live.get(element).dispose();
+      live.delete(element);
+    }
+  });
+  document.addEventListener("htmx:load", function (event) { drawAll(event.detail.elt); });
+
+  // A named period needs no dates: leave them out of the request, so the pushed URL stays short and shareable.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var data = event.detail.formData;
+    if (!data || !event.detail.elt.matches(".period-picker") || data.get("period") === "custom") return;
+    data.delete("start");
+    data.delete("end");
+  });
+  document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
+})();

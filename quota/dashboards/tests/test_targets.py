@@ -1,0 +1,102 @@
+"""The targets grid: who may set which targets, how cells are validated and saved, and the attainment beside them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from quota.dashboards.tests.conftest import month_start, this_month_moment, won_deal
+from quota.kpi.models import Target, period_bounds
+
+pytestmark = pytest.mark.django_db
+
+GRID = "/dashboards/targets/?team={team}&period=month&day={day}&kpi=won_revenue&kpi=win_rate"
+
+
+def grid_url(team) -> str:
+    return GRID.format(team=team if isinstance(team, str) else team.pk, day=month_start().date().isoformat())
+
+
+def cells(response) -> dict[str, str]:
+    """Every cell of the grid with its current value, as the browser would post it back."""
+    form = response.context["form"]
+    return {name: "" if field.initial is None else str(field.initial) for name, field in form.fields.items()}
+
+
+def test_a_director_sets_a_teams_and_its_members_targets_in_one_grid(client, world):
+    won_deal(world.rep, "2500.00", this_month_moment())
+    client.force_login(world.director)
+    url = grid_url(world.north)
+    data = cells(client.get(url))
+    data |= {
+        f"cell-team-{world.north.pk}-won_revenue": "10000",
+        f"cell-person-{world.rep.pk}-won_revenue": "5000",
+        f"cell-person-{world.rep.pk}-win_rate": "40",  # typed in percent
+    }
+    response = client.post(url, data, follow=True)
+    assert "Targets saved (3 changed)." in response.content.decode()
+    start, end = period_bounds("month", month_start().date())
+    team_target = Target.objects.get(team=world.north, metric__key="won_revenue")
+    assert (team_target.start, team_target.end, team_target.value) == (start, end, Decimal("10000"))
+    assert Target.objects.get(user=world.rep, metric__key="win_rate").value == Decimal("0.4")
+    # The page shows the attainment beside each target.
+    rep_cell = next(c for c in response.context["grid"].all_cells() if c.name == f"cell-person-{world.rep.pk}-won_revenue")
+    assert rep_cell.actual == pytest.approx(2500.0) and rep_cell.progress.attainment == pytest.approx(0.5)
+    assert rep_cell.field.initial == Decimal("5000")
+
+    data[f"cell-person-{world.rep.pk}-won_revenue"] = ""  # an emptied cell removes its target
+    data[f"cell-person-{world.rep.pk}-win_rate"] = "40"
+    data[f"cell-team-{world.north.pk}-won_revenue"] = "10000"
+    client.post(url, data)
+    assert not Target.objects.filter(user=world.rep, metric__key="won_revenue").exists()
+
+
+def test_a_negative_target_is_refused_next_to_its_cell_and_nothing_is_saved(client, world):
+    client.force_login(world.director)
+    url = grid_url(world.north)
+    typed = {f"cell-person-{world.rep.pk}-won_revenue": "-5", f"cell-team-{world.north.pk}-won_revenue": "100"}
+    data = cells(client.get(url)) | typed
+    response = client.post(url, data)
+    assert response.status_code == 200
+    cell = next(c for c in response.context["grid"].all_cells() if c.name == f"cell-person-{world.rep.pk}-won_revenue")
+    assert cell.field.errors == ["A target cannot be negative."]
+    content = response.content.decode()
+    assert content.index("A target cannot be negative.") > content.index(f'name="cell-person-{world.rep.pk}-won_revenue"')
+    assert not Target.objects.exists()
+
+
+def test_a_manager_sets_their_own_teams_targets_but_not_anothers(client, world):
+    client.force_login(world.manager)
+    url = grid_url(world.north)
+    data = cells(client.get(url)) | {f"cell-person-{world.teammate.pk}-won_revenue": "700"}
+    client.post(url, data)
+    assert Target.objects.get(user=world.teammate).value == Decimal("700")
+    other = grid_url(world.south)
+    assert client.post(other, {f"cell-person-{world.south_rep.pk}-won_revenue": "1"}).status_code == 403
+    assert client.post(grid_url("company"), {"cell-company-won_revenue": "1"}).status_code == 403
+    assert not Target.objects.filter(user=world.south_rep).exists()
+
+
+def test_a_rep_may_not_set_team_targets(client, world):
+    client.force_login(world.rep)
+    url = grid_url(world.north)
+    page = client.get(url)
+    assert page.status_code == 200 and not page.context["may_edit"]  # they see their team's targets, read only
+    assert 'name="cell-team' in page.content.decode() and "disabled" in page.content.decode()
+    typed = {f"cell-team-{world.north.pk}-won_revenue": "100", f"cell-person-{world.rep.pk}-won_revenue": "100"}
+    response = client.post(url, typed)
+    assert response.status_code == 403
+    assert not Target.objects.exists()
+
+
+def test_a_director_sets_company_and_team_targets(client, world):
+    client.force_login(world.director)
+    url = grid_url("company")
+    response = client.get(url)
+    labels = [row.label for row in response.context["grid"].rows]
+    assert labels[0] == "Company" and "North" in labels and "South" in labels
+    client.post(url, cells(response) | {"cell-company-won_revenue": "50000", f"cell-team-{world.south.pk}-won_revenue": "20000"})
+    assert Target.objects.get(user=None, team=None).value == Decimal("50000")
+    assert Target.objects.get(team=world.south).value == Decimal("20000")
+    assert client.get("/").context["cards"][0].target == 50000  # the director's cards compare with the company's target

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from quota.dashboards import views
+
+app_name = "dashboards"
+urlpatterns = [
+    path("targets/", views.targets, name="targets"),
+    path("builder/", views.builder, name="builder"),
+    path("builder/preview/", views.builder_preview, name="builder_preview"),
+    path("cards/add/", views.card_add, name="card_add"),
+    path("cards/<int:pk>/remove/", views.card_remove, name="card_remove"),
+    path("kpi/<str:key>/", views.kpi_detail, name="kpi"),
+    path("<str:board>/", views.board, name="board"),
+]
