@@ -43,6 +43,16 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture(autouse=True)
+def builtin_data(transactional_db):
+    """The built-in sources, pipeline and loss reasons: a transactional test's flush removes what migrations made."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("quota.crm.migrations.0003_builtin_data").create(apps, None)
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -8,8 +8,7 @@ from quota.accounts.models import Role, Team
 from quota.crm.models import Deal, DealStageChange, Lead
 from quota.testing.factories import UserFactory
 
-# serialized_rollback: the flush between tests would remove the built-in sources and pipeline.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

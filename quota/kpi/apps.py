@@ -1,6 +1,27 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class KpiConfig(AppConfig):
     name = "quota.kpi"
     label = "kpi"
+    verbose_name = "KPIs"
+
+    def ready(self) -> None:
+        from quota.kpi import rollups
+
+        post_migrate.connect(_sync_catalogue, sender=self)
+        rollups.connect()
+
+
+def _sync_catalogue(sender: AppConfig, using: str, **kwargs: Any) -> None:
+    """New installs and upgrades get the built-in KPIs (and new versions of changed ones) with `migrate`."""
+    from django.db import connections
+
+    from quota.kpi.models import Metric
+    from quota.kpi.services import sync_catalogue
+
+    if Metric._meta.db_table in connections[using].introspection.table_names():
+        sync_catalogue(using=using)

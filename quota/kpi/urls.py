@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from quota.kpi import views
 
 app_name = "kpi"
-urlpatterns: list = []
+urlpatterns = [
+    path("glossary/", views.glossary, name="glossary"),
+]

@@ -1,2 +1,10 @@
+from django.urls import path
+
+from quota.notifications import views
+
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.notification_list, name="list"),
+    path("read/", views.notification_read, name="read_all"),
+    path("<int:pk>/read/", views.notification_read, name="read"),
+]

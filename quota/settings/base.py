@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "quota.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -213,7 +214,11 @@ WEBFORMS_PROXY_COUNT = env.int("WEBFORMS_PROXY_COUNT", default=0)
 # Periodic work, declared in one place (Celery beat in production).
 CELERY_BEAT_SCHEDULE = {
     "webhooks-send-overdue": {"task": "quota.webhooks.tasks.send_overdue_webhooks", "schedule": 60.0},
+    "reports-run-due": {"task": "quota.reports.tasks.run_due_reports", "schedule": 60.0},
+    "notifications-early-warnings": {"task": "quota.notifications.tasks.check_early_warnings", "schedule": 3600.0},
 }
+# Redis gives a task whose worker died to another worker after this many seconds (tasks are acked late).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 
 # The company currency: every money KPI is reported in it (ISO 4217 code).
 QUOTA_CURRENCY = env("QUOTA_CURRENCY", default="EUR")

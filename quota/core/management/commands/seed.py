@@ -61,6 +61,10 @@ class Command(BaseCommand):
                 if existing:
                     self.stdout.write(f"Not seeding: the database already has data ({describe(existing)}).")
                     return
+            if options["flush"]:
+                from quota.kpi import rollups
+
+                rollups.drop()  # derived from the records --flush deletes; rebuilt after seeding
             report = seed_company(
                 size=options["size"],
                 seed=options["seed"],
@@ -75,6 +79,15 @@ class Command(BaseCommand):
         except Exception as error:  # one line for scripts; --traceback shows the chained cause
             raise CommandError(f"Seeding failed and nothing was written: {type(error).__name__}: {one_line(error)}") from error
         self._summarise(report, options["seed"])
+        self._finish()
+
+    def _finish(self) -> None:
+        """What the demo company has besides records: its scheduled report, and KPI rollups built for its data."""
+        from quota.kpi import rollups
+        from quota.reports.demo import ensure_demo_reports
+
+        ensure_demo_reports()
+        rollups.rebuild()  # the bulk load bypassed the ORM, so the rollups must be built from the records
 
     def _summarise(self, report: SeedReport, seed: int) -> None:
         write = self.stdout.write

@@ -1,0 +1,116 @@
+"""The KPI builder: a new KPI in a few choices, previewed before it is saved.
+
+Choices (all names are checked against the models by `definitions.parse`; nothing is evaluated):
+    source       deals, leads, activities, ... (sources.SOURCES)
+    measure      count | distinct | sum | avg | duration | ratio
+    field        what is counted distinctly, summed or averaged (the numerator's, for a ratio)
+    start, end   for a duration: from which date to which
+    per          for a duration: day | hour | minute
+    filters      [{"field", "op", "value"}] that every record counted must match
+    date         the date that places a record in a period (default: the source's usual one)
+    attribution  the person a record counts for (default: the source's owner)
+    ratio        numerator: `ratio_of` (count | distinct | sum) of `field`, with `numerator_filters`;
+                 denominator: `denominator` (count | distinct | sum) of `denominator_field`, with
+                 `denominator_filters` (both on top of `filters`)
+    unit, better as in definitions.py (a unit is guessed from the measure when left out)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+
+from quota.core.visibility import CHANGE_ALL_ROLES
+from quota.kpi import definitions
+from quota.kpi.catalogue import BY_KEY
+from quota.kpi.definitions import Definition, Problem
+from quota.kpi.engine import PREVIEW_KEY, KpiResult, evaluate
+from quota.kpi.models import Metric
+from quota.kpi.services import metric_save_version
+from quota.kpi.sources import Kind, UnknownField, get_source
+
+MEASURES = ("count", "distinct", "sum", "avg", "duration", "ratio")
+RATIO_PARTS = ("count", "distinct", "sum")
+
+
+def definition_data(choices: Mapping[str, Any]) -> dict[str, Any]:
+    """The definition (JSON) the choices describe; `build` checks it."""
+    measure_kind = choices.get("measure") or ""
+    data: dict[str, Any] = {"source": choices.get("source"), "better": choices.get("better") or "higher"}
+    for key in ("date", "attribution"):
+        if choices.get(key):
+            data[key] = choices[key]
+    if choices.get("filters"):
+        data["filters"] = list(choices["filters"])
+    measure: dict[str, Any] = {"kind": measure_kind}
+    if measure_kind in {"distinct", "sum", "avg"}:
+        measure["field"] = choices.get("field")
+    elif measure_kind == "duration":
+        measure.update(start=choices.get("start"), end=choices.get("end"), per=choices.get("per") or "day")
+    elif measure_kind == "ratio":
+        measure["numerator"] = _part(choices.get("ratio_of") or "count", choices.get("field"), choices.get("numerator_filters"))
+        if choices.get("denominator"):
+            measure["denominator"] = _part(
+                choices["denominator"], choices.get("denominator_field"), choices.get("denominator_filters")
+            )
+    data["measure"] = measure
+    data["unit"] = choices.get("unit") or _guess_unit(choices)
+    return data
+
+
+def _part(kind: str, field: str | None, filters: Any) -> dict[str, Any]:
+    part: dict[str, Any] = {"kind": kind}
+    if kind != "count":
+        part["field"] = field
+    if filters:
+        part["filters"] = list(filters)
+    return part
+
+
+def _guess_unit(choices: Mapping[str, Any]) -> str:
+    measure = choices.get("measure")
+    if measure == "ratio":
+        return "percent"
+    if measure == "duration":
+        return {"hour": "hours", "minute": "minutes"}.get(choices.get("per") or "day", "days")
+    if measure in {"sum", "avg"}:
+        try:
+            kind = get_source(choices.get("source") or "").field(choices.get("field") or "").kind
+        except UnknownField:
+            return "count"  # parse() reports the unknown source or field
+        return "money" if kind == Kind.MONEY else "count"
+    return "count"
+
+
+def build(choices: Mapping[str, Any]) -> Definition:
+    """The checked definition, or DefinitionError saying what cannot be computed and why."""
+    if choices.get("measure") not in MEASURES:
+        raise definitions.DefinitionError(
+            [Problem("measure.kind", _("Choose a measure: %(all)s.") % {"all": ", ".join(MEASURES)})]
+        )
+    return definitions.parse(definition_data(choices))
+
+
+def preview(
+    definition: Definition, *, user: Any, start: dt.date, end: dt.date, every: str = "month", by: str = "none"
+) -> KpiResult:
+    """The values a definition gives, as `user` would see them, without saving anything."""
+    return evaluate([definition], user=user, start=start, end=end, every=every, by=by)[PREVIEW_KEY]
+
+
+def save(*, definition: Definition, key: str, name: str, description: str, by: Any) -> Metric:
+    """Save a custom KPI (a new version when the key exists). Administrators and directors define KPIs."""
+    if by is not None and not (by.is_superuser or by.role in CHANGE_ALL_ROLES):
+        raise PermissionDenied(_("Only administrators and directors define KPIs."))
+    if is_builtin_key(key):
+        raise ValidationError({"key": _("'%(key)s' is a built-in KPI; choose another key.") % {"key": key}})
+    return metric_save_version(key=key, name=name, description=description, definition=definition, by=by)
+
+
+def is_builtin_key(key: str) -> bool:
+    """Built-in keys (also retired ones) are not free for custom KPIs."""
+    return key in BY_KEY or Metric.objects.filter(key=key, is_builtin=True).exists()

@@ -1,0 +1,388 @@
+"""Run leaves as grouped SQL: one query per (source, date field, attribution, offset, cumulative) batch.
+
+Two layouts. By periods (day ... year): rows are grouped by `Trunc(date)` in the company time
+zone, so one query returns every period of the range, the previous periods and the same periods
+last year; cumulative leaves lump everything before the range into one bucket. By windows (the
+whole range, or targets' custom ranges): one filtered aggregate per window and leaf, since
+windows may overlap. Both group by the person, team or dimension asked for, in the same query.
+
+Everything is aggregated in the database (annotate/aggregate, filter=Q, Coalesce); Python only
+reads the grouped rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache, reduce
+from operator import and_, or_
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Exists,
+    Expression,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    RowRange,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, Trunc
+from django.utils import timezone
+
+from quota.kpi.definitions import FieldRef, Filter, Now, Op, Related
+from quota.kpi.expressions import DaysBetween, EpochDays, OverWindows, WindowSum, period_number
+from quota.kpi.periods import Every, Span, company_zone, local_midnight, shift
+from quota.kpi.plans import Leaf
+from quota.kpi.sources import MONEY_OUTPUT, Kind, Source, get_source
+
+if TYPE_CHECKING:
+    from quota.kpi.table import LeafTable
+
+# The bucket of everything dated before a range (cumulative leaves start from it).
+BEFORE = dt.date.min
+GroupKey = int | None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Leaves that one grouped query computes together."""
+
+    source: str
+    date: str
+    attribution: str
+    offset: int
+    cumulative: bool
+    top_share: Leaf | None = None  # ranked leaves need a query of their own
+
+
+def batch_of(leaf: Leaf) -> Batch:
+    return Batch(
+        leaf.source, leaf.date, leaf.attribution, leaf.offset, leaf.cumulative, leaf if leaf.agg == "top_share" else None
+    )
+
+
+def batches(leaves: Iterable[Leaf]) -> dict[Batch, list[Leaf]]:
+    out: dict[Batch, list[Leaf]] = defaultdict(list)
+    for leaf in sorted(set(leaves), key=lambda leaf: (leaf.key, leaf.cumulative)):
+        out[batch_of(leaf)].append(leaf)
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which values are wanted: periods (`every` and the period starts) or explicit windows."""
+
+    every: Every
+    buckets: tuple[dt.date, ...] = ()
+    windows: tuple[Span, ...] = ()
+
+    @property
+    def by_period(self) -> bool:
+        return self.every != Every.NONE
+
+
+@dataclass
+class Scope:
+    """Whose records a query reads: `user` None is system work (commands, schedules) and reads everything."""
+
+    user: Any
+    using: str
+    now: dt.datetime
+
+    def queryset(self, source: Source) -> QuerySet:
+        manager = source.model._default_manager.db_manager(self.using)
+        if self.user is None:
+            return manager.all()
+        return manager.visible_to(self.user)  # type: ignore[attr-defined]
+
+
+def run(batch: Batch, leaves: Sequence[Leaf], *, layout: Layout, by: str, scope: Scope, table: LeafTable) -> None:
+    """Compute `leaves` (all of `batch`) for `layout`, grouped `by`, into `table`: one query."""
+    query = _Query(batch, layout, by, scope)
+    if batch.top_share is not None:
+        query.top_share(batch.top_share, table)
+    elif layout.by_period:
+        query.by_period(leaves, table)
+    else:
+        query.by_window(leaves, table)
+
+
+class _Query:
+    def __init__(self, batch: Batch, layout: Layout, by: str, scope: Scope) -> None:
+        self.batch = batch
+        self.layout = layout
+        self.scope = scope
+        self.source = get_source(batch.source)
+        self.date = batch.date
+        self.date_kind = self.source.field(batch.date).kind
+        self.zone = company_zone() if self.date_kind == Kind.DATETIME else None
+        self.group_path = None if by == "none" else self.source.group_path(by, batch.attribution)
+        self.uses_period_number = False
+
+    # -- bounds and buckets
+
+    def in_range(self, start: dt.date | None, end: dt.date | None) -> Q:
+        return in_range(self.source, self.date, start, end)
+
+    def trunc(self) -> Expression:
+        return Trunc(self.date, self.layout.every.value, output_field=DateField(), tzinfo=self.zone)
+
+    def row_buckets(self) -> tuple[dt.date, dt.date]:
+        """The first and the end of the row periods needed (an offset reads earlier periods)."""
+        every, buckets = self.layout.every, self.layout.buckets
+        first = shift(min(buckets), every, -self.batch.offset)
+        end = shift(max(buckets), every, 1 - self.batch.offset)
+        return first, end
+
+    def row_windows(self) -> list[Span]:
+        out = []
+        for window in self.layout.windows:
+            for _ in range(self.batch.offset):
+                window = window.before()
+            out.append(window)
+        return out
+
+    # -- filters
+
+    def condition(self, filters: Iterable[Filter], source: Source, window: Span | None = None) -> Q:
+        return reduce(and_, (self.filter(f, source, window) for f in filters), Q())
+
+    def filter(self, item: Filter, source: Source, window: Span | None) -> Q:
+        value = item.value
+        if isinstance(value, FieldRef):
+            value = F(value.field)
+        elif isinstance(value, Now):
+            value = self.scope.now
+        elif isinstance(value, str) and item.op != Op.CONTAINS:
+            value = _literal(source, item.field, value)
+        name = item.field
+        if item.op == Op.EQ:
+            return Q(**{name: value})
+        if item.op == Op.NE:
+            return ~Q(**{name: value})
+        if item.op in {Op.IN, Op.NOT_IN}:
+            values = [_literal(source, name, v) if isinstance(v, str) else v for v in value]
+            return Q(**{f"{name}__in": values}) if item.op == Op.IN else ~Q(**{f"{name}__in": values})
+        if item.op == Op.CONTAINS:
+            return Q(**{f"{name}__icontains": value})
+        if item.op in {Op.EXISTS, Op.NOT_EXISTS}:
+            exists = Q(Exists(self.related(name, value, window)))
+            return exists if item.op == Op.EXISTS else ~exists
+        return Q(**{f"{name}__{item.op.value}": value})
+
+    def related(self, name: str, related: Related, window: Span | None) -> QuerySet:
+        other = get_source(related.source)
+        rows = other.model._default_manager.db_manager(self.scope.using).filter(**{related.link: OuterRef(name)})
+        rows = rows.filter(self.condition(related.filters, other))
+        if related.when == "earlier":
+            return rows.filter(**{f"{related.date}__lt": OuterRef(self.date)})
+        # "next_period": the period after the one the outer record is in.
+        if window is not None:
+            return rows.filter(in_range(other, related.date, window.end, window.end + dt.timedelta(days=window.days)))
+        self.uses_period_number = True
+        other_zone = company_zone() if other.field(related.date).kind == Kind.DATETIME else None
+        rows = rows.annotate(_next=period_number(related.date, self.layout.every.value, other_zone))
+        return rows.filter(_next=OuterRef("_period_number") + 1)
+
+    def prefilter(self, leaves: Sequence[Leaf]) -> Q:
+        """Rows no leaf can use are left out in WHERE (the index on status, kind ... can then help)."""
+        conditions = []
+        for leaf in leaves:
+            simple = [f for f in leaf.filters if f.op not in {Op.EXISTS, Op.NOT_EXISTS}]
+            if not simple:
+                return Q()
+            conditions.append(self.condition(simple, self.source))
+        return reduce(or_, conditions) if conditions else Q()
+
+    # -- values
+
+    def value(self, leaf: Leaf) -> Expression | F:
+        assert leaf.value is not None
+        if leaf.value.startswith("days:"):
+            _kind, start, end = leaf.value.split(":")
+            return DaysBetween(F(start), F(end))
+        if leaf.value.startswith("epoch:"):
+            return EpochDays(F(leaf.value.removeprefix("epoch:")))
+        return self.source.value(leaf.value)
+
+    def aggregate(self, leaf: Leaf, condition: Q) -> Expression:
+        only = condition or None  # an empty Q would still render a FILTER clause
+        if leaf.agg == "count":
+            return Count("pk", filter=only)
+        if leaf.agg == "distinct":
+            assert leaf.value is not None
+            return Count(leaf.value, distinct=True, filter=only)
+        return Coalesce(Sum(self.value(leaf), filter=only), Value(0), output_field=leaf_output(leaf))
+
+    def base(self, leaves: Sequence[Leaf]) -> QuerySet:
+        return self.scope.queryset(self.source).filter(self.prefilter(leaves))
+
+    def grouped(self, queryset: QuerySet, *names: str) -> QuerySet:
+        if self.group_path is not None:
+            queryset = queryset.annotate(_group=F(self.group_path))
+            names = (*names, "_group")
+        return queryset.values(*names)
+
+    # -- the two layouts
+
+    def per_bucket(
+        self, leaves: Sequence[Leaf], first: dt.date | None, end: dt.date | None, bucket: Expression, where: Q | None = None
+    ) -> QuerySet:
+        """One row per bucket (and group) with a column `v<i>` per leaf: the grouped query itself."""
+        rows = self.base(leaves).filter(self.in_range(first, end), where or Q()).annotate(_bucket=bucket)
+        aggregates = {
+            f"v{index}": self.aggregate(leaf, self.condition(leaf.filters, self.source)) for index, leaf in enumerate(leaves)
+        }
+        if self.uses_period_number:
+            rows = rows.annotate(_period_number=period_number(self.date, self.layout.every.value, self.zone))
+        return self.grouped(rows, "_bucket").annotate(**aggregates).order_by()
+
+    def by_period(self, leaves: Sequence[Leaf], table: LeafTable) -> None:
+        first, end = self.row_buckets()
+        if self.batch.cumulative:
+            before = in_range(self.source, self.date, None, first)
+            bucket = Case(When(before, then=Value(BEFORE)), default=self.trunc(), output_field=DateField())
+            result = self.per_bucket(leaves, None, end, bucket)
+        else:
+            result = self.per_bucket(leaves, first, end, self.trunc())
+        aliases = {f"v{index}": leaf for index, leaf in enumerate(leaves)}
+        fill(table, result, aliases, every=self.layout.every, offset=self.batch.offset)
+
+    def by_window(self, leaves: Sequence[Leaf], table: LeafTable) -> None:
+        windows = self.row_windows()
+        start = None if self.batch.cumulative else min(w.start for w in windows)
+        rows = self.base(leaves).filter(self.in_range(start, max(w.end for w in windows)))
+        aliases: dict[str, tuple[Leaf, int]] = {}
+        aggregates = {}
+        for index, window in enumerate(windows):
+            within = self.in_range(None if self.batch.cumulative else window.start, window.end)
+            for number, leaf in enumerate(leaves):
+                alias = f"v{number}_{index}"
+                aliases[alias] = (leaf, index)
+                aggregates[alias] = self.aggregate(leaf, within & self.condition(leaf.filters, self.source, window))
+        if self.group_path is None:
+            results = [rows.aggregate(**aggregates)]
+        else:
+            results = list(self.grouped(rows).annotate(**aggregates).order_by())
+        by_leaf: dict[Leaf, tuple[list[int], list[GroupKey], list[Any]]] = defaultdict(lambda: ([], [], []))
+        for row in results:
+            for alias, (leaf, index) in aliases.items():
+                buckets, groups, values = by_leaf[leaf]
+                buckets.append(index)
+                groups.append(row.get("_group"))
+                values.append(row[alias] or 0)
+        for leaf, columns in by_leaf.items():
+            table.add(leaf, *columns)
+
+    def top_share(self, leaf: Leaf, table: LeafTable) -> None:
+        """The share of the total held by the top `share` of entities, ranked in SQL with window functions."""
+        assert leaf.entity is not None and leaf.share is not None
+        fraction = Fraction(leaf.share).limit_denominator(1000)
+        entity = leaf.entity
+        base = self.base([leaf]).filter(self.condition(leaf.filters, self.source)).filter(**{f"{entity}__isnull": False})
+        selections: list[tuple[int | None, QuerySet]]
+        if self.layout.by_period:
+            first, end = self.row_buckets()
+            selections = [(None, base.filter(self.in_range(first, end)).annotate(_bucket=self.trunc()))]
+        else:
+            selections = [(index, base.filter(self.in_range(w.start, w.end))) for index, w in enumerate(self.row_windows())]
+        for index, rows in selections:
+            columns = (["_bucket"] if index is None else []) + (["_group"] if self.group_path else [])
+            partition = [F(name) for name in columns] or None
+            ranked = self.grouped(rows, *[c for c in columns if c != "_group"], entity).annotate(_value=Sum(self.value(leaf)))
+            order = [F("_value").desc(), F(entity).asc()]
+            ranked = ranked.order_by().annotate(
+                _rank=Window(RowNumber(), partition_by=partition, order_by=order),
+                _count=Window(Count("*"), partition_by=partition),
+                _top=Window(WindowSum(F("_value")), partition_by=partition, order_by=order, frame=RowRange(start=None, end=0)),
+                _total=Window(WindowSum(F("_value")), partition_by=partition),
+            )
+            # The last of the top ceil(count * share) entities: its running total is theirs.
+            cutoff = (F("_count") * fraction.numerator + (fraction.denominator - 1)) / fraction.denominator
+            ranked = ranked.filter(_rank=OverWindows(cutoff, output_field=IntegerField()))
+            rows_out = list(ranked.values(*columns, "_top", "_total"))
+            table.add(
+                leaf,
+                [_as_date(row["_bucket"]) if index is None else index for row in rows_out],
+                [row.get("_group") for row in rows_out],
+                [float(row["_top"]) / float(row["_total"]) if row["_total"] else None for row in rows_out],
+            )
+
+
+def fill(table: LeafTable, rows: Iterable[dict[str, Any]], aliases: dict[str, Leaf], *, every: Every, offset: int) -> None:
+    """Put per-bucket rows (`_bucket`, `_group`, a column per leaf) into `table`; an offset moves them periods later."""
+    by_leaf: dict[Leaf, tuple[list[dt.date], list[GroupKey], list[Any]]] = defaultdict(lambda: ([], [], []))
+    for row in rows:
+        day = _as_date(row["_bucket"])
+        if day != BEFORE and offset:
+            day = shift(day, every, offset)
+        group = row.get("_group")
+        for alias, leaf in aliases.items():
+            buckets, groups, values = by_leaf[leaf]
+            buckets.append(day)
+            groups.append(group)
+            values.append(row[alias] or 0)
+    for leaf, columns in by_leaf.items():
+        table.add(leaf, *columns)
+
+
+def in_range(source: Source, date: str, start: dt.date | None, end: dt.date | None) -> Q:
+    """Records of `source` dated from `start` to before `end` in the company calendar (None: no bound, but dated)."""
+
+    def bound(day: dt.date) -> dt.date | dt.datetime:
+        return local_midnight(day) if source.field(date).kind == Kind.DATETIME else day
+
+    condition = Q(**{f"{date}__isnull": False}) if end is None else Q(**{f"{date}__lt": bound(end)})
+    if start is not None:
+        condition &= Q(**{f"{date}__gte": bound(start)})
+    return condition
+
+
+@lru_cache(maxsize=1024)
+def leaf_output(leaf: Leaf) -> Any:
+    """The type of a leaf's value: counts are integers, durations and ages floats, money and decimals decimals."""
+    if leaf.agg in {"count", "distinct"}:
+        return IntegerField()
+    assert leaf.value is not None
+    if leaf.value.startswith(("days:", "epoch:")):
+        return FloatField()
+    info = get_source(leaf.source).field(leaf.value)
+    if info.kind == Kind.MONEY or info.model_field is None:
+        return MONEY_OUTPUT
+    internal = info.model_field.get_internal_type()
+    if internal.endswith("IntegerField"):
+        return IntegerField()
+    return MONEY_OUTPUT if internal == "DecimalField" else FloatField()
+
+
+def _as_date(value: Any) -> dt.date:
+    """Trunc gives dates, datetimes (PostgreSQL, through CASE) or text (SQLite, through CASE)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _literal(source: Source, field: str, value: str) -> Any:
+    """ISO text in a filter on a date becomes a date, or a datetime in the company time zone."""
+    kind = source.field(field).kind
+    if kind == Kind.DATETIME:
+        moment = dt.datetime.fromisoformat(value)
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, company_zone())
+    if kind == Kind.DATE:
+        return dt.date.fromisoformat(value)
+    return value

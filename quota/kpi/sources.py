@@ -1,0 +1,281 @@
+"""What a KPI can be computed from: one entry per kind of record, and what each field of it is.
+
+A source names its model, the date that usually places a record in a period, the person a
+record is attributed to (so also their team), the extra groupings it offers, which fields are
+money (converted with the record's own exchange rate) and a few computed values.
+Definitions name sources and fields; only this module turns those names into SQL.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from functools import cached_property, lru_cache
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.db.models import DecimalField, Expression, ExpressionWrapper, F, Value
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(StrEnum):
+    """What a field holds, as far as measuring it goes."""
+
+    NUMBER = "number"
+    MONEY = "money"
+    DATE = "date"
+    DATETIME = "datetime"
+    TEXT = "text"
+    BOOLEAN = "boolean"
+    LINK = "link"
+    OTHER = "other"
+
+
+MONEY_OUTPUT = DecimalField(max_digits=30, decimal_places=10)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A value computed from a record's fields (e.g. an offer line's total in company currency)."""
+
+    kind: Kind
+    label: Promise
+    build: Callable[[], Expression]
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    path: str
+    kind: Kind
+    label: str | Promise  # translated when shown
+    model_field: models.Field | None = None
+    target: type[models.Model] | None = None  # for links: the model linked to
+
+    @property
+    def choices(self) -> list[str]:
+        if self.model_field is None or not self.model_field.choices:
+            return []
+        return [str(value) for value, _label in self.model_field.choices]
+
+
+class UnknownField(LookupError):
+    """A field path that does not resolve; the message says why and suggests close names."""
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    model_label: str
+    label: Promise
+    date: str
+    attribution: str = "owner"
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+    money: Mapping[str, str] = field(default_factory=dict)
+    computed: Mapping[str, Computed] = field(default_factory=dict)
+
+    @cached_property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.model_label)
+
+    @property
+    def name(self) -> str:
+        return str(self.label)
+
+    # -- fields
+
+    def field(self, path: str) -> FieldInfo:
+        """Resolve `path` ("amount", "stage__probability") on this source, or raise UnknownField."""
+        return _field(self.key, path)
+
+    def _resolve(self, path: str) -> FieldInfo:
+        if path in self.computed:
+            computed = self.computed[path]
+            return FieldInfo(path, computed.kind, computed.label)
+        model: type[models.Model] = self.model
+        parts = path.split("__")
+        model_field: Any = None
+        for index, part in enumerate(parts):
+            try:
+                model_field = model._meta.get_field(part)
+            except Exception:
+                names = [f.name for f in model._meta.get_fields() if f.concrete and not f.auto_created]
+                close = difflib.get_close_matches(part, names, n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                where = self.name if index == 0 else model._meta.verbose_name
+                raise UnknownField(f"'{path}' is not a field of {where}{hint}") from None
+            if not model_field.concrete or model_field.many_to_many or model_field.one_to_many:
+                raise UnknownField(f"'{path}' leads to a list of records; a KPI can only follow links to one record.")
+            if index < len(parts) - 1:
+                if not model_field.is_relation:
+                    raise UnknownField(f"'{part}' in '{path}' is not a link, so nothing follows it.")
+                model = model_field.related_model
+        kind = Kind.MONEY if path in self.money else kind_of(model_field)
+        target = model_field.related_model if model_field.is_relation else None
+        return FieldInfo(path, kind, model_field.verbose_name, model_field, target)
+
+    def fields(self) -> list[FieldInfo]:
+        """The record's own fields and computed values, for choosing in the builder."""
+        own = [
+            self.field(f.name)
+            for f in self.model._meta.get_fields()
+            if f.concrete and not f.auto_created and not f.many_to_many and f.name not in self.money.values()
+        ]
+        return own + [self.field(name) for name in self.computed]
+
+    def value(self, path: str) -> Expression | F:
+        """The SQL value of a measurable field: money is converted to the company currency."""
+        if path in self.computed:
+            return self.computed[path].build()
+        if path in self.money:
+            return ExpressionWrapper(F(path) * F(self.money[path]), output_field=MONEY_OUTPUT)
+        return F(path)
+
+    # -- groupings
+
+    def group_path(self, by: str, attribution: str | None = None) -> str | None:
+        """The lookup a grouping goes through, or None if this source cannot be grouped so."""
+        person = attribution or self.attribution
+        if by == "person":
+            return person
+        if by == "team":
+            return f"{person}__team"
+        return self.dimensions.get(by)
+
+    def groupings(self) -> list[str]:
+        return ["none", "person", "team", *self.dimensions]
+
+
+@lru_cache(maxsize=1024)
+def _field(source: str, path: str) -> FieldInfo:
+    return SOURCES[source]._resolve(path)
+
+
+def kind_of(model_field: Any) -> Kind:
+    if model_field.is_relation:
+        return Kind.LINK
+    internal = model_field.get_internal_type()
+    if internal == "GeneratedField":
+        return kind_of(model_field.output_field)
+    if internal == "DateTimeField":
+        return Kind.DATETIME
+    if internal == "DateField":
+        return Kind.DATE
+    if internal == "BooleanField":
+        return Kind.BOOLEAN
+    if internal in {"CharField", "TextField", "EmailField", "SlugField", "URLField"} or internal.endswith("PhoneNumberField"):
+        return Kind.TEXT
+    if internal in {
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+        "DecimalField",
+        "FloatField",
+    }:
+        return Kind.NUMBER
+    return Kind.OTHER
+
+
+def _weighted_amount() -> Expression:
+    # Stage probabilities are whole percentages; the amount is weighted by the deal's current stage.
+    return ExpressionWrapper(
+        F("amount") * F("exchange_rate") * F("stage__probability") / Value(Decimal(100)), output_field=MONEY_OUTPUT
+    )
+
+
+def _offer_line_total() -> Expression:
+    return ExpressionWrapper(
+        F("quantity")
+        * F("unit_price")
+        * (Value(Decimal(100)) - F("discount_percent"))
+        / Value(Decimal(100))
+        * F("offer__exchange_rate"),
+        output_field=MONEY_OUTPUT,
+    )
+
+
+SALES_MONEY = {"amount": "exchange_rate", "cost": "exchange_rate", "profit": "exchange_rate"}
+
+SOURCES: dict[str, Source] = {
+    source.key: source
+    for source in [
+        Source("leads", "crm.Lead", _("leads"), date="created_at", dimensions={"source": "source"}),
+        Source(
+            "deals",
+            "crm.Deal",
+            _("deals"),
+            date="created_at",
+            dimensions={"source": "source", "stage": "stage"},
+            money={"amount": "exchange_rate"},
+            computed={"weighted_amount": Computed(Kind.MONEY, _("weighted amount"), _weighted_amount)},
+        ),
+        Source(
+            "stage_changes",
+            "crm.DealStageChange",
+            _("deal stage changes"),
+            date="changed_at",
+            attribution="deal__owner",
+            dimensions={"stage": "to_stage", "source": "deal__source"},
+        ),
+        Source("activities", "activities.Activity", _("activities"), date="occurred_at"),
+        Source("cases", "service.Case", _("cases"), date="created_at"),
+        Source("survey_answers", "service.SurveyAnswer", _("survey answers"), date="answered_at"),
+        Source(
+            "campaigns",
+            "marketing.Campaign",
+            _("campaigns"),
+            date="starts_on",
+            dimensions={"source": "source"},
+            money={"spend": "exchange_rate"},
+        ),
+        Source(
+            "campaign_events",
+            "marketing.CampaignRecipient",
+            _("campaign messages"),
+            date="sent_at",
+            attribution="campaign__owner",
+            dimensions={"source": "campaign__source"},
+        ),
+        Source(
+            "offers", "sales.Offer", _("offers"), date="created_at", money={"amount": "exchange_rate", "cost": "exchange_rate"}
+        ),
+        Source(
+            "offer_lines",
+            "sales.OfferLine",
+            _("offer lines"),
+            date="offer__created_at",
+            attribution="offer__owner",
+            dimensions={"product": "product"},
+            computed={"total": Computed(Kind.MONEY, _("line total"), _offer_line_total)},
+        ),
+        Source("orders", "sales.Order", _("orders"), date="ordered_at", money=SALES_MONEY),
+        Source("invoices", "sales.Invoice", _("invoices"), date="issued_at", money=SALES_MONEY),
+    ]
+}
+
+# Groupings the engine knows, and the model each one's ids point to (for labels).
+GROUPINGS = ("none", "person", "team", "source", "stage", "product")
+GROUP_MODELS = {
+    "person": settings.AUTH_USER_MODEL,
+    "team": "accounts.Team",
+    "source": "crm.LeadSource",
+    "stage": "crm.Stage",
+    "product": "sales.Product",
+}
+
+
+def get_source(key: str) -> Source:
+    try:
+        return SOURCES[key]
+    except KeyError:
+        close = difflib.get_close_matches(key, list(SOURCES), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; choose from {', '.join(SOURCES)}."
+        raise UnknownField(f"There is no source '{key}'{hint}") from None

@@ -1,0 +1,109 @@
+"""`quota kpi list|eval|sync`: output formats and one-line reasons for bad arguments."""
+
+import datetime as dt
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from quota.testing.factories import DealFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out = StringIO()
+    call_command("kpi", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def sales():
+    anna = UserFactory(first_name="Anna", last_name="Nowak")
+    for day, amount, rate in ((5, "1000", "1"), (20, "400", "0.25")):
+        moment = dt.datetime(2024, 2, day, 12, tzinfo=dt.UTC)
+        DealFactory(
+            owner=anna, amount=Decimal(amount), exchange_rate=Decimal(rate), status="won", created_at=moment, closed_at=moment
+        )
+    return anna
+
+
+def test_list_shows_key_name_unit_and_definition():
+    text = run("list")
+    assert "won_revenue" in text and "Won revenue (sales volume)" in text and "money (company currency)" in text
+    rows = json.loads(run("list", "--format", "json"))
+    win_rate = next(r for r in rows if r["key"] == "win_rate")
+    assert win_rate["unit"] == "percent" and "Won deals divided by deals closed" in win_rate["definition"]
+
+
+def test_eval_json_is_a_list_of_period_group_value(sales):
+    rows = json.loads(
+        run(
+            "eval",
+            "won_revenue",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-03-31",
+            "--every",
+            "month",
+            "--by",
+            "person",
+            "--format",
+            "json",
+        )
+    )
+    assert [(r["period"], r["group"], r["value"]) for r in rows] == [
+        ("2024-01-01", "Anna Nowak", 0.0),
+        ("2024-02-01", "Anna Nowak", 1100.0),  # 1000 + 400 at 0.25 to the company currency
+        ("2024-03-01", "Anna Nowak", 0.0),
+    ]
+    assert {"previous", "last_year", "computed_at"} <= set(rows[0])
+
+
+def test_eval_json_rates_are_fractions_and_undefined_is_null(sales):
+    rows = json.loads(run("eval", "win_rate", "--from", "2024-01-01", "--to", "2024-02-29", "--format", "json"))
+    assert [(r["period"], r["group"], r["value"]) for r in rows] == [("2024-01-01", None, None), ("2024-02-01", None, 1.0)]
+    whole = json.loads(
+        run("eval", "won_deals", "--from", "2024-01-01", "--to", "2024-02-29", "--every", "none", "--format", "json")
+    )
+    assert [(r["period"], r["value"]) for r in whole] == [(None, 2)]
+
+
+def test_eval_table_says_what_and_when(sales):
+    text = run("eval", "won_revenue", "--from", "2024-02-01", "--to", "2024-02-29")
+    assert "Won revenue (sales volume) (won_revenue v1)" in text and "1,100.00 EUR" in text and "computed at" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["eval", "won_revenu"], "There is no KPI 'won_revenu'; did you mean won_revenue"),
+        (["eval", "won_revenue", "--from", "2024-02-30"], "--from takes a date as YYYY-MM-DD, not '2024-02-30'"),
+        (["eval", "won_revenue", "--from", "2024-03-01", "--to", "2024-02-01"], "--from 2024-03-01 is after --to 2024-02-01"),
+        (["eval", "won_revenue", "--every", "fortnight"], "--every must be one of day, week, month, quarter, year, none"),
+        (["eval", "won_revenue", "--by", "region"], "--by must be one of none, person, team, source, stage, product"),
+        (["eval", "nps", "--by", "stage"], "Survey answers have no stage"),
+        (["eval", "won_revenue", "--format", "xml"], "--format must be table or json"),
+        (["eval", "won_revenue", "--as", "nobody"], "There is no user 'nobody'"),
+    ],
+)
+def test_bad_arguments_get_a_one_line_reason(args, reason):
+    with pytest.raises(CommandError) as error:
+        run(*args)
+    assert reason in str(error.value) and "\n" not in str(error.value)
+
+
+def test_sync_is_idempotent():
+    assert run("sync").strip() == "created 0, new versions 0, renamed 0"
+
+
+def test_rollup_builds_reports_and_drops(sales):
+    assert "0/" in run("rollup", "--status")
+    built = run("rollup")
+    assert "deals.closed_at" in built and "built in" in built
+    assert all(line.split()[1].split("/")[0] == line.split()[1].split("/")[1] for line in run("rollup", "--status").splitlines())
+    assert "Dropped every rollup" in run("rollup", "--drop")

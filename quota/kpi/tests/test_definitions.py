@@ -1,0 +1,120 @@
+"""The definition format: every built-in parses; a definition that cannot be computed says why."""
+
+import pytest
+
+from quota.kpi.catalogue import CATALOGUE
+from quota.kpi.definitions import DefinitionError, parse
+
+WON_REVENUE = {
+    "source": "deals",
+    "date": "closed_at",
+    "filters": [{"field": "status", "op": "eq", "value": "won"}],
+    "measure": {"kind": "sum", "field": "amount"},
+    "unit": "money",
+    "better": "higher",
+}
+
+
+def problems(data):
+    with pytest.raises(DefinitionError) as error:
+        parse(data)
+    return {p.path: p.message for p in error.value.problems}
+
+
+@pytest.mark.parametrize("entry", CATALOGUE, ids=lambda e: e.key)
+def test_every_builtin_definition_parses_and_is_stable(entry):
+    definition = parse(entry.definition)
+    assert parse(definition.data).canonical() == definition.canonical()
+
+
+def test_an_unknown_field_is_named_with_close_matches():
+    found = problems({**WON_REVENUE, "measure": {"kind": "sum", "field": "amout"}})
+    assert "'amout' is not a field of deals; did you mean amount?" in found["measure.field"]
+
+
+def test_a_text_field_cannot_be_summed():
+    found = problems({**WON_REVENUE, "measure": {"kind": "sum", "field": "title"}})
+    assert found["measure.field"] == "Cannot sum 'title': it is a text field."
+
+
+def test_a_link_cannot_be_averaged_and_the_message_says_what_to_do():
+    found = problems({**WON_REVENUE, "measure": {"kind": "avg", "field": "company"}})
+    assert "count it or count its distinct values instead" in found["measure.field"]
+
+
+def test_a_ratio_needs_a_denominator():
+    found = problems({**WON_REVENUE, "measure": {"kind": "ratio", "numerator": {"kind": "count"}}})
+    assert found["measure.denominator"] == "A ratio needs a denominator."
+
+
+def test_the_date_must_be_a_date_and_the_message_lists_the_dates():
+    found = problems({**WON_REVENUE, "date": "status"})
+    assert found["date"].startswith("'status' is not a date; use one of")
+    assert "closed_at" in found["date"]
+
+
+def test_filters_are_checked_against_the_field():
+    found = problems(
+        {
+            **WON_REVENUE,
+            "filters": [
+                {"field": "status", "op": "eq", "value": "wonn"},
+                {"field": "amount", "op": "like", "value": 3},
+                {"field": "amount", "op": "gt", "value": "a lot"},
+                {"field": "title", "op": "gt", "value": "x"},
+            ],
+        }
+    )
+    assert "'wonn' is not a value of status; use one of open, won, lost" in found["filters[0].value"]
+    assert found["filters[1].op"].startswith("'like' is not allowed")
+    assert found["filters[2].value"] == "'a lot' is not a number."
+    assert found["filters[3].value"] == "'title' cannot be compared with gt."
+
+
+def test_every_problem_is_reported_at_once():
+    found = problems({"source": "deals", "date": "title", "measure": {"kind": "sum", "field": "nope"}, "unit": "lots"})
+    assert {"date", "measure.field", "unit", "better"} <= set(found)
+
+
+def test_an_unknown_source_suggests_the_right_one():
+    assert "did you mean deals?" in problems({**WON_REVENUE, "source": "deal"})["source"]
+
+
+def test_links_are_followed_only_to_one_record():
+    found = problems({**WON_REVENUE, "measure": {"kind": "sum", "field": "offers__amount"}})
+    assert "leads to a list of records" in found["measure.field"]
+
+
+def test_a_snapshot_has_no_date_and_age_needs_a_snapshot():
+    snapshot = {"source": "deals", "snapshot": {"from": "created_at", "until": "closed_at"}, "unit": "days", "better": "lower"}
+    assert "has no date field" in problems({**snapshot, "date": "created_at", "measure": {"kind": "count"}})["date"]
+    assert "needs a snapshot" in problems({**WON_REVENUE, "measure": {"kind": "age", "field": "created_at"}})["measure"]
+
+
+def test_exists_must_link_to_the_same_kind_of_record():
+    found = problems(
+        {
+            **WON_REVENUE,
+            "filters": [
+                {"field": "company", "op": "exists", "value": {"source": "activities", "link": "owner", "when": "earlier"}}
+            ],
+        }
+    )
+    assert "does not point where 'company' does" in found["filters[0].value.link"]
+
+
+def test_unknown_keys_are_typos_not_ignored():
+    assert "Unknown key" in problems({**WON_REVENUE, "mesure": {}})["mesure"]
+
+
+def test_grouping_problems_say_why_and_what_else_works():
+    nps = parse(next(e.definition for e in CATALOGUE if e.key == "nps"))
+    assert nps.grouping_problem("stage") == "Survey answers have no stage; group it by person or team instead."
+    assert nps.grouping_problem("person") is None
+    cac = parse(next(e.definition for e in CATALOGUE if e.key == "cac"))
+    assert cac.grouping_problem("person") == "It can only be grouped by source."
+
+
+def test_a_company_wide_kpi_says_it_cannot_be_grouped():
+    rate = parse(next(e.definition for e in CATALOGUE if e.key == "customer_activity_rate"))
+    assert rate.grouping_problem("team") == "It is a company-wide figure and cannot be grouped."

@@ -1,0 +1,134 @@
+"""Rollups answer instead of the records, stay current through ORM writes, and are never read when stale."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from quota.activities.models import Activity
+from quota.crm.models import Deal
+from quota.crm.services import deal_close_lost, deal_close_won, deal_create, deal_reopen, deal_update
+from quota.kpi import rollups
+from quota.kpi.engine import evaluate
+from quota.kpi.models import Rollup, RollupState
+from quota.testing.factories import CallFactory, LeadFactory, UserFactory, loss_reason
+
+pytestmark = pytest.mark.django_db
+
+KPIS = ["won_revenue", "won_deals", "win_rate", "sales_cycle_days", "pipeline_value", "open_deals", "avg_days_open", "calls_made"]
+WINDOW = {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 6, 30), "every": "month"}
+
+
+def at(month, day):
+    return dt.datetime(2024, month, day, 10, tzinfo=dt.UTC)
+
+
+def values(by="person", **window):
+    evaluation = evaluate(KPIS, user=None, by=by, **(window or WINDOW))
+    return {r.key: [(p.period, p.group and p.group.id, p.value, p.previous, p.last_year) for p in r.points] for r in evaluation}
+
+
+def assert_same_as_records(by="person", **window):
+    from_rollups = values(by, **window)
+    with rollups.bypassed():
+        from_records = values(by, **window)
+    assert from_rollups.keys() == from_records.keys()
+    for key, points in from_records.items():
+        assert len(from_rollups[key]) == len(points), key
+        for mine, theirs in zip(from_rollups[key], points, strict=True):
+            assert mine[:2] == theirs[:2], key
+            for a, b in zip(mine[2:], theirs[2:], strict=True):
+                assert (a is None and b is None) or a == pytest.approx(b, rel=1e-9), (key, mine, theirs)
+
+
+@pytest.fixture
+def sales():
+    reps = [UserFactory(), UserFactory()]
+    for month in range(1, 6):
+        for rep in reps:
+            deal = deal_create(by=None, title="d", owner=rep, amount=Decimal(100 * month), created_at=at(month, 2))
+            deal_close_won(deal=deal, by=None, at=at(month, 20))
+            deal_create(by=None, title="open", owner=rep, amount=Decimal(50), created_at=at(month, 3))
+            CallFactory(owner=rep, occurred_at=at(month, 4))
+    rollups.rebuild()
+    return reps
+
+
+def test_fresh_rollups_answer_instead_of_the_records(sales):
+    with CaptureQueriesContext(connection) as captured:
+        evaluate(KPIS, user=None, by="person", **WINDOW)
+    # Besides the freshness check (the newest id of each source), only rollups are read.
+    sql = " ".join(q["sql"] for q in captured.captured_queries if "kpi_rollupstate" not in q["sql"])
+    assert "kpi_rollup" in sql
+    assert "crm_deal" not in sql and "activities_activity" not in sql
+    assert_same_as_records()
+    assert_same_as_records(by="team")
+    assert_same_as_records(by="none", start=dt.date(2024, 2, 1), end=dt.date(2024, 4, 30), every="none")  # month-aligned
+    assert_same_as_records(by="none", start=dt.date(2024, 2, 10), end=dt.date(2024, 4, 3), every="none")  # by day
+    assert_same_as_records(by="person", start=dt.date(2024, 1, 1), end=dt.date(2024, 3, 31), every="week")
+
+
+def test_writes_through_the_orm_keep_them_current(sales, django_capture_on_commit_callbacks):
+    rep, other = sales
+    with django_capture_on_commit_callbacks(execute=True):
+        new = deal_create(by=None, title="new", owner=rep, amount=Decimal("75.5"), created_at=at(3, 7))
+        deal_close_won(deal=new, by=None, at=at(4, 1))
+        deal_update(deal=new, by=None, data={"owner": other, "amount": Decimal(80)})
+        moved = Deal.objects.filter(status="open", owner=rep).first()
+        deal_close_lost(deal=moved, by=None, reason=loss_reason(), at=at(5, 30))
+        deal_reopen(deal=Deal.objects.filter(status="won").first(), by=None, at=at(6, 1))
+        Deal.objects.filter(title="open").last().delete()
+        call = Activity.objects.first()
+        call.occurred_at = at(6, 15)
+        call.save()
+        CallFactory(owner=None, occurred_at=at(2, 2))
+    assert rollups.all_fresh()
+    assert_same_as_records()
+    assert_same_as_records(by="none")
+
+
+def test_rows_inserted_behind_the_orms_back_make_them_stale_not_wrong(sales):
+    rep = sales[0]
+    Deal.objects.bulk_create(
+        [Deal(title="copied", owner=rep, pipeline_id=1, stage_id=1, created_at=at(2, 2), amount=Decimal(999))]
+    )
+    deals = [leaf for leaf in rollups.rollup_leaves() if leaf.source == "deals"]
+    assert not rollups.fresh_leaves(deals, "default")
+    assert_same_as_records()  # the records answer until the next rebuild
+    rollups.rebuild()
+    assert rollups.fresh_leaves(deals, "default").keys() == {leaf.key for leaf in deals}
+
+
+def test_another_time_zone_makes_them_stale(sales, settings):
+    settings.TIME_ZONE = "Asia/Tehran"
+    assert not rollups.fresh_leaves(rollups.rollup_leaves(), "default")
+    assert_same_as_records()
+
+
+def test_a_record_loaded_without_its_dates_makes_its_source_stale_on_save(sales, django_capture_on_commit_callbacks):
+    deal = Deal.objects.only("id", "title").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        deal.title = "renamed"
+        deal.save(update_fields=["title"])
+    assert set(RollupState.objects.filter(source="deals").values_list("max_pk", flat=True)) == {-1}
+    assert_same_as_records()
+
+
+def test_a_refresh_that_fails_leaves_them_stale(sales, django_capture_on_commit_callbacks, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rollups, "refresh", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        LeadFactory(owner=sales[0], created_at=at(2, 2))
+    assert not RollupState.objects.filter(source="leads", max_pk__gte=0).exists()
+
+
+def test_deleting_an_owner_moves_their_rollups_to_unassigned(sales):
+    leaving = sales[1]
+    pk, rows = leaving.pk, Rollup.objects.filter(owner=leaving).count()
+    leaving.delete()  # their records' owner becomes empty (SET_NULL)
+    assert rows and not Rollup.objects.filter(owner_id=pk).exists()
+    assert_same_as_records()

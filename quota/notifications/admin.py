@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from quota.notifications.models import Notification
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "title", "created_at", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("title", "dedupe_key", "user__username")
+    raw_id_fields = ("user",)

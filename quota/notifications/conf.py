@@ -1,0 +1,27 @@
+"""Early-warning settings and their defaults; any of them can be set in the Django settings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+DEFAULTS: dict[str, float | int] = {
+    # A target is behind when its pace (share of the target reached / share of the period gone)
+    # is below this: 0.8 = less than 80 % of what is expected at this point of the period.
+    "NOTIFICATIONS_PACE_THRESHOLD": 0.8,
+    # No pace warning before this share of the period has passed: on day one every target is "behind".
+    "NOTIFICATIONS_PACE_MIN_ELAPSED": 0.2,
+    # A rep is stalling with no won deal and fewer activities in the last N weeks than in the N before.
+    "NOTIFICATIONS_STALL_WEEKS": 4,
+}
+
+
+def pace_threshold() -> float:
+    return float(getattr(settings, "NOTIFICATIONS_PACE_THRESHOLD", DEFAULTS["NOTIFICATIONS_PACE_THRESHOLD"]))
+
+
+def pace_min_elapsed() -> float:
+    return float(getattr(settings, "NOTIFICATIONS_PACE_MIN_ELAPSED", DEFAULTS["NOTIFICATIONS_PACE_MIN_ELAPSED"]))
+
+
+def stall_weeks() -> int:
+    return int(getattr(settings, "NOTIFICATIONS_STALL_WEEKS", DEFAULTS["NOTIFICATIONS_STALL_WEEKS"]))

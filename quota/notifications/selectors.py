@@ -1,0 +1,19 @@
+"""Read paths for notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from quota.notifications.models import UNREAD, Notification
+
+
+def notifications_for(user: Any) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user)
+
+
+def unread_count(user: Any) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(UNREAD, user=user).count()

@@ -1,0 +1,74 @@
+"""Who may define, see and receive which report (on top of core.visibility's record rules).
+
+- Directors, managers and reps (and administrators) define reports; each changes their own,
+  administrators and directors change any.
+- A recipient must be able to see everything the report's scope person sees, and may only get
+  KPIs their role may see. A plain e-mail address that is not a Quota user can only be added by
+  someone who reads everything: they decide what leaves the company.
+- KPIs: the engine has no per-KPI visibility yet, so the rule is here. Company-wide KPIs (those
+  that cannot be split by person or team, such as CAC) are for the roles that read everything: for
+  anyone else they would be a partial figure that looks company-wide. `REPORTS_KPI_ROLES` in the
+  settings restricts (or opens) any KPI by key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from quota.accounts.models import Role
+from quota.core.visibility import CHANGE_ALL_ROLES, READ_ALL_ROLES, visible_owner_ids
+from quota.kpi.models import Metric
+from quota.reports import conf
+
+AUTHOR_ROLES = {Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.REP}
+
+
+def may_define_reports(user: Any) -> bool:
+    return bool(user.is_active and (user.is_superuser or user.role in AUTHOR_ROLES))
+
+
+def may_change_report(user: Any, report: Any) -> bool:
+    if not user.is_active:
+        return False
+    return bool(user.is_superuser or user.role in CHANGE_ALL_ROLES or report.owner_id == user.pk)
+
+
+def sees_everything_of(viewer: Any, subject: Any) -> bool:
+    """Whether `viewer` may read every record `subject` may read."""
+    if not viewer.is_active:
+        return False
+    viewer_ids = visible_owner_ids(viewer)
+    if viewer_ids is None:
+        return True
+    subject_ids = visible_owner_ids(subject)
+    return subject_ids is not None and set(subject_ids) <= set(viewer_ids)
+
+
+def reads_everything(user: Any) -> bool:
+    return bool(user.is_active and visible_owner_ids(user) is None)
+
+
+def kpi_roles(metric: Metric) -> set[str] | None:
+    """The roles that may get this KPI in a report; None: everyone who may see the records."""
+    configured = conf.kpi_roles()
+    if metric.key in configured:
+        return set(configured[metric.key])
+    parsed = metric.parsed
+    if parsed.grouping_problem("person") and parsed.grouping_problem("team"):
+        return set(READ_ALL_ROLES)
+    return None
+
+
+def kpi_refusal(metric: Metric, user: Any) -> str | None:
+    """Why `user` may not get `metric` in a report, or None if they may."""
+    roles = kpi_roles(metric)
+    if roles is None or user.is_superuser or user.role in roles:
+        return None
+    names = ", ".join(sorted(str(Role(role).label) for role in roles if role in Role.values))
+    return _("%(person)s may not see the KPI %(kpi)s (only: %(roles)s).") % {
+        "person": user,
+        "kpi": metric.display_name,
+        "roles": names,
+    }

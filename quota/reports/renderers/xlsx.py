@@ -1,0 +1,126 @@
+"""XLSX through openpyxl: numbers stay numbers (with a number format), one sheet per part of the report.
+
+Sheets: "Summary" (every KPI total per period), one breakdown sheet per period when the report is
+broken down, and one sheet per table.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from quota.core.money import company_currency
+from quota.kpi.definitions import Unit
+from quota.kpi.formatting import as_json
+from quota.reports.content import ReportContent, Table
+
+NUMBER_FORMATS = {
+    Unit.MONEY: "#,##0.00",
+    Unit.PERCENT: "0.0%",
+    Unit.COUNT: "#,##0",
+}
+DEFAULT_NUMBER_FORMAT = "#,##0.0"
+BOLD = Font(bold=True)
+MAX_TITLE = 31  # Excel's limit on sheet names
+
+
+def render_xlsx(content: ReportContent) -> bytes:
+    book = Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = _sheet_title(_("Summary"), set())
+    _summary(summary, content)
+    titles = {summary.title}
+    for section in content.sections:
+        if section.groups:
+            sheet = book.create_sheet(_sheet_title(f"{section.window.label} – {content.group_label}", titles))
+            _header(sheet, [content.group_label, *(kpi.name for kpi in content.kpis)])
+            for row in section.groups:
+                sheet.append(
+                    [row.label, *(as_json(value, kpi.unit) for kpi, value in zip(content.kpis, row.values, strict=True))]
+                )
+                for column, kpi in enumerate(content.kpis, start=2):
+                    _number_format(sheet.cell(sheet.max_row, column), kpi.unit)
+        for table in section.tables:
+            _table(book.create_sheet(_sheet_title(f"{table.title} – {section.window.label}", titles)), table)
+    for table in content.tables:
+        _table(book.create_sheet(_sheet_title(table.title, titles)), table)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _summary(sheet: Worksheet, content: ReportContent) -> None:
+    sheet.append([content.title])
+    sheet.cell(1, 1).font = Font(bold=True, size=14)
+    sheet.append([content.scope])
+    sheet.append([_("As of"), timezone.localtime(content.as_of).replace(tzinfo=None)])  # Excel has no time zones
+    sheet.append([_("Currency"), company_currency()])
+    sheet.append([])
+    _header(sheet, [_("Period"), _("From"), _("To"), _("KPI"), _("Key"), _("Value"), _("Period before"), _("Unit")])
+    for section in content.sections:
+        window = section.window
+        for total in section.totals:
+            unit = total.kpi.unit
+            sheet.append(
+                [
+                    window.label,
+                    window.start,
+                    window.end,
+                    total.kpi.name,
+                    total.kpi.key,
+                    as_json(total.value, unit),
+                    as_json(total.previous, unit),
+                    unit.value,
+                ]
+            )
+            _number_format(sheet.cell(sheet.max_row, 6), unit)
+            _number_format(sheet.cell(sheet.max_row, 7), unit)
+            sheet.cell(sheet.max_row, 2).number_format = "yyyy-mm-dd"
+            sheet.cell(sheet.max_row, 3).number_format = "yyyy-mm-dd"
+    sheet.column_dimensions["A"].width = 18
+    sheet.column_dimensions["D"].width = 32
+
+
+def _table(sheet: Worksheet, table: Table) -> None:
+    _header(sheet, [str(column.label) for column in table.columns])
+    for row in table.rows:
+        sheet.append([_cell(value, column.unit) for value, column in zip(row, table.columns, strict=True)])
+        for index, column in enumerate(table.columns, start=1):
+            if column.unit is not None:
+                _number_format(sheet.cell(sheet.max_row, index), column.unit)
+    if table.truncated:
+        sheet.append([_("The first %(shown)s of %(total)s.") % {"shown": len(table.rows), "total": table.total}])
+    sheet.column_dimensions["A"].width = 32
+
+
+def _cell(value: Any, unit: Unit | None) -> Any:
+    return as_json(value, unit) if unit is not None else value
+
+
+def _header(sheet: Worksheet, labels: list[Any]) -> None:
+    sheet.append([str(label) for label in labels])
+    for cell in sheet[sheet.max_row]:
+        cell.font = BOLD
+
+
+def _number_format(cell: Any, unit: Unit) -> None:
+    cell.number_format = NUMBER_FORMATS.get(unit, DEFAULT_NUMBER_FORMAT)
+
+
+def _sheet_title(text: str, taken: set[str]) -> str:
+    """A valid, unique sheet name: no []:*?/\\ and at most 31 characters."""
+    base = re.sub(r"[\[\]:*?/\\]", "-", str(text))[:MAX_TITLE].strip() or "Sheet"
+    title, number = base, 2
+    while title in taken:
+        suffix = f" ({number})"
+        title, number = base[: MAX_TITLE - len(suffix)] + suffix, number + 1
+    taken.add(title)
+    return title

@@ -1,0 +1,137 @@
+"""Write paths for reports: define and change them, send one now, render one for the command line.
+
+Services take keyword-only arguments, validate everything (validation.check_report) and run in
+one transaction. `by` is the user acting; None is system work (the demo seed, the command line).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from quota.reports.access import may_change_report, may_define_reports
+from quota.reports.choices import DeliveryTrigger, Frequency
+from quota.reports.content import build_content
+from quota.reports.deliveries import delivery_run, render_files
+from quota.reports.models import Report, ReportDelivery
+from quota.reports.scheduler import enqueue_delivery
+from quota.reports.slots import next_slot_after
+from quota.reports.validation import check_report
+
+SCHEDULE_FIELDS = {"frequency", "weekday", "day_of_month", "send_at", "is_active"}
+EDITABLE_FIELDS = {
+    "name",
+    "title",
+    "scope_user",
+    "kpis",
+    "group_by",
+    "periods",
+    "tables",
+    "formats",
+    "recipients",
+    "emails",
+    *SCHEDULE_FIELDS,
+}
+
+
+@transaction.atomic
+def report_create(*, by: Any, owner: Any = None, recipients: Iterable[Any] = (), **fields: Any) -> Report:
+    """Define a report owned by `by` (or by `owner`, for system work); its first run is the next slot from now."""
+    owner = owner or by
+    if owner is None:
+        raise ValidationError({"owner": _("A report needs an owner.")})
+    if not may_define_reports(owner):
+        raise PermissionDenied(_("Only directors, managers and reps define reports."))
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown report fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    report = Report(owner=owner, **fields)
+    _normalise_schedule(report)
+    recipients = list(recipients)
+    _validate(report, recipients)
+    report.next_run_at = _next_run(report)
+    report.save()
+    report.recipients.set(recipients)
+    return report
+
+
+@transaction.atomic
+def report_update(*, report: Report, by: Any, data: dict[str, Any]) -> Report:
+    """Change a report; a changed schedule (or reactivation) recomputes the next run from now."""
+    if by is not None and not may_change_report(by, report):
+        raise PermissionDenied(_("You may not change this report: it belongs to someone else."))
+    unknown = set(data) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown report fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    data = dict(data)
+    recipients = list(data.pop("recipients")) if "recipients" in data else list(report.recipients.all())
+    changed = [name for name, value in data.items() if getattr(report, name) != value]
+    for name in changed:
+        setattr(report, name, data[name])
+    _normalise_schedule(report)
+    _validate(report, recipients)
+    if SCHEDULE_FIELDS & set(changed) or (report.is_active and report.next_run_at is None):
+        report.next_run_at = _next_run(report)
+    report.save()
+    report.recipients.set(recipients)
+    return report
+
+
+def _normalise_schedule(report: Report) -> None:
+    """Only the field the frequency uses is kept (a daily report has no weekday)."""
+    if report.frequency != Frequency.WEEKLY:
+        report.weekday = None
+    if report.frequency != Frequency.MONTHLY:
+        report.day_of_month = None
+
+
+def _validate(report: Report, recipients: list[Any]) -> None:
+    problems: dict[str, list[str]] = {}
+    try:
+        report.full_clean(exclude=["owner", "recipients"], validate_constraints=False)
+    except ValidationError as error:
+        problems.update(error.message_dict)
+    try:
+        check_report(report, recipients=recipients, emails=report.emails if isinstance(report.emails, list) else [])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            problems.setdefault(field, []).extend(messages)
+    if problems:
+        raise ValidationError(problems)
+
+
+def _next_run(report: Report) -> dt.datetime | None:
+    return next_slot_after(report.schedule, timezone.now()) if report.is_active else None
+
+
+@transaction.atomic
+def report_send_now(*, report: Report, by: Any) -> ReportDelivery:
+    """Queue a delivery of the report now, outside its schedule (the "Send now" button)."""
+    if by is not None and not may_change_report(by, report):
+        raise PermissionDenied(_("You may not send this report: it belongs to someone else."))
+    delivery = ReportDelivery.objects.create(report=report, trigger=DeliveryTrigger.MANUAL, requested_by=by)
+    transaction.on_commit(partial(enqueue_delivery, delivery.pk))
+    return delivery
+
+
+def report_send_here(*, report: Report) -> ReportDelivery:
+    """Make and send a delivery in this process, now (the command line's `report run --send`)."""
+    delivery = ReportDelivery.objects.create(report=report, trigger=DeliveryTrigger.COMMAND)
+    delivery_run(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def report_render(*, report: Report, fmt: str, as_of: dt.datetime | None = None) -> tuple[str, bytes]:
+    """One format of the report as of now (or `as_of`), without sending or keeping it; checked as a delivery is."""
+    check_report(report, recipients=report.recipients.filter(is_active=True), emails=report.emails)
+    content = build_content(report, as_of=as_of or timezone.now())
+    return render_files(content, [fmt])[fmt]

@@ -1,0 +1,100 @@
+"""Report pages: the list, the form, a report with its history ("Send now", files, live progress)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import PurePosixPath
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from quota.reports import selectors, services
+from quota.reports.access import may_change_report, may_define_reports
+from quota.reports.forms import ReportForm
+from quota.reports.renderers import RENDERERS
+
+NEW_REPORT = {
+    "formats": ["pdf"],
+    "periods": ["last_week"],
+    "frequency": "weekly",
+    "weekday": 0,
+    "send_at": dt.time(7, 0),
+    "is_active": True,
+}
+
+
+@login_required
+def report_list(request: HttpRequest) -> HttpResponse:
+    reports = selectors.reports_for(request.user).order_by("name")
+    return render(request, "reports/report_list.html", {"reports": reports, "may_create": may_define_reports(request.user)})
+
+
+@login_required
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(selectors.reports_for(request.user), pk=pk)
+    return render(
+        request,
+        "reports/report_detail.html",
+        {
+            "report": report,
+            "deliveries": selectors.deliveries_of(report),
+            "may_change": may_change_report(request.user, report),
+            "recipients": list(report.recipients.all()),
+            "labels": selectors.report_labels(report),
+        },
+    )
+
+
+@login_required
+def report_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    report = get_object_or_404(selectors.reports_for(request.user), pk=pk) if pk else None
+    if report is None and not may_define_reports(request.user):
+        raise PermissionDenied(_("Only directors, managers and reps define reports."))
+    if report is not None and not may_change_report(request.user, report):
+        raise PermissionDenied(_("You may not change this report: it belongs to someone else."))
+    initial = ReportForm.initial_for(report) if report else NEW_REPORT
+    form = ReportForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if report is None:
+                report = services.report_create(by=request.user, **form.service_data())
+            else:
+                report = services.report_update(report=report, by=request.user, data=form.service_data())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            return redirect("reports:report_detail", pk=report.pk)
+    return render(request, "reports/report_form.html", {"form": form, "report": report})
+
+
+@login_required
+@require_POST
+def report_send(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(selectors.reports_for(request.user), pk=pk)
+    services.report_send_now(report=report, by=request.user)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "reports/_deliveries.html", {"report": report, "deliveries": selectors.deliveries_of(report)})
+    return redirect("reports:report_detail", pk=report.pk)
+
+
+@login_required
+def delivery_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """One history row; while the delivery runs, the row polls this view every second."""
+    delivery = selectors.delivery_for(request.user, pk)
+    if delivery is None:
+        raise Http404
+    return render(request, "reports/_delivery.html", {"delivery": delivery})
+
+
+@login_required
+def delivery_file(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
+    delivery = selectors.delivery_for(request.user, pk)
+    stored = delivery.file_for(fmt) if delivery is not None else None
+    if stored is None or fmt not in RENDERERS:
+        raise Http404
+    name = PurePosixPath(stored.name or f"report.{fmt}").name
+    return FileResponse(stored.open("rb"), as_attachment=True, filename=name, content_type=RENDERERS[fmt].content_type)
