@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from quota.accounts.models import Role, Team, User
