@@ -51,6 +51,9 @@ def builtin_data(transactional_db):
     from django.apps import apps
 
     importlib.import_module("quota.crm.migrations.0003_builtin_data").create(apps, None)
+    from quota.kpi.services import sync_catalogue
+
+    sync_catalogue()
 
 
 def screenshot(page, name: str) -> Path:

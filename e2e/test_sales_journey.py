@@ -1,12 +1,18 @@
 """A rep's day in the browser: log in, create a lead, convert it, drag the deal across the board, win it."""
 
+import calendar
 import re
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from quota.accounts.models import Role, Team
 from quota.crm.models import Deal, DealStageChange, Lead
+from quota.kpi.models import Metric, Target
 from quota.testing.factories import UserFactory
+
+from .conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,9 +34,8 @@ def log_in(page, base_url: str, username: str) -> None:
 
 
 def set_language(page, base_url: str, code: str) -> None:
-    page.goto(f"{base_url}/login/" if "login" in page.url else page.url)
-    page.select_option("select[name=language]", code)
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.select_option("select[name=language]", code)  # the switcher submits itself
 
 
 def html_direction(page) -> tuple[str, str]:
@@ -85,9 +90,52 @@ def run_journey(page, base_url: str, *, title: str, language: str) -> Deal:
     return deal
 
 
-def test_rep_journey_in_english(page, live_server, people):
+def card_text(page, base_url: str, username: str, kpi: str, part: str) -> str:
+    """What a dashboard card shows, as the user sees it after logging in."""
+    page.context.clear_cookies()
+    log_in(page, base_url, username)
+    return page.locator(f"article.kpi-card[data-kpi='{kpi}'] {part}").first.inner_text().strip()
+
+
+def test_rep_journey_moves_the_dashboards(page, live_server, people):
+    today = timezone.localdate()
+    Target.objects.create(
+        metric=Metric.objects.get(key="won_revenue", is_current=True),
+        user=people["rep"],
+        period="month",
+        start=today.replace(day=1),
+        end=today.replace(day=calendar.monthrange(today.year, today.month)[1]),
+        value=Decimal("10000"),
+    )
+    director_before = card_text(page, live_server.url, "director", "won_revenue", ".kpi-value")
+    attainment_before = card_text(page, live_server.url, "rep", "won_revenue", ".kpi-facts div:nth-child(2) dd")
+
+    page.context.clear_cookies()
     deal = run_journey(page, live_server.url, title="Fleet laptops", language="en")
     assert DealStageChange.objects.filter(deal=deal).values_list("to_status", flat=True).last() == "won"
+
+    director_after = card_text(page, live_server.url, "director", "won_revenue", ".kpi-value")
+    assert director_after != director_before and "4,200" in director_after
+    attainment_after = card_text(page, live_server.url, "rep", "won_revenue", ".kpi-facts div:nth-child(2) dd")
+    assert attainment_after != attainment_before and attainment_after.startswith("42")
+
+
+DASHBOARDS = {"director": ["/", "/dashboards/marketing/", "/dashboards/service/"], "rep": ["/"]}
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru", "fa"])
+def test_every_dashboard_in_every_language_is_saved_as_a_screenshot(page, live_server, people, language):
+    for username, paths in DASHBOARDS.items():
+        page.context.clear_cookies()
+        log_in(page, live_server.url, username)
+        if language != "en":
+            set_language(page, live_server.url, language)
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            page.locator("article.kpi-card").first.wait_for()
+            assert html_direction(page) == (language, "rtl" if language == "fa" else "ltr")
+            name = f"{username}{path.strip('/').replace('/', '-') or '-home'}-{language}".replace("--", "-")
+            assert screenshot(page, f"dashboard-{name}").stat().st_size > 10_000
 
 
 def test_rep_journey_in_persian_is_right_to_left(page, live_server, people):
