@@ -40,7 +40,7 @@ demo: install .env
 
 ## test: run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
 test: install
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=quota.settings.test $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
