@@ -10,7 +10,8 @@ from quota.cli import main
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "quota.settings.test"}
+    # Its own throwaway database: the command-line behaviour does not depend on which server the suite runs on.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "quota.settings.test", "DATABASE_URL": "sqlite://:memory:"}
     return subprocess.run([sys.executable, "-m", "quota.cli", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
