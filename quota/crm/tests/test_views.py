@@ -4,8 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +22,7 @@ from quota.testing.factories import (
     lead_source,
     loss_reason,
 )
+from quota.testing.views import queries_for
 
 pytestmark = pytest.mark.django_db
 
@@ -41,13 +40,6 @@ def people():
         "director": UserFactory(team=None, role=Role.DIRECTOR),
         "viewer": UserFactory(team=north, role=Role.VIEWER),
     }
-
-
-def queries_for(client, url):
-    with CaptureQueriesContext(connection) as context:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(context.captured_queries)
 
 
 # --------------------------------------------------------------------------- lists
