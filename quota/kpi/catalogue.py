@@ -6,7 +6,6 @@ name or text only updates the current version. Keys are stable; never reuse one 
 
 Conventions: money is in the company currency (each record's own exchange rate); a rate is a
 fraction (0.25 = 25 %); a record counts for its owner (so for the owner's team) unless stated.
-Reserved for later: `win_back_rate` (deals with won_back_from set).
 """
 
 from __future__ import annotations
@@ -54,6 +53,12 @@ FIRST_PURCHASE = {
     "field": "company",
     "op": "not_exists",
     "value": {"source": "deals", "link": "company", "date": "closed_at", "when": "earlier", "filters": [WON]},
+}
+# A lost deal that a later deal, opened from its follow-up, has won back.
+WON_BACK = {
+    "field": "id",
+    "op": "exists",
+    "value": {"source": "deals", "link": "won_back_from", "date": "closed_at", "when": "later", "filters": [WON]},
 }
 BOUGHT_NEXT_PERIOD = {"source": "deals", "link": "company", "date": "closed_at", "when": "next_period", "filters": [WON]}
 
@@ -155,6 +160,16 @@ CATALOGUE: list[Entry] = [
         _("Upsell rate"),
         _("The share of the deals won in the period (by close date) that were won from existing customers."),
         _deals("closed_at", share(count(eq("business_type", "existing")), count()), "percent", WON),
+    ),
+    Entry(
+        "win_back_rate",
+        _("Win-back rate"),
+        _(
+            "Of the deals lost in the period (by close date), the share won back so far: a later deal opened from the lost "
+            "deal's follow-up (won back from it) has been won. Counted for the owner of the lost deal; a recent period's rate "
+            "rises as follow-ups are won."
+        ),
+        _deals("closed_at", share(count(WON_BACK), count()), "percent", LOST),
     ),
     # -- deals: the pipeline, taken at each period's end
     Entry(

@@ -28,7 +28,9 @@ be grouped.
 Filters are `{"field", "op", "value"}` with a fixed list of operators. A value is a literal, another
 field of the same record (`{"field": "response_due_at"}`), the moment of evaluation (`{"now": true}`),
 or, for `exists`/`not_exists`, a related record: `{"source", "link", "date", "when", "filters"}` where
-`when` is `next_period` (in the period after the record's) or `earlier` (before the record's date).
+`when` is `next_period` (in the period after the record's), `earlier` (before the record's date) or
+`later` (on or after it). A record's own `id` is a link to itself (deals won back from this deal:
+`{"field": "id", "op": "exists", "value": {"source": "deals", "link": "won_back_from", ...}}`).
 Nothing here is evaluated as code: every name is checked against the models.
 """
 
@@ -43,6 +45,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from quota.kpi.sources import GROUPINGS, FieldInfo, Kind, Source, UnknownField, get_source
@@ -92,7 +95,7 @@ class Op(StrEnum):
 COMPARISONS = {Op.LT, Op.LTE, Op.GT, Op.GTE}
 MEASURE_KINDS = ("count", "distinct", "sum", "avg", "duration", "ratio", "difference", "top_share", "age")
 DURATION_PER = {"day": Decimal(1), "hour": Decimal(24), "minute": Decimal(24 * 60)}
-WHEN = ("next_period", "earlier")
+WHEN = ("next_period", "earlier", "later")
 MEASURABLE = {Kind.NUMBER, Kind.MONEY}
 DATES = {Kind.DATE, Kind.DATETIME}
 
@@ -500,7 +503,8 @@ class _Reader:
 
     def related(self, info: FieldInfo, value: Any, where: str) -> Any:
         keys = {"source", "link", "date", "when", "filters"}
-        if info.kind != Kind.LINK:
+        target = _own_model(info) or info.target
+        if info.kind != Kind.LINK and target is None:
             return self.invalid(where, _("exists follows a link; '%(field)s' is not one.") % {"field": info.path})
         if not isinstance(value, Mapping) or not set(value) <= keys or not {"source", "link", "when"} <= set(value):
             return self.invalid(where, _("exists takes {source, link, when, date, filters}."))
@@ -510,7 +514,7 @@ class _Reader:
         link = self.field(other, value["link"], f"{where}.link")
         if link is None:
             return _INVALID
-        if link.target is not info.target:
+        if link.target is not target:
             return self.invalid(
                 f"{where}.link",
                 _("'%(link)s' of %(source)s does not point where '%(field)s' does.")
@@ -686,3 +690,9 @@ def _comparable(kind: Kind) -> str:
     if kind in MEASURABLE:
         return "number"
     return kind.value
+
+
+def _own_model(info: FieldInfo) -> type[models.Model] | None:
+    """The model whose primary key `info` is: a record's `id` links to the record itself."""
+    field = info.model_field
+    return field.model if field is not None and getattr(field, "primary_key", False) else None

@@ -189,6 +189,8 @@ class _Query:
         rows = rows.filter(self.condition(related.filters, other))
         if related.when == "earlier":
             return rows.filter(**{f"{related.date}__lt": OuterRef(self.date)})
+        if related.when == "later":
+            return rows.filter(**{f"{related.date}__gte": OuterRef(self.date)})
         # "next_period": the period after the one the outer record is in.
         if window is not None:
             return rows.filter(in_range(other, related.date, window.end, window.end + dt.timedelta(days=window.days)))

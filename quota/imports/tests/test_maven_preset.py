@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from io import StringIO
 
 import pandas as pd
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Avg, Count, F, Sum
 from django.db.models.functions import TruncQuarter
@@ -258,3 +260,78 @@ def test_a_second_import_creates_nothing_new(maven):
     assert maven.after_second == maven.after_first
     assert maven.second.step("deals").counts["skipped"] == 8800
     assert maven.after_first["deals"] - maven.before["deals"] == 8800
+
+
+# -- the published figures through the KPI engine (`quota kpi eval`), not through ORM aggregates ---------
+
+
+def kpi_eval(key: str, *, every: str = "none", by: str = "none") -> list[dict]:
+    out = StringIO()
+    call_command(
+        "kpi",
+        "eval",
+        key,
+        "--from",
+        "2016-10-01",
+        "--to",
+        "2017-12-31",
+        "--every",
+        every,
+        "--by",
+        by,
+        "--format",
+        "json",
+        stdout=out,
+    )
+    return json.loads(out.getvalue())
+
+
+def by_group(rows: list[dict]) -> dict[str, float]:
+    return {row["group"]: row["value"] for row in rows if row["value"]}
+
+
+def test_the_kpi_engine_gives_the_published_totals(maven, csv):
+    (won_revenue,) = kpi_eval("won_revenue")
+    assert won_revenue["value"] == 10005534
+    (win_rate,) = kpi_eval("win_rate")
+    assert round(100 * win_rate["value"], 2) == 63.15
+    (cycle,) = kpi_eval("sales_cycle_days")
+    assert round(cycle["value"], 2) == 51.78
+    (won,) = kpi_eval("won_deals")
+    (lost,) = kpi_eval("lost_deals")
+    assert (won["value"], lost["value"]) == (4238, 2473)
+    (average,) = kpi_eval("avg_deal_value")
+    assert average["value"] == pytest.approx(10005534 / 4238, abs=0.01)
+
+
+def test_the_kpi_engine_gives_won_revenue_per_agent_manager_and_office(maven, csv):
+    won = csv["won"]
+    per_agent = by_group(kpi_eval("won_revenue", by="person"))
+    assert {name: int(value) for name, value in per_agent.items()} == as_ints(won.groupby("sales_agent").close_value.sum())
+
+    per_team = by_group(kpi_eval("won_revenue", by="team"))
+    team_of_manager = {t.name: t for t in Team.objects.filter(parent__isnull=False).select_related("parent")}
+    manager_by_team = {
+        team.name: f"{first} {last}"
+        for team in team_of_manager.values()
+        for first, last in User.objects.filter(role=Role.MANAGER, team=team).values_list("first_name", "last_name")
+    }
+    assert {manager_by_team[team]: int(value) for team, value in per_team.items()} == as_ints(
+        won.groupby("manager").close_value.sum()
+    )
+    per_office: dict[str, int] = {}
+    for team, value in per_team.items():
+        office = team_of_manager[team].parent.name
+        per_office[office] = per_office.get(office, 0) + int(value)
+    assert per_office == {"Central": 3346293, "East": 3090594, "West": 3568647}
+
+
+def test_the_kpi_engine_gives_won_revenue_per_quarter(maven, csv):
+    per_quarter = {row["period"]: int(row["value"]) for row in kpi_eval("won_revenue", every="quarter")}
+    assert per_quarter == {
+        "2016-10-01": 0,
+        "2017-01-01": 1134672,
+        "2017-04-01": 3086111,
+        "2017-07-01": 2982255,
+        "2017-10-01": 2802496,
+    }

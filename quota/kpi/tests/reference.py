@@ -215,6 +215,15 @@ def upsell_rate(w: World, c: Cell) -> float | None:
     return ratio(existing_customer_deals(w, c), won_deals(w, c))
 
 
+def win_back_rate(w: World, c: Cell) -> float | None:
+    lost = closed_in(w, c, "lost")
+
+    def won_back(d: Any) -> bool:
+        return any(e.won_back_from_id == d.pk and e.status == "won" and e.closed_at >= d.closed_at for e in w.deals)
+
+    return ratio(sum(1 for d in lost if won_back(d)), len(lost))
+
+
 def open_at_end(w: World, c: Cell) -> list[Any]:
     moment = c.at_end()
     return [
@@ -464,6 +473,7 @@ REFERENCES: dict[str, Callable[[World, Cell], Any]] = {
         new_customer_deals,
         existing_customer_deals,
         upsell_rate,
+        win_back_rate,
         open_deals,
         pipeline_value,
         weighted_pipeline,

@@ -103,6 +103,16 @@ def test_exists_must_link_to_the_same_kind_of_record():
     assert "does not point where 'company' does" in found["filters[0].value.link"]
 
 
+def test_a_records_own_id_links_to_records_that_point_back_at_it():
+    won_back = {"source": "deals", "link": "won_back_from", "date": "closed_at", "when": "later"}
+    assert parse({**WON_REVENUE, "filters": [{"field": "id", "op": "exists", "value": won_back}]})
+    pointing_elsewhere = {**won_back, "link": "company"}
+    found = problems({**WON_REVENUE, "filters": [{"field": "id", "op": "exists", "value": pointing_elsewhere}]})
+    assert "does not point where 'id' does" in found["filters[0].value.link"]
+    found = problems({**WON_REVENUE, "filters": [{"field": "amount", "op": "exists", "value": won_back}]})
+    assert "exists follows a link" in found["filters[0].value"]
+
+
 def test_unknown_keys_are_typos_not_ignored():
     assert "Unknown key" in problems({**WON_REVENUE, "mesure": {}})["mesure"]
 

@@ -64,6 +64,7 @@ FAMILIES = {
         "new_customer_deals",
         "existing_customer_deals",
         "upsell_rate",
+        "win_back_rate",
     ],
     "pipeline": ["open_deals", "pipeline_value", "weighted_pipeline", "avg_days_open"],
     "customers": ["new_customers", "cac", "clv", "retention_rate", "churn_rate", "customer_activity_rate", "top20_revenue_share"],

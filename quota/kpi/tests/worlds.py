@@ -75,6 +75,8 @@ def deal_specs(draw: Any) -> dict[str, Any]:
         "business_type": draw(st.sampled_from(["new", "existing"])),
         "source": draw(st.integers(0, len(SOURCES) - 1)),
         "stage": draw(st.integers(0, 3)),
+        # Which lost deal of the world this deal was opened from (as its follow-up), if any.
+        "won_back_from": draw(st.none() | st.integers(0, 20)),
     }
 
 
@@ -214,6 +216,19 @@ class Base:
         return {person.pk: person.team_id for person in self.people} | {None: None}
 
 
+def link_win_backs(deals: list[Deal], specs: list[dict[str, Any]]) -> None:
+    """Point deals whose spec names a `won_back_from` at one of the world's lost deals (never themselves)."""
+    lost = [deal for deal in deals if deal.status == "lost"]
+    changed = []
+    for deal, spec in zip(deals, specs, strict=True):
+        pick = spec.get("won_back_from")
+        if pick is None or not lost or lost[pick % len(lost)] is deal:
+            continue
+        deal.won_back_from = lost[pick % len(lost)]
+        changed.append(deal)
+    Deal.objects.bulk_update(changed, ["won_back_from"])
+
+
 def build(base: Base, **specs: list[dict[str, Any]]) -> World:
     """Create the rows for `specs` (deals=[...], leads=[...], ...) and return them as a World."""
     world = World(probability={stage.pk: stage.probability for stage in base.stages}, now=timezone.now())
@@ -239,6 +254,7 @@ def build(base: Base, **specs: list[dict[str, Any]]) -> World:
             )
             for i, s in enumerate(specs["deals"])
         )
+        link_win_backs(world.deals, specs["deals"])
     if specs.get("leads"):
         world.leads = Lead.objects.bulk_create(
             Lead(
