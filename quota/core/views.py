@@ -28,9 +28,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import F, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils import translation
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 from django.utils.text import capfirst
@@ -39,6 +40,8 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
+from quota.core.custom_field_forms import CustomFormFields, custom_field_summary
+from quota.core.exports import UnknownFormat, export_response, record_table
 from quota.core.services import record_create, record_update, require_change, require_owner_allowed
 from quota.core.visibility import VisibleQuerySet, can_change, changeable_owner_ids, visible_owner_ids
 
@@ -198,6 +201,7 @@ class RecordPages:
             path(prefix, RecordListView.as_view(pages=cls), name=f"{name}_list"),
             path(f"{prefix}<int:pk>/", RecordDetailView.as_view(pages=cls), name=f"{name}_detail"),
             path(f"{prefix}autocomplete/", RecordAutocompleteView.as_view(pages=cls), name=f"{name}_autocomplete"),
+            path(f"{prefix}export/", RecordExportView.as_view(pages=cls), name=f"{name}_export"),
         ]
         if cls.form_class is not None:
             patterns += [
@@ -346,6 +350,17 @@ class RecordForm(ServiceErrorsMixin, forms.ModelForm):
         restrict_choices(self, user)
         if self.instance.pk is None and "owner" in self.fields and not self.initial.get("owner"):
             self.initial["owner"] = user.pk
+        self.custom_fields = CustomFormFields(self)  # the company's own fields, after the model's
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        self.custom_fields.collect(self.cleaned_data)
+        return self.cleaned_data
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        if field is None and isinstance(error, ValidationError):
+            error = self.custom_fields.place_errors(error)
+        super().add_error(field, error)
 
     def clean_owner(self) -> Any:
         owner = self.cleaned_data.get("owner")
@@ -477,28 +492,60 @@ class RecordListView(RecordView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         pages = self.pages
-        queryset = pages.queryset(request.user)
-        filterset = None
-        if pages.filterset_class is not None:
-            filterset = pages.filterset_class(request.GET or None, queryset=queryset, request=request)
-            restrict_choices(filterset.form, request.user, filtering=True)  # before .qs validates the form
-            pages.prepare_filter_form(filterset.form, request.user)
-            queryset = filterset.qs
-        text = request.GET.get("q", "").strip()
-        queryset = search(queryset, pages.search_fields, text)
-        headers, ordering = sort_headers(pages, request.GET.get("sort", ""))
-        page: Page = CappedPaginator(queryset.order_by(*ordering), self.paginate_by).get_page(request.GET.get("page"))
+        listed = list_query(pages, request)
+        filterset = listed.filterset
+        page: Page = CappedPaginator(listed.queryset, self.paginate_by).get_page(request.GET.get("page"))
         context = {
             "pages": pages,
-            "headers": headers,
+            "headers": listed.headers,
             "page": page,
             "filter_form": filterset.form if filterset else None,
             "filters_active": bool(filterset and any(request.GET.get(name) for name in filterset.form.fields)),
-            "q": text,
+            "q": listed.text,
             "create_url": _reverse_or_none(pages.url_name("create")),
+            "export_url": reverse(pages.url_name("export")),
         }
         partial = getattr(request, "htmx", False) and request.htmx.target == "record-table"  # type: ignore[attr-defined]
         return render(request, self.partial_template if partial else self.template_name, context)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A list page's records as its GET parameters ask: filtered, searched and sorted (not paginated)."""
+
+    queryset: QuerySet
+    filterset: Any
+    text: str
+    headers: list[Header]
+
+
+def list_query(pages: type[RecordPages], request: HttpRequest) -> ListQuery:
+    queryset = pages.queryset(request.user)
+    filterset = None
+    if pages.filterset_class is not None:
+        filterset = pages.filterset_class(request.GET or None, queryset=queryset, request=request)
+        restrict_choices(filterset.form, request.user, filtering=True)  # before .qs validates the form
+        pages.prepare_filter_form(filterset.form, request.user)
+        queryset = filterset.qs
+    text = request.GET.get("q", "").strip()
+    queryset = search(queryset, pages.search_fields, text)
+    headers, ordering = sort_headers(pages, request.GET.get("sort", ""))
+    return ListQuery(queryset.order_by(*ordering), filterset, text, headers)
+
+
+class RecordExportView(RecordView):
+    """The whole list as its page shows it (filters, search, sort; every page) as CSV or XLSX: `?format=csv|xlsx`."""
+
+    def get(self, request: HttpRequest) -> HttpResponseBase:
+        pages = self.pages
+        listed = list_query(pages, request)
+        with translation.override("en"):  # a file name that scripts can rely on, whatever the user's language
+            name = pages.slug or str(pages.verbose_name_plural())
+        table = record_table(name=name, model=pages.model, headers=listed.headers, queryset=listed.queryset)
+        try:
+            return export_response(table, request.GET.get("format", "csv"))
+        except UnknownFormat as exc:
+            return HttpResponseBadRequest(str(exc))
 
 
 class RecordDetailView(RecordView):
@@ -518,6 +565,7 @@ class RecordDetailView(RecordView):
             "pages": pages,
             "record": record,
             "fields": [(column_label(pages.model, column), column) for column in pages.detail_fields],
+            "custom_fields": custom_field_summary(record),
             "actions": actions,
             "may_change": may_change,
             "main_panels": [panel for panel in panels if not panel.aside],

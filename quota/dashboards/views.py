@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from quota.accounts.models import Team
+from quota.core.exports import UnknownFormat, export_response
 from quota.core.views import forbidden
 from quota.core.visibility import CHANGE_ALL_ROLES
 from quota.dashboards import services
@@ -31,11 +32,19 @@ from quota.dashboards.boards import BoardRequest, build
 from quota.dashboards.builder_preview import builder_preview_context, preview_data
 from quota.dashboards.cards import CardRequest, company_today, kpi_cards
 from quota.dashboards.charts import Series, category_chart
+from quota.dashboards.exports import breakdown_table, target_grid_table, trend_table
 from quota.dashboards.models import DashboardCard
 from quota.dashboards.periods import Period, PeriodForm, period_from
 from quota.dashboards.records import records_link
 from quota.dashboards.selectors.kpi import breakdown, breakdowns_for, monthly_trend
-from quota.dashboards.target_grid import COMPANY, DEFAULT_KPIS, GridChoiceForm, TargetCellsForm, target_grid
+from quota.dashboards.target_grid import (
+    COMPANY,
+    DEFAULT_KPIS,
+    GridChoiceForm,
+    TargetCellsForm,
+    TargetGrid,
+    target_grid,
+)
 from quota.kpi.forms import KpiBuilderForm
 from quota.kpi.models import Metric, TargetPeriod
 
@@ -89,9 +98,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     metric = get_object_or_404(Metric.objects.current(), key=key)
     now = timezone.now()
     period, period_form = _period(request, now)
-    choices = breakdowns_for(metric)
-    requested = request.GET.get("by", "")
-    by = requested if requested in choices else (choices[0] if choices else "none")
+    choices, by = _breakdown_by(request, metric)
     today = company_today(now)
     split = breakdown(metric, user=request.user, period=period, by=by, today=today) if choices else None
     context: dict[str, Any] = {
@@ -128,6 +135,37 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     if getattr(request, "htmx", False) and request.htmx.target == "kpi-body":  # type: ignore[attr-defined]
         return render(request, "dashboards/_kpi_body.html", context)
     return render(request, "dashboards/kpi.html", context)
+
+
+def _breakdown_by(request: HttpRequest, metric: Metric) -> tuple[list[str], str]:
+    """The groupings the KPI allows, and the one `?by=` asks for (the first allowed otherwise)."""
+    choices = breakdowns_for(metric)
+    requested = request.GET.get("by", "")
+    return choices, requested if requested in choices else (choices[0] if choices else "none")
+
+
+@login_required
+def kpi_export(request: HttpRequest, key: str) -> HttpResponseBase:
+    """A table of the KPI page as a file, for the page's period: `?table=breakdown` (with its `by`) or
+    `?table=trend` (the 13 months), and `format=csv|xlsx`."""
+    metric = get_object_or_404(Metric.objects.current(), key=key)
+    now = timezone.now()
+    period, _period_form = _period(request, now)
+    which = request.GET.get("table", "breakdown")
+    if which == "trend":
+        table = trend_table(metric, monthly_trend([metric], user=request.user, end=period.end))
+    elif which == "breakdown":
+        choices, by = _breakdown_by(request, metric)
+        if not choices:
+            return HttpResponseBadRequest(_("This KPI cannot be broken down."))
+        split = breakdown(metric, user=request.user, period=period, by=by, today=company_today(now))
+        table = breakdown_table(metric, split, by_label=_grouping_label(by))
+    else:
+        return HttpResponseBadRequest(_("Unknown table “%(table)s”: use breakdown or trend.") % {"table": which})
+    try:
+        return export_response(table, request.GET.get("format", "csv"))
+    except UnknownFormat as exc:
+        return HttpResponseBadRequest(str(exc))
 
 
 def _grouping_label(by: str) -> str:
@@ -190,21 +228,12 @@ def targets(request: HttpRequest) -> HttpResponse:
     Managers set their team's, directors and administrators anyone's; others see their own team's, read only.
     """
     user: Any = request.user
-    managed = list(services.teams_managed_by(user))
-    teams = managed or list(Team.objects.filter(pk=user.team_id))
-    metrics = sorted(Metric.objects.current(), key=lambda m: (not m.is_builtin, m.display_name.casefold()))
-    now = timezone.now()
-    company = services.may_set_targets(user, None)
-    choice = GridChoiceForm(_grid_choice(request, teams, company, now), teams=teams, company=company, metrics=metrics)
-    if not choice.is_valid():
+    choice, grid = _chosen_grid(request, timezone.now())
+    if grid is None:
         if request.method == "POST":
             return forbidden(request, PermissionDenied(_("You cannot set these targets.")))
         return render(request, "dashboards/targets.html", {"choice": choice, "grid": None, "form": None})
-    team = choice.chosen_team()
-    chosen = [m for m in metrics if m.key in choice.cleaned_data["kpi"]]
-    day = choice.cleaned_data["day"] or company_today(now)
-    grid = target_grid(user=user, team=team, period=choice.cleaned_data["period"], day=day, metrics=chosen, now=now)
-    may_edit = services.may_set_targets(user, team)
+    may_edit = services.may_set_targets(user, grid.team)
 
     if request.method == "POST":
         if not may_edit:
@@ -225,6 +254,36 @@ def targets(request: HttpRequest) -> HttpResponse:
     else:
         form = TargetCellsForm(grid=grid, disabled=not may_edit)
     return render(request, "dashboards/targets.html", {"choice": choice, "grid": grid, "form": form, "may_edit": may_edit})
+
+
+@login_required
+def targets_export(request: HttpRequest) -> HttpResponseBase:
+    """The targets grid the same GET parameters show, with actuals and attainment, as CSV or XLSX (`format=`)."""
+    choice, grid = _chosen_grid(request, timezone.now())
+    if grid is None:
+        return HttpResponseBadRequest(" ".join(str(error) for errors in choice.errors.values() for error in errors))
+    try:
+        return export_response(target_grid_table(grid), request.GET.get("format", "csv"))
+    except UnknownFormat as exc:
+        return HttpResponseBadRequest(str(exc))
+
+
+def _chosen_grid(request: HttpRequest, now: dt.datetime) -> tuple[GridChoiceForm, TargetGrid | None]:
+    """The grid the GET parameters choose among those the user may see (None when the choice is invalid)."""
+    user: Any = request.user
+    managed = list(services.teams_managed_by(user))
+    teams = managed or list(Team.objects.filter(pk=user.team_id))
+    metrics = sorted(Metric.objects.current(), key=lambda m: (not m.is_builtin, m.display_name.casefold()))
+    company = services.may_set_targets(user, None)
+    choice = GridChoiceForm(_grid_choice(request, teams, company, now), teams=teams, company=company, metrics=metrics)
+    if not choice.is_valid():
+        return choice, None
+    chosen = [m for m in metrics if m.key in choice.cleaned_data["kpi"]]
+    day = choice.cleaned_data["day"] or company_today(now)
+    grid = target_grid(
+        user=user, team=choice.chosen_team(), period=choice.cleaned_data["period"], day=day, metrics=chosen, now=now
+    )
+    return choice, grid
 
 
 def _grid_choice(request: HttpRequest, teams: list[Team], company: bool, now: dt.datetime) -> dict[str, Any]:
