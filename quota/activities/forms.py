@@ -83,3 +83,7 @@ class QuickLogForm(ActionForm):
         if "answered" in data and not data["answered"]:
             data["duration_seconds"] = None  # an unanswered call has no talk time
         return data
+
+
+class TaskStatusForm(ActionForm):
+    """Marking a task done or reopening it asks nothing: the confirming button is the form."""

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -56,6 +57,7 @@ class Activity(models.Model):
     held = models.BooleanField(_("held"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
 
     objects = VisibleQuerySet.as_manager()
 
@@ -69,6 +71,9 @@ class Activity(models.Model):
             models.Index(fields=["owner", "kind", "occurred_at"]),
             models.Index(fields=["deal", "occurred_at"]),
             models.Index(fields=["contact", "occurred_at"]),
+            # Imports find an activity by its external id whatever its letter case. Only the few
+            # imported activities have one, so the index leaves out the millions without.
+            models.Index(Lower("external_id"), condition=Q(external_id__gt=""), name="activity_external_id_folded"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -9,15 +9,18 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.http import reswap, retarget
 
+from quota.activities import services
 from quota.activities.filtersets import ActivityFilterSet
-from quota.activities.forms import QUICK_LOG_KINDS, ActivityForm, QuickLogForm
-from quota.activities.models import Activity
-from quota.core.services import record_create
-from quota.core.views import Column, Panel, RecordActionView, RecordPages, redirect_after_change
+from quota.activities.forms import QUICK_LOG_KINDS, ActivityForm, QuickLogForm, TaskStatusForm
+from quota.activities.models import Activity, ActivityKind
+from quota.core.services import record_create, require_change
+from quota.core.views import Action, Column, Panel, RecordActionView, RecordPages, record_url, redirect_after_change
+from quota.core.visibility import changeable_owner_ids, may_change_owned_by
 
 TIMELINE_LENGTH = 20
 
@@ -37,6 +40,7 @@ class ActivityPages(RecordPages):
         Column("company"),
         Column("owner", sort="owner__last_name"),
         Column("occurred_at", sort="occurred_at"),
+        Column("completed_at", sort="completed_at"),  # a task's "done"
     )
     detail_fields = (
         Column("kind"),
@@ -53,6 +57,14 @@ class ActivityPages(RecordPages):
         Column("completed_at"),
         Column("notes"),
     )
+
+    @classmethod
+    def actions(cls, request: HttpRequest, record: Activity) -> list[Action]:
+        if record.kind != ActivityKind.TASK:
+            return []
+        if record.completed_at is None:
+            return [Action(_("Mark done"), reverse("activities:task_done", args=[record.pk]), style="primary")]
+        return [Action(_("Reopen"), reverse("activities:task_reopen", args=[record.pk]))]
 
 
 class HasTimeline:
@@ -83,6 +95,11 @@ def timeline_panel(request: HttpRequest, record: Any, *, condition: Q, log_targe
         .select_related("owner")
         .order_by("-occurred_at", "-pk")[: TIMELINE_LENGTH + 1]
     )
+    user: Any = request.user  # signed in: the record pages require it
+    owner_ids = changeable_owner_ids(user)
+    tasks_to_tick = {
+        row.pk for row in rows if row.kind == ActivityKind.TASK and may_change_owned_by(user, row.owner_id, owner_ids)
+    }
     log_url = reverse(f"activities:quick_log_{log_target}", args=[record.pk]) if log_target else None
     all_url = f"{reverse('activities:activity_list')}?{log_target}={record.pk}" if log_target else None
     return Panel(
@@ -95,6 +112,8 @@ def timeline_panel(request: HttpRequest, record: Any, *, condition: Q, log_targe
             "log_url": log_url,
             "all_url": all_url,
             "kinds": QUICK_LOG_KINDS,
+            "tasks_to_tick": tasks_to_tick,  # the tasks whose Done/Reopen button the user gets
+            "back": record_url(record),  # where a Done/Reopen without JavaScript returns
         },
     )
 
@@ -128,3 +147,36 @@ class QuickLogView(RecordActionView):
         panel = timeline_panel(self.request, record, condition=pages.activity_condition(record), log_target=self.link)
         response = render(self.request, "activities/_timeline.html", {"panel": panel, "logged": activity})
         return reswap(retarget(response, "#timeline"), "outerHTML")
+
+
+class TaskStatusView(RecordActionView):
+    """Mark a task done (`done=True`) or reopen it, given `pages=ActivityPages`.
+
+    From the task's page it is the Edit-like action: its button, then confirm (two clicks). From a
+    timeline it is one click: the item posts itself (HX-Target `activity-<id>`) and gets itself back.
+    """
+
+    form_class = TaskStatusForm
+    done: bool = True
+
+    def get_record(self, pk: int) -> Activity:
+        task = super().get_record(pk)
+        require_change(self.request.user, task)  # refuse the form itself, with the service's reason
+        self.title = _("Mark the task done?") if self.done else _("Reopen the task?")
+        self.submit_label = _("Mark done") if self.done else _("Reopen")
+        return task
+
+    def perform(self, record: Activity, form: TaskStatusForm) -> HttpResponse:  # type: ignore[override]
+        if self.done:
+            task = services.task_complete(task=record, by=self.request.user)
+        else:
+            task = services.task_reopen(task=record, by=self.request.user)
+        back = self.request.POST.get("back", "")
+        if getattr(self.request, "htmx", False) and self.request.htmx.target == f"activity-{task.pk}":  # type: ignore[attr-defined]
+            context = {"activity": task, "tasks_to_tick": {task.pk}, "back": back}
+            return render(self.request, "activities/_timeline_item.html", context)
+        done = _("%(task)s is done.") if task.completed_at else _("%(task)s is open again.")
+        messages.success(self.request, done % {"task": task.subject or task.get_kind_display()})
+        if not back or not url_has_allowed_host_and_scheme(back, {self.request.get_host()}, self.request.is_secure()):
+            back = reverse("activities:activity_detail", args=[task.pk])
+        return redirect_after_change(self.request, back)

@@ -80,6 +80,18 @@ class VisibleQuerySet(models.QuerySet):
         return self._restrict(owner_ids, include_unowned=owner_ids is None or user.role == "manager")
 
 
+def may_change_owned_by(user: Any, owner_id: int | None, owner_ids: list[int] | None) -> bool:
+    """`editable_by` for one record whose owner is known, without a query (rows of a page already read).
+
+    `owner_ids` is `changeable_owner_ids(user)`, computed once for all the rows.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if owner_ids is None:
+        return True
+    return owner_id in owner_ids if owner_id is not None else user.role == "manager"
+
+
 def can_change(user: Any, record: models.Model) -> bool:
     """Whether `user` may change this one record (same rule as `editable_by`).
 

@@ -34,7 +34,7 @@ def clean_custom_values(*, target: str, values: dict[str, Any]) -> dict[str, Any
                 errors[key] = _("%(label)s is required.") % {"label": field.label}
             continue
         try:
-            cleaned[key] = _coerce_custom(field, value)
+            cleaned[key] = stored_value(field, value)
         except (ValueError, TypeError, ArithmeticError):
             errors[key] = _("%(value)r is not a valid %(type)s for %(label)s.") % {
                 "value": value,
@@ -70,7 +70,8 @@ def forget_definitions(**kwargs: Any) -> None:
         cache.set("custom-fields-version", 2)
 
 
-def _coerce_custom(field: Any, value: Any) -> Any:
+def stored_value(field: Any, value: Any) -> Any:
+    """`value` the way `custom` keeps it for the definition `field` (JSON-friendly); ValueError/TypeError if it is not one."""
     if field.field_type == CustomFieldType.NUMBER:
         if isinstance(value, bool):
             raise TypeError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,6 +30,16 @@ def profit_field() -> models.GeneratedField:
         db_persist=True,
         verbose_name=_("profit"),
     )
+
+
+def money_errors(record: Order | Invoice) -> dict[str, Any]:
+    """What the money constraints would refuse, said in words people understand."""
+    errors: dict[str, Any] = {}
+    if record.amount is not None and record.amount < 0:
+        errors["amount"] = _("The amount cannot be negative.")
+    if record.cost is not None and record.cost < 0:
+        errors["cost"] = _("The cost cannot be negative.")
+    return errors
 
 
 def money_constraints(prefix: str) -> list[models.BaseConstraint]:
@@ -186,6 +197,11 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def clean(self) -> None:
+        errors = money_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
 
 class InvoiceStatus(models.TextChoices):
     ISSUED = "issued", _("Issued")
@@ -236,5 +252,10 @@ class Invoice(models.Model):
         return self.number
 
     def clean(self) -> None:
+        errors = money_errors(self)
         if self.due_date and self.issued_at and self.due_date < self.issued_at.date():
-            raise ValidationError({"due_date": _("The due date cannot be before the invoice was issued.")})
+            errors["due_date"] = _("The due date cannot be before the invoice was issued.")
+        if self.paid_at and self.issued_at and self.paid_at < self.issued_at:
+            errors["paid_at"] = _("An invoice cannot be paid before it was issued.")
+        if errors:
+            raise ValidationError(errors)

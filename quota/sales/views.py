@@ -4,15 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_htmx.http import reswap, retarget
 
 from quota.activities.views import HasTimeline
-from quota.core.views import Column, Panel, RecordPages, RelatedList
+from quota.core.services import require_change
+from quota.core.views import (
+    Column,
+    Panel,
+    RecordActionView,
+    RecordPages,
+    RecordView,
+    RelatedList,
+    column_label,
+    redirect_after_change,
+)
+from quota.sales import services
 from quota.sales.filtersets import InvoiceFilterSet, OfferFilterSet, OrderFilterSet
-from quota.sales.forms import InvoiceForm, OfferForm, OrderForm
-from quota.sales.models import Invoice, Offer, Order
+from quota.sales.forms import InvoiceForm, OfferForm, OfferLineForm, OrderForm
+from quota.sales.models import Invoice, Offer, OfferLine, Order
 
 
 class DealTimeline(HasTimeline):
@@ -54,11 +70,71 @@ class OfferPages(DealTimeline, RecordPages):
 
     @classmethod
     def panels(cls, request: HttpRequest, record: Offer) -> list[Panel]:
-        lines = record.lines.select_related("product")
-        return [
-            Panel(template="sales/_offer_lines.html", title=gettext_lazy("Lines"), data={"lines": lines}),
-            *super().panels(request, record),
-        ]
+        return [lines_panel(record), *super().panels(request, record)]
+
+
+def lines_panel(offer: Offer) -> Panel:
+    """The offer's lines with their total; people who may change the offer add, edit and remove them in place."""
+    lines = offer.lines.select_related("product")
+    return Panel(template="sales/_offer_lines.html", title=gettext_lazy("Lines"), data={"lines": lines})
+
+
+class OfferLineView(RecordActionView):
+    """Add a line to an offer, or change one (`line_pk`), in place on the offer's page (given `pages=OfferPages`)."""
+
+    form_class = OfferLineForm  # type: ignore[assignment]
+    submit_label = gettext_lazy("Save")
+    line: OfferLine | None = None
+
+    def get(self, request: HttpRequest, pk: int, line_pk: int | None = None) -> HttpResponse:
+        self.line_pk = line_pk
+        return super().get(request, pk)
+
+    def post(self, request: HttpRequest, pk: int, line_pk: int | None = None) -> HttpResponse:
+        self.line_pk = line_pk
+        return super().post(request, pk)
+
+    def get_record(self, pk: int) -> Offer:
+        offer = super().get_record(pk)
+        require_change(self.request.user, offer)  # refuse the form itself, with the service's reason
+        if self.line_pk is not None:
+            self.line = get_object_or_404(OfferLine.objects.select_related("product"), offer=offer, pk=self.line_pk)
+        self.title = _("Change the line") if self.line else _("Add a line")
+        return offer
+
+    def get_form(self, record: Any, *, data: Any = None, initial: dict[str, Any] | None = None) -> OfferLineForm:
+        return OfferLineForm(data, initial=initial, user=self.request.user, record=record, line=self.line)
+
+    def perform(self, record: Offer, form: OfferLineForm) -> HttpResponse:  # type: ignore[override]
+        if self.line is None:
+            line = services.offer_line_create(by=self.request.user, offer=record, **form.cleaned_data)
+            done = _("%(line)s added.") % {"line": line}
+        else:
+            line = services.offer_line_update(by=self.request.user, line=self.line, data=form.cleaned_data)
+            done = _("%(line)s saved.") % {"line": line}
+        return lines_changed(self.request, record, done)
+
+
+class OfferLineDeleteView(RecordView):
+    """Remove a line from an offer (a POST from the line's Remove button)."""
+
+    def post(self, request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+        offer = self.get_record(pk)
+        line = get_object_or_404(OfferLine.objects.select_related("product"), offer=offer, pk=line_pk)
+        services.offer_line_delete(by=request.user, line=line)
+        return lines_changed(request, offer, _("%(line)s removed.") % {"line": line})
+
+
+def lines_changed(request: HttpRequest, offer: Offer, done: str) -> HttpResponse:
+    """After a line changed: HTMX gets the lines panel and the summary's new totals; a plain request the offer's page."""
+    if not getattr(request, "htmx", False):
+        messages.success(request, done)
+        return redirect_after_change(request, reverse("sales:offer_detail", args=[offer.pk]))
+    offer.refresh_from_db(fields=["amount", "cost"])
+    totals = [(column_label(Offer, c), c) for c in OfferPages.detail_fields if c.accessor in ("amount", "cost")]
+    context = {"panel": lines_panel(offer), "record": offer, "may_change": True, "done": done, "totals": totals}
+    response = render(request, "sales/_offer_lines_changed.html", context)
+    return reswap(retarget(response, "#offer-lines"), "outerHTML")
 
 
 class OrderPages(DealTimeline, RecordPages):

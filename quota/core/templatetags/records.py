@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quota.core.views import Column, record_url
-from quota.core.visibility import changeable_owner_ids
+from quota.core.visibility import CHANGE_ALL_ROLES, changeable_owner_ids
 
 register = template.Library()
 
@@ -67,8 +67,15 @@ NAVIGATION: tuple[tuple[Any, tuple[tuple[str, Any], ...]], ...] = (
             ("reports:report_list", gettext_lazy("Reports")),
         ),
     ),
-    (gettext_lazy("Integrations"), (("webhooks:list", gettext_lazy("Webhooks")),)),
+    (
+        gettext_lazy("Integrations"),
+        (("webhooks:list", gettext_lazy("Webhooks")), ("imports:start", gettext_lazy("Import"))),
+    ),
 )
+# Entries only some people see, decided on the signed-in user alone (no query per page).
+NAVIGATION_ONLY_FOR: dict[str, Any] = {
+    "imports:start": lambda user: user.is_superuser or user.role in CHANGE_ALL_ROLES,  # as imports.services.may_import
+}
 
 
 @register.inclusion_tag("core/_navigation.html", takes_context=True)
@@ -79,6 +86,9 @@ def main_navigation(context: dict[str, Any]) -> dict[str, Any]:
     for title, entries in NAVIGATION:
         links = []
         for url_name, label in entries:
+            allowed = NAVIGATION_ONLY_FOR.get(url_name)
+            if allowed is not None and not (request is not None and allowed(request.user)):
+                continue
             try:
                 url = reverse(url_name)
             except NoReverseMatch:  # an app without pages yet
@@ -156,6 +166,12 @@ def format_value(value: Any, *, model_field: Any = None, holder: Any = None) -> 
         url = record_url(value)
         return format_html('<a href="{}">{}</a>', url, value) if url else str(value)
     return str(value)
+
+
+@register.filter
+def formatted(value: Any) -> SafeString | str:
+    """A value without a model field (a custom field's) formatted like the cells are."""
+    return format_value(value)
 
 
 @register.simple_tag
