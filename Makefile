@@ -59,10 +59,11 @@ bench-seed: install
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench_large} SECRET_KEY=bench \
 		$(BIN)/python -m quota.bench seed
 
-## bench: the benchmarks (writes var/bench/latest.json)
+## bench: the benchmarks at the demo and large sizes (writes var/bench/latest.json); each size in its own
+## database quota_bench_<size>, created and seeded when missing or empty
 bench: install
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench_large} SECRET_KEY=bench \
-		$(BIN)/python -m quota.bench all
+		$(BIN)/python -m quota.bench all --sizes demo,large
 
 clean:
 	rm -rf $(VENV) node_modules var/staticfiles

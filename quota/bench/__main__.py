@@ -31,19 +31,10 @@ RESULTS = Path(__file__).resolve().parent.parent.parent / "var" / "bench" / "lat
 def create_database_if_missing(url: str) -> None:
     """CREATE DATABASE for a PostgreSQL DATABASE_URL whose database does not exist yet."""
     import environ
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
 
-    config = environ.Env.db_url_config(url)
-    if "postgresql" not in config["ENGINE"]:
-        return
-    given = {key.lower(): config.get(key) for key in ("HOST", "PORT", "USER", "PASSWORD")}
-    conninfo = make_conninfo(dbname="postgres", **{key: str(value) for key, value in given.items() if value})
-    with psycopg.connect(conninfo, autocommit=True) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone() is None:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-            print(f"created database {config['NAME']}", file=sys.stderr)
+    from quota.bench.databases import create_if_missing
+
+    create_if_missing(environ.Env.db_url_config(url))
 
 
 def setup_django() -> None:

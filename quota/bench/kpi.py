@@ -2,25 +2,28 @@
 
     run(sizes=["demo", "large"]) -> {"dashboard_kpis": {"demo": {"median_ms": .., "queries": ..}, "large": {...}}}
 
-Each size's database must have been seeded (`DATABASE_URL=.../quota_bench_large quota seed --size large`);
-it is migrated if needed. The dashboard is DASHBOARD_KPIS for the 13 months up to the end of the
-seeded history, by person, as the director sees them. Rollups are rebuilt first when they are
-missing or stale (a seed writes with COPY, behind the ORM's back); that time is reported apart.
+Each size's database is created, migrated and seeded when missing or empty, its rollups rebuilt when
+stale and vacuumed after a bulk load (databases.prepare; those times are reported apart). The
+dashboard is DASHBOARD_KPIS for the 13 months up to the end of the seeded history, by person, as
+the director sees them. The same KPIs, months and grouping at every size: `values` says how many
+numbers the answer holds (it grows with the people), `by_team_median_ms` times the same dashboard
+by team, whose answer has about as many values at every size, and large's `vs_demo` divides its
+figures by demo's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import statistics
 import time
 from typing import Any
 
-import environ
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+
+from quota.bench.databases import default_database, prepare
 
 DASHBOARD_KPIS = [
     "won_revenue",
@@ -42,37 +45,29 @@ DASHBOARD_KPIS = [
 MONTHS = 13
 WARMUP = 2
 REPEATS = 15
-SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def run(*, sizes: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    results = {}
+    results: dict[str, Any] = {}
     for size in sizes:
-        alias = _connect(size)
-        try:
-            results[size] = _measure(alias)
-        finally:
-            connections[alias].close()
+        with default_database(size):
+            prepared = prepare(size)
+            results[size] = {**_measure(DEFAULT_DB_ALIAS), **prepared}
+    if {"demo", "large"} <= results.keys() and "median_ms" in results["demo"] and "median_ms" in results["large"]:
+        results["large"]["vs_demo"] = _ratios(results["demo"], results["large"])
     return {"dashboard_kpis": results}
 
 
-def _connect(size: str) -> str:
-    """A connection alias for `quota_bench_<size>` on the server DATABASE_URL (or BENCH_DATABASE_URL) points at."""
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or SERVER_URL
-    config = environ.Env.db_url_config(url)
-    if "postgresql" not in config["ENGINE"]:
-        config = environ.Env.db_url_config(SERVER_URL)
-    alias = f"bench_{size}"
-    config["NAME"] = f"quota_bench_{size}"
-    connections.settings[alias] = connections.configure_settings({"default": connections.settings["default"], alias: config})[
-        alias
-    ]
-    return alias
+def _ratios(demo: dict[str, Any], large: dict[str, Any]) -> dict[str, float]:
+    """Large over demo: the time by person, by team, and the values the answer holds (what the time follows)."""
+
+    def ratio(key: str) -> float:
+        return round(large[key] / demo[key], 1) if demo.get(key) else 0.0
+
+    return {"median_ms": ratio("median_ms"), "by_team_median_ms": ratio("by_team_median_ms"), "values": ratio("values")}
 
 
 def _measure(alias: str) -> dict[str, Any]:
-    from django.core.management import call_command
-
     from quota.accounts.models import Role, User
     from quota.activities.models import Activity
     from quota.crm.models import Deal
@@ -80,16 +75,9 @@ def _measure(alias: str) -> dict[str, Any]:
     from quota.kpi.engine import evaluate
     from quota.kpi.periods import add_months, company_zone
 
-    call_command("migrate", database=alias, interactive=False, verbosity=0)
     deals = Deal.objects.using(alias).count()
     if not deals:
         return {"error": f"{connections[alias].settings_dict['NAME']} has no deals: seed it first"}
-
-    build_seconds = None
-    if not rollups.all_fresh(alias):
-        started = time.perf_counter()
-        rollups.rebuild(using=alias)
-        build_seconds = round(time.perf_counter() - started, 1)
 
     director = User.objects.using(alias).filter(role=Role.DIRECTOR, is_active=True).order_by("pk").first()
     last = Activity.objects.using(alias).filter(occurred_at__lte=timezone.now()).aggregate(last=Max("occurred_at"))["last"]
@@ -130,7 +118,6 @@ def _measure(alias: str) -> dict[str, Any]:
         "deals": deals,
         "range": f"{start.isoformat()}..{end.isoformat()}",
         "records_only_ms": round(records_ms, 1),  # the same dashboard reading the records (no rollups), once
-        "rollup_build_s": build_seconds,
         "as": director.username if director else "system",
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -260,6 +261,8 @@ class Deal(models.Model):
             models.Index(fields=["owner", "status", "closed_at"]),
             models.Index(fields=["created_at"]),
             models.Index(fields=["external_id"]),
+            # Imports find a deal by its external id whatever its letter case, a batch of rows at a time.
+            models.Index(Lower("external_id"), name="deal_external_id_folded"),
             models.Index(fields=["amount"]),
             # The pipeline board: the most valuable open deals of each stage, in company currency.
             models.Index(
@@ -269,6 +272,15 @@ class Deal(models.Model):
                 F("id").desc(),
                 condition=Q(status="open"),
                 name="deal_open_by_value",
+            ),
+            # A customer's first purchase: "no earlier won deal of the same company", probed once per won deal.
+            models.Index(fields=["company", "status", "closed_at"]),
+            # Pipeline, funnel and forecast: open deals per stage read from the index alone (an index-only scan).
+            models.Index(
+                fields=["stage", "created_at"],
+                include=["amount", "exchange_rate", "expected_close_date", "owner"],
+                condition=Q(status="open"),
+                name="deal_open_by_stage",
             ),
         ]
         constraints = [

@@ -200,14 +200,29 @@ class _Query:
         return rows.filter(_next=OuterRef("_period_number") + 1)
 
     def prefilter(self, leaves: Sequence[Leaf]) -> Q:
-        """Rows no leaf can use are left out in WHERE (the index on status, kind ... can then help)."""
-        conditions = []
+        """Rows no leaf can use are left out in WHERE (the index on status, kind ... can then help).
+
+        The filters every leaf has are one plain condition, so a partial index whose predicate they
+        imply (open deals) can serve the query; of the rest, a leaf's filters that include another
+        leaf's are implied by it and left out of the OR.
+        """
+        shared = shared_filters(leaves)
+        rests: set[tuple[Filter, ...]] = set()
         for leaf in leaves:
-            simple = [f for f in leaf.filters if f.op not in {Op.EXISTS, Op.NOT_EXISTS}]
-            if not simple:
-                return Q()
-            conditions.append(self.condition(simple, self.source))
-        return reduce(or_, conditions) if conditions else Q()
+            rest = tuple(f for f in _plain(leaf.filters) if f not in shared)
+            if not rest:  # this leaf takes every row the shared filters let through
+                rests = set()
+                break
+            rests.add(rest)
+        weakest = [rest for rest in rests if not any(set(other) < set(rest) for other in rests)]
+        condition = self.condition(shared, self.source)
+        if weakest:
+            condition &= reduce(or_, (self.condition(rest, self.source) for rest in sorted(weakest, key=repr)))
+        return condition
+
+    def leaf_condition(self, leaf: Leaf, shared: tuple[Filter, ...], window: Span | None = None) -> Q:
+        """A leaf's own filters, less those WHERE already applies to every row of the query."""
+        return self.condition([f for f in leaf.filters if f not in shared], self.source, window)
 
     # -- values
 
@@ -223,7 +238,8 @@ class _Query:
     def aggregate(self, leaf: Leaf, condition: Q) -> Expression:
         only = condition or None  # an empty Q would still render a FILTER clause
         if leaf.agg == "count":
-            return Count("pk", filter=only)
+            # COUNT(1), not COUNT(id): the id is never null, and a covering index without it can then answer.
+            return Count(Value(1), filter=only)
         if leaf.agg == "distinct":
             assert leaf.value is not None
             return Count(leaf.value, distinct=True, filter=only)
@@ -245,9 +261,8 @@ class _Query:
     ) -> QuerySet:
         """One row per bucket (and group) with a column `v<i>` per leaf: the grouped query itself."""
         rows = self.base(leaves).filter(self.in_range(first, end), where or Q()).annotate(_bucket=bucket)
-        aggregates = {
-            f"v{index}": self.aggregate(leaf, self.condition(leaf.filters, self.source)) for index, leaf in enumerate(leaves)
-        }
+        shared = shared_filters(leaves)
+        aggregates = {f"v{index}": self.aggregate(leaf, self.leaf_condition(leaf, shared)) for index, leaf in enumerate(leaves)}
         if self.uses_period_number:
             rows = rows.annotate(_period_number=period_number(self.date, self.layout.every.value, self.zone))
         return self.grouped(rows, "_bucket").annotate(**aggregates).order_by()
@@ -267,6 +282,7 @@ class _Query:
         windows = self.row_windows()
         start = None if self.batch.cumulative else min(w.start for w in windows)
         rows = self.base(leaves).filter(self.in_range(start, max(w.end for w in windows)))
+        shared = shared_filters(leaves)
         aliases: dict[str, tuple[Leaf, int]] = {}
         aggregates = {}
         for index, window in enumerate(windows):
@@ -274,7 +290,7 @@ class _Query:
             for number, leaf in enumerate(leaves):
                 alias = f"v{number}_{index}"
                 aliases[alias] = (leaf, index)
-                aggregates[alias] = self.aggregate(leaf, within & self.condition(leaf.filters, self.source, window))
+                aggregates[alias] = self.aggregate(leaf, within & self.leaf_condition(leaf, shared, window))
         if self.group_path is None:
             results = [rows.aggregate(**aggregates)]
         else:
@@ -322,6 +338,19 @@ class _Query:
                 [row.get("_group") for row in rows_out],
                 [float(row["_top"]) / float(row["_total"]) if row["_total"] else None for row in rows_out],
             )
+
+
+def _plain(filters: Iterable[Filter]) -> list[Filter]:
+    """Filters on the record's own row (no EXISTS over other records, whose condition may depend on the window)."""
+    return [f for f in filters if f.op not in {Op.EXISTS, Op.NOT_EXISTS}]
+
+
+def shared_filters(leaves: Sequence[Leaf]) -> tuple[Filter, ...]:
+    """The plain filters every leaf of a query has, in a stable order: WHERE applies them once for all."""
+    if not leaves:
+        return ()
+    common = set(_plain(leaves[0].filters)).intersection(*(_plain(leaf.filters) for leaf in leaves[1:]))
+    return tuple(f for f in leaves[0].filters if f in common)
 
 
 def fill(table: LeafTable, rows: Iterable[dict[str, Any]], aliases: dict[str, Leaf], *, every: Every, offset: int) -> None:

@@ -25,7 +25,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from functools import cache, partial
+from functools import cache, partial, reduce
+from operator import or_
 from typing import Any
 
 import numpy as np
@@ -201,18 +202,24 @@ class Reader:
         self._add(table, leaves, data)
 
     def _by_window(self, leaves: Sequence[Leaf], cumulative: bool, table: LeafTable) -> None:
+        """Each window's sum: its whole months from month rows, the days before and after them from day rows.
+
+        A window to date (this month so far, a cumulative one: everything up to tomorrow) then reads a few
+        thousand rows, not every day row of its range. Both parts are one query (UNION ALL of a grouped read
+        per grain); the table adds up the two rows a window and owner may get.
+        """
         windows: Sequence[Span] = self.layout.windows
-        aligned = all(w.start.day == 1 and w.end.day == 1 for w in windows)
-        rows = self._rows(leaves, MONTH if aligned else DAY).filter(bucket__lt=max(w.end for w in windows))
-        if not cumulative:
-            rows = rows.filter(bucket__gte=min(w.start for w in windows))
-        sums = {
-            f"w{i}": Coalesce(
-                Sum("value", filter=Q(bucket__lt=w.end) & (Q() if cumulative else Q(bucket__gte=w.start))), Value(0.0)
-            )
-            for i, w in enumerate(windows)
-        }
-        result = rows.values_list("state_id", "_owner").annotate(**sums).order_by()
+        parts = [_window_parts(window, cumulative) for window in windows]
+        reads = []
+        month_ranges = [months for months, _days in parts]
+        if any(months is not None for months in month_ranges):
+            reads.append(self._window_sums(leaves, MONTH, month_ranges))
+        day_ranges = [days for _months, days in parts]
+        if any(days for days in day_ranges):
+            reads.append(self._window_sums(leaves, DAY, day_ranges))
+        if not reads:
+            return
+        result = reads[0] if len(reads) == 1 else reads[0].union(reads[1], all=True)
         wide = _fetch(result, self.scope.using, columns=2 + len(windows))
         # One row per (leaf, owner) with a column per window: unfold to (leaf, owner, window, value).
         count = len(windows)
@@ -226,38 +233,109 @@ class Reader:
         )
         self._add(table, leaves, data)
 
+    def _window_sums(self, leaves: Sequence[Leaf], grain: str, ranges: Sequence[Any]) -> models.QuerySet:
+        """Rows of one grain summed per leaf and owner, a column per window over the bucket ranges it takes from them.
+
+        `ranges` per window: for months one (first, end) pair (None: no whole month; first None: from the
+        beginning), for days a list of such pairs.
+        """
+        per_window = [[] if r is None else [r] if grain == MONTH else list(r) for r in ranges]
+        taken = [pair for pairs in per_window for pair in pairs]
+        rows = self._rows(leaves, grain).filter(bucket__lt=max(end for _first, end in taken))
+        if all(first is not None for first, _end in taken):
+            rows = rows.filter(bucket__gte=min(first for first, _end in taken))
+        sums: dict[str, Any] = {}
+        for index, pairs in enumerate(per_window):
+            if not pairs:
+                sums[f"w{index}"] = Value(0.0)
+                continue
+            within = reduce(or_, (_bucket_range(first, end) for first, end in pairs))
+            sums[f"w{index}"] = Coalesce(Sum("value", filter=within), Value(0.0))
+        return rows.values_list("state_id", "_owner").annotate(**sums).order_by()
+
     def _add(self, table: LeafTable, leaves: Sequence[Leaf], data: np.ndarray) -> None:
         """Rows of (state id, owner, bucket, value) into the table, leaf by leaf."""
         assert self._fresh is not None
+        # Sorted by state once, each leaf's rows are one slice (not a scan of every row per leaf).
+        data = data[np.argsort(data[:, 0], kind="stable")]
+        states = data[:, 0]
         for leaf in leaves:
-            mine = data[data[:, 0] == self._fresh[leaf.key]]
+            state = self._fresh[leaf.key]
+            first, end = np.searchsorted(states, state, side="left"), np.searchsorted(states, state, side="right")
+            mine = data[first:end]
             table.add_arrays(leaf, mine[:, 2], mine[:, 1], mine[:, 3])
 
 
+DayRange = tuple[dt.date | None, dt.date]  # first day (None: from the beginning) to the end, excluded
+
+
+def _window_parts(window: Span, cumulative: bool) -> tuple[DayRange | None, list[DayRange]]:
+    """The whole months of a window (None if it has none) and the days outside them.
+
+    A cumulative window counts everything before its end: its months start at the beginning.
+    """
+    start = None if cumulative else window.start
+    months_from = None
+    if start is not None:
+        months_from = floor(start, Every.MONTH)
+        if months_from < start:
+            months_from = shift(months_from, Every.MONTH, 1)
+    months_to = floor(window.end, Every.MONTH)
+    days: list[DayRange] = []
+    if start is not None and months_from is not None and months_from >= months_to:
+        if start < window.end:
+            days.append((start, window.end))
+        return None, days
+    if start is not None and months_from is not None and start < months_from:
+        days.append((start, months_from))
+    if months_to < window.end:
+        days.append((months_to, window.end))
+    return (months_from, months_to), days
+
+
+def _bucket_range(first: dt.date | None, end: dt.date) -> Q:
+    return Q(bucket__lt=end) if first is None else Q(bucket__gte=first, bucket__lt=end)
+
+
 def _fetch(rows: models.QuerySet, using: str, columns: int = 4) -> np.ndarray:
-    """Numeric rows straight from the cursor into an array (no model or dict per row: there can be 100,000)."""
+    """Numeric rows straight from the database into an array (no model, dict or tuple per row: there can be 100,000)."""
     try:
         sql, params = rows.query.get_compiler(using).as_sql()
     except EmptyResultSet:  # a filter that matches nothing (a user who may see no one): Django would return no rows
         return np.empty((0, columns))
     connection = connections[using]
     if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        # The binary protocol: numbers arrive as numbers, not text to parse (a third of the read at 70,000 rows).
-        raw = psycopg.Cursor(connection.connection)
-        raw.format = psycopg.pq.Format.BINARY
-        # Through Django's wrapper all the same: logged, counted and instrumented like every other query.
-        wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-        with wrap(raw) as cursor:  # type: ignore[arg-type]  # any DB-API cursor; the stubs say Django's own
-            cursor.execute(sql, params)
-            fetched = cursor.fetchall()
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            fetched = cursor.fetchall()
+        return _fetch_packed(connection, sql, params, columns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
     # Every column is a number (ids, day numbers, sums coalesced to 0): no per-value Python on the way.
     flat = itertools.chain.from_iterable(fetched)
     return np.fromiter(flat, dtype=np.float64, count=len(fetched) * columns).reshape(-1, columns)
+
+
+def _fetch_packed(connection: Any, sql: str, params: Sequence[Any], columns: int) -> np.ndarray:
+    """PostgreSQL packs each column into one bytea of big-endian doubles (float8send), which numpy reads as it is.
+
+    One row of `columns` values comes back instead of 100,000 rows for the driver to turn into Python numbers one
+    by one (most of the read at that size). Ids and day numbers are exact as doubles. string_agg sees the rows
+    in the same order for every column, so the columns line up.
+    """
+    names = [f"c{index}" for index in range(columns)]
+    packed = ", ".join(f"string_agg(float8send({name}::float8), ''::bytea)" for name in names)
+    statement = f"SELECT {packed} FROM ({sql}) AS numbers ({', '.join(names)})"
+    connection.ensure_connection()
+    # The binary protocol: the byteas arrive as bytes, not hex text to decode.
+    raw = psycopg.Cursor(connection.connection)
+    raw.format = psycopg.pq.Format.BINARY
+    # Through Django's wrapper all the same: logged, counted and instrumented like every other query.
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(raw) as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    if row is None or row[0] is None:  # no rows: string_agg of nothing is NULL
+        return np.empty((0, columns))
+    return np.column_stack([np.frombuffer(column, dtype=">f8") for column in row]).astype(np.float64)
 
 
 # -- building ---------------------------------------------------------------------------------------------------

@@ -71,7 +71,9 @@ class LeafTable:
                 if leaf.agg == "top_share":  # one ranked row per bucket and group: a share is not added up
                     array[rows[keep], columns[keep]] = numbers[keep]
                 else:  # several rows can fall in one cell (rollup days or months of a longer period)
-                    np.add.at(array, (rows[keep], columns[keep]), numbers[keep])
+                    # bincount adds up rows per cell as np.add.at does, an order of magnitude faster.
+                    cells = rows[keep] * shape[1] + columns[keep]
+                    array += np.bincount(cells, weights=numbers[keep], minlength=array.size).reshape(shape)
             if running:
                 array = np.cumsum(array, axis=0)
             self._arrays[leaf] = array

@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -11,7 +12,7 @@ from django.utils import timezone
 from quota.accounts.models import Role, Team
 from quota.crm.models import Deal
 from quota.kpi.definitions import parse
-from quota.kpi.engine import PREVIEW_KEY, GroupingNotSupported, UnknownKpi, evaluate
+from quota.kpi.engine import PREVIEW_KEY, GroupingNotSupported, Point, UnknownKpi, _new_point, _plain_values, evaluate
 from quota.testing.factories import CallFactory, CaseFactory, DealFactory, LeadFactory, UserFactory, loss_reason
 
 pytestmark = pytest.mark.django_db
@@ -211,3 +212,20 @@ def test_retention_over_a_custom_range_uses_the_range_before_it():
     result = evaluate(["retention_rate", "churn_rate"], user=None, **window)
     assert result["retention_rate"].points[0].value == 0.5
     assert result["churn_rate"].points[0].value == 0.5
+
+
+@pytest.mark.parametrize("holes", [0, 1, 7, 12])
+def test_plain_values_are_python_numbers_with_none_where_undefined(holes):
+    """Few or many undefined values (placed one by one, or by numpy): the same plain list either way."""
+    grid = np.arange(12, dtype=np.float64).reshape(3, 4) + 0.4
+    grid.ravel()[:holes] = np.nan
+    for whole in (False, True):
+        out = _plain_values(grid, whole)
+        expected = [None if i < holes else (round(i + 0.4) if whole else i + 0.4) for i in range(12)]
+        assert out == expected
+        assert all(type(v) is (int if whole else float) for v in out if v is not None)
+
+
+def test_points_are_named_tuples():
+    point = _new_point((dt.date(2024, 1, 1), None, 3, 2, None))
+    assert isinstance(point, Point) and point.value == 3 and point.previous == 2 and point.last_year is None

@@ -11,8 +11,9 @@ from quota.activities.models import Activity
 from quota.crm.models import Deal
 from quota.crm.services import deal_close_lost, deal_close_won, deal_create, deal_reopen, deal_update
 from quota.kpi import rollups
-from quota.kpi.engine import evaluate
-from quota.kpi.models import Rollup, RollupState
+from quota.kpi.engine import evaluate, evaluate_spans
+from quota.kpi.models import Metric, Rollup, RollupState
+from quota.kpi.periods import Span
 from quota.testing.factories import CallFactory, LeadFactory, UserFactory, loss_reason
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +133,66 @@ def test_deleting_an_owner_moves_their_rollups_to_unassigned(sales):
     leaving.delete()  # their records' owner becomes empty (SET_NULL)
     assert rows and not Rollup.objects.filter(owner_id=pk).exists()
     assert_same_as_records()
+
+
+# -- windows: whole months from month rows, the days around them from day rows
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "cumulative", "months", "days"),
+    [
+        # This month so far (a card): no whole month, only days.
+        (dt.date(2024, 3, 1), dt.date(2024, 3, 18), False, None, [(dt.date(2024, 3, 1), dt.date(2024, 3, 18))]),
+        # Whole months only.
+        (dt.date(2024, 2, 1), dt.date(2024, 5, 1), False, (dt.date(2024, 2, 1), dt.date(2024, 5, 1)), []),
+        # Days before and after the whole months.
+        (
+            dt.date(2024, 2, 10),
+            dt.date(2024, 4, 3),
+            False,
+            (dt.date(2024, 3, 1), dt.date(2024, 4, 1)),
+            [(dt.date(2024, 2, 10), dt.date(2024, 3, 1)), (dt.date(2024, 4, 1), dt.date(2024, 4, 3))],
+        ),
+        # Within one month, not from its first day.
+        (dt.date(2024, 2, 10), dt.date(2024, 2, 20), False, None, [(dt.date(2024, 2, 10), dt.date(2024, 2, 20))]),
+        # Everything up to a day: every month before it, then the days of its month.
+        (
+            dt.date(2024, 3, 1),
+            dt.date(2024, 3, 18),
+            True,
+            (None, dt.date(2024, 3, 1)),
+            [(dt.date(2024, 3, 1), dt.date(2024, 3, 18))],
+        ),
+        (dt.date(2024, 3, 1), dt.date(2024, 4, 1), True, (None, dt.date(2024, 4, 1)), []),
+    ],
+)
+def test_a_window_reads_whole_months_and_the_days_around_them(start, end, cumulative, months, days):
+    assert rollups._window_parts(Span(start, end), cumulative) == (months, days)
+
+
+def test_windows_to_date_read_the_same_as_the_records(sales):
+    """The cards' windows: this period so far and the same days of the previous one, flows and snapshots alike."""
+    metrics = list(Metric.objects.current().filter(key__in=KPIS))
+    spans = [Span(dt.date(2024, 3, 1), dt.date(2024, 3, 18)), Span(dt.date(2024, 2, 1), dt.date(2024, 2, 18))]
+    quarter = [Span(dt.date(2024, 4, 1), dt.date(2024, 5, 12)), Span(dt.date(2024, 1, 1), dt.date(2024, 2, 12))]
+    mixed = [Span(dt.date(2024, 3, 1), dt.date(2024, 3, 18)), Span(dt.date(2024, 1, 1), dt.date(2024, 3, 1))]
+    for windows in (spans, quarter, mixed):
+        for by, groups in (("none", [None]), ("person", [rep.pk for rep in sales])):
+            from_rollups = evaluate_spans(metrics, windows, user=None, by=by, groups=groups)
+            with rollups.bypassed():
+                from_records = evaluate_spans(metrics, windows, user=None, by=by, groups=groups)
+            for metric in metrics:
+                for span in windows:
+                    for group in groups:
+                        mine, theirs = from_rollups.value(metric, span, group), from_records.value(metric, span, group)
+                        assert (mine is None and theirs is None) or mine == pytest.approx(theirs), (metric.key, span, group)
+
+
+def test_a_window_to_date_reads_month_rows_before_its_month(sales):
+    """Pipeline value so far this month: every earlier month as one row per owner, not every day since the start."""
+    metrics = list(Metric.objects.current().filter(key="pipeline_value"))
+    with CaptureQueriesContext(connection) as captured:
+        evaluate_spans(metrics, [Span(dt.date(2024, 5, 1), dt.date(2024, 5, 18))], user=None, by="none", groups=[None])
+    reads = [q["sql"] for q in captured.captured_queries if 'FROM "kpi_rollup"' in q["sql"]]
+    assert len(reads) == 1, reads  # months and days in one query
+    assert "UNION ALL" in reads[0].upper() and reads[0].count('"kpi_rollup"."grain" =') == 2
