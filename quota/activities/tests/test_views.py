@@ -3,23 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from quota.accounts.models import Role, Team
 from quota.activities.models import Activity
-from quota.testing.factories import CallFactory, DealFactory, MeetingFactory, UserFactory
+from quota.testing.factories import CallFactory, DealFactory, MeetingFactory
 from quota.testing.views import queries_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people():
-    north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    return {
-        "rep": UserFactory(team=north),
-        "teammate": UserFactory(team=north),
-        "south_rep": UserFactory(team=south),
-        "director": UserFactory(team=None, role=Role.DIRECTOR),
-    }
 
 
 def subjects(response):

@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from quota.accounts.models import Role, Team
 from quota.core import exports
 from quota.core.exports import ExportColumn, ExportTable, Kind, csv_chunks, safe_text, write_xlsx, xlsx_text
 from quota.testing.factories import (
@@ -28,21 +27,9 @@ from quota.testing.factories import (
     LeadFactory,
     OfferFactory,
     OrderFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people():
-    north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    return {
-        "rep": UserFactory(team=north),
-        "teammate": UserFactory(team=north),
-        "south_rep": UserFactory(team=south),
-        "director": UserFactory(team=None, role=Role.DIRECTOR),
-    }
 
 
 def export(client, url_name, fmt, **params):

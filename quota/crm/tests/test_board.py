@@ -5,28 +5,16 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from quota.accounts.models import Role, Team
 from quota.crm import views
 from quota.crm.models import Deal, DealStageChange, Pipeline, Stage
 from quota.crm.services import deal_close_won, deal_create
-from quota.testing.factories import DealFactory, UserFactory, default_pipeline
+from quota.testing.factories import DealFactory, default_pipeline
 from quota.testing.views import queries_for
 
 pytestmark = pytest.mark.django_db
 
 # What board.js sends when a card is dropped on a column.
 DROP = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "board"}
-
-
-@pytest.fixture
-def people():
-    north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    return {
-        "rep": UserFactory(team=north),
-        "teammate": UserFactory(team=north),
-        "south_rep": UserFactory(team=south),
-        "director": UserFactory(team=None, role=Role.DIRECTOR),
-    }
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from quota.accounts.models import Role, Team
 from quota.sales.models import Invoice
 from quota.testing.factories import (
     CompanyFactory,
@@ -12,24 +11,12 @@ from quota.testing.factories import (
     OfferFactory,
     OfferLineFactory,
     OrderFactory,
-    UserFactory,
 )
 from quota.testing.views import queries_for
 
 pytestmark = pytest.mark.django_db
 
 FACTORIES = {"sales:offer_list": OfferFactory, "sales:order_list": OrderFactory, "sales:invoice_list": InvoiceFactory}
-
-
-@pytest.fixture
-def people():
-    north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    return {
-        "rep": UserFactory(team=north),
-        "teammate": UserFactory(team=north),
-        "south_rep": UserFactory(team=south),
-        "director": UserFactory(team=None, role=Role.DIRECTOR),
-    }
 
 
 def numbers(response):
