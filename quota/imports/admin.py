@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from quota.imports.models import ImportRun, SavedMapping
+from quota.imports.models import ImportJob, ImportProblem, ImportRun, SavedMapping
 
 
 @admin.register(ImportRun)
@@ -20,3 +20,22 @@ class SavedMappingAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     raw_id_fields = ["created_by"]
     list_select_related = ["created_by"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["file_name", "into", "preset", "phase", "state", "rows_total", "problems_total", "by", "created_at"]
+    list_filter = ["phase", "state", "into", "preset"]
+    search_fields = ["file_name"]
+    raw_id_fields = ["by", "run"]
+    list_select_related = ["by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ImportProblem)
+class ImportProblemAdmin(admin.ModelAdmin):
+    list_display = ["job", "row", "column", "severity", "kind", "message"]
+    list_filter = ["severity", "kind"]
+    search_fields = ["message", "value", "column"]
+    raw_id_fields = ["job"]
+    list_select_related = ["job"]

@@ -16,6 +16,14 @@ A dry run therefore runs exactly the code a commit runs, against the database's 
 leaves nothing behind (django-import-export previews the same way). Memory is bounded by the batch
 size: rows are streamed, problems are kept as counts plus a few examples, duplicates are looked up
 in the database rather than remembered.
+
+At a million rows (see `quota.bench.imports`): batches of BATCH_ROWS, referenced records remembered
+between batches (keys.Resolver), each field's parse and check remembered per distinct text or value
+(validation.RecordValidator gives full_clean's messages), new records written with COPY on
+PostgreSQL (bulk.bulk_insert), and the planner's statistics kept up as the table grows. An import
+sends no domain events or webhooks (a million historical deals are not a million "deal won"
+notifications; the ImportRun is its trace), and after a commit rebuilds the KPI rollups of what
+it wrote, which bulk writes would otherwise leave stale (imports.rollups).
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from __future__ import annotations
 import copy
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -32,19 +40,27 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
 
 from quota.core.money import company_currency
+from quota.crm.custom_fields import definitions_held
 from quota.imports import values as parse
+from quota.imports.bulk import keep_statistics
 from quota.imports.checks import check_step
 from quota.imports.keys import Found, Key, Resolver, fold
 from quota.imports.mapping import LATEST_DATE, FieldRule, StepMapping, apply, latest_date_columns
 from quota.imports.problems import Problem, ProblemKind, Severity
 from quota.imports.report import Report, Status, StepReport
+from quota.imports.rollups import rebuild_after_import
 from quota.imports.setup import Setup, SetupError
 from quota.imports.sources import EXTRA_CELLS, FileInput, Source, SourceError
 from quota.imports.targets import TARGETS, FieldKind, Outcome, RowWork, StepContext, Target, TargetField, target_named
 from quota.imports.targets.base import custom_value, validation_messages
+from quota.imports.validation import RecordValidator
 from quota.imports.writer import insert, update
 
-BATCH_ROWS = 500
+# Kinds whose typed value depends only on the text (and the step's time zone): parsed once per distinct text.
+MEMO_KINDS = frozenset({FieldKind.DATE, FieldKind.DATETIME, FieldKind.CHOICE, FieldKind.BOOLEAN})
+MEMO_VALUES = 4096  # per field: the first ones seen, no more, so memory stays bounded
+MEMO_LONGEST = 100  # characters
+BATCH_ROWS = 2000  # rows read, looked up and written together; memory follows this, not the file
 
 
 @dataclass
@@ -67,6 +83,8 @@ class ImportOptions:
     skip_bad_rows: bool = False  # commit the good rows and report the bad ones, instead of nothing
     by: Any = None  # the user importing; None for system work (the command line)
     batch_rows: int = BATCH_ROWS
+    progress: Callable[[int], None] | None = None  # told the rows read so far (all steps), after each batch
+    on_problem: Callable[[str, Problem], None] | None = None  # told every problem (the log keeps only examples)
 
 
 class _Rollback(Exception):
@@ -79,6 +97,7 @@ class _Aborted(Exception):
 
 def run_import(steps: list[PlannedStep], *, options: ImportOptions, title: str, setup: Setup | None = None) -> Report:
     report = Report(title=title, dry_run=options.dry_run, on_duplicate=options.on_duplicate, skip_bad_rows=options.skip_bad_rows)
+    report.problems.listener = options.on_problem
     started = time.monotonic()
     try:
         with transaction.atomic():
@@ -95,6 +114,10 @@ def run_import(steps: list[PlannedStep], *, options: ImportOptions, title: str, 
     if report.status == Status.RUNNING:
         report.status = Status.CHECKED if options.dry_run else Status.COMMITTED
         report.reason = _success_reason(report)
+    if report.status == Status.COMMITTED:
+        rebuilding = time.monotonic()
+        report.rollups = rebuild_after_import(report)  # bulk writes send no signals: dashboards must not read stale rollups
+        report.rollup_seconds = time.monotonic() - rebuilding
     return report
 
 
@@ -247,9 +270,12 @@ class StepRunner:
         self.match_fields = list(self.mapping.match or target.match_fields)
         self.record_fields = self._record_fields()
         self.model_record_fields = [n for n, f in fields.items() if f.kind == FieldKind.RECORD]
+        self.validator = RecordValidator(self.model, exclude=self.model_record_fields)
+        self.written, self.analyzed = 0, 0  # rows this step inserted, and how many when the table was last analyzed
         self.sources = {name: rule.source_label for name, rule in self.mapping.fields.items()}  # shared, read only
         self.keyed_rows = 0
         self.defaults: dict[str, Any] = {}
+        self.memo: dict[str, dict[str, tuple[Any, str | None]]] = {}
         self.default_notes: dict[str, str] = {}
 
     def _record_fields(self) -> list[str]:
@@ -260,6 +286,10 @@ class StepRunner:
     # ------------------------------------------------------------------ the loop
 
     def run(self) -> None:
+        with definitions_held():  # the step's records are validated against one reading of the custom fields
+            self._run()
+
+    def _run(self) -> None:
         self._resolve_latest_defaults()
         rows = self._rows()
         while chunk := list(itertools.islice(rows, self.options.batch_rows)):
@@ -270,6 +300,8 @@ class StepRunner:
                 self._build(work)
             self._write(works)
             self._tally(works)
+            if self.options.progress:
+                self.options.progress(sum(s.rows for s in self.report.steps))
         if self.step_report.rows and not self.keyed_rows:
             fields = ", ".join(self.match_fields)
             self.report.problems.add(
@@ -355,7 +387,11 @@ class StepRunner:
             work.problem(ProblemKind.INVALID_VALUE, "contains a NUL character (binary data in a text file?)", field=name)
             return
         try:
-            value = self._typed(spec, rule, raw)
+            value = (
+                self._typed_memo(spec, rule, raw)
+                if spec.kind in MEMO_KINDS and isinstance(raw, str)
+                else self._typed(spec, rule, raw)
+            )
         except parse.ValueProblem as exc:
             work.problem(ProblemKind.INVALID_VALUE, str(exc), field=name)
             return
@@ -372,6 +408,21 @@ class StepRunner:
         if rounded != value:
             work.problem(ProblemKind.ROUNDED, f"{value} rounded to {rounded}", field=name)
         return rounded
+
+    def _typed_memo(self, spec: TargetField, rule: FieldRule, raw: str) -> Any:
+        """`_typed`, remembered per field and text: a file repeats its dates, statuses and stages."""
+        memo = self.memo.setdefault(spec.name, {})
+        known = memo.get(raw)
+        if known is None:
+            try:
+                known = (self._typed(spec, rule, raw), None)
+            except parse.ValueProblem as exc:
+                known = (None, str(exc))
+            if len(memo) < MEMO_VALUES and len(raw) <= MEMO_LONGEST:
+                memo[raw] = known
+        if known[1] is not None:
+            raise parse.ValueProblem(known[1])  # a new one: raising one object again would lengthen its traceback
+        return known[0]
 
     def _typed(self, spec: TargetField, rule: FieldRule, raw: Any) -> Any:
         kind = spec.kind
@@ -421,7 +472,8 @@ class StepRunner:
                     scope = scope or self.target.scope_default(scope_field, self.ctx)
                 groups.setdefault(scope.pk if scope else None, (scope, []))[1].append(work)
             for scope, group in groups.values():
-                found = self.ctx.resolver.find_many(model, {w.values[name] for w in group}, scope=scope, suggest=True)
+                values = {w.values[name] for w in group}
+                found = self.ctx.resolver.find_many(model, values, scope=scope, suggest=True, remember=True)
                 for work in group:
                     self._take(work, name, found[fold(work.values[name])], model, scope, referenced_target)
 
@@ -429,11 +481,12 @@ class StepRunner:
         self, work: RowWork, name: str, found: Found, model: type[models.Model], scope: Any, referenced: Target | None
     ) -> None:
         value = work.values.pop(name)
-        what = f"{model._meta.verbose_name} {value!r}" + (f" in {scope}" if scope is not None else "")
         if found.record is not None:
             self.watch.seen(found.record)
             work.values[name] = referenced.display(found.record) if referenced else found.record
-        elif found.candidates:
+            return
+        what = f"{model._meta.verbose_name} {value!r}" + (f" in {scope}" if scope is not None else "")
+        if found.candidates:
             work.problem(ProblemKind.AMBIGUOUS, f"{found.candidates} records match {what}; make the names unique", field=name)
         else:
             hint = f"; did you mean {found.suggestion!r}?" if found.suggestion else ""
@@ -556,9 +609,10 @@ class StepRunner:
 
     def _validate(self, work: RowWork, instance: models.Model) -> None:
         try:
-            # Related records were checked by natural key already (full_clean would query each one
-            # again); constraints are enforced by the database and reported per row by the writer.
-            instance.full_clean(exclude=self.model_record_fields, validate_unique=False, validate_constraints=False)
+            # full_clean without the related records, which were checked by natural key already (it
+            # would query each one again), and without constraints, which the database enforces and
+            # the writer reports per row; each field's outcome is remembered per value (see validation).
+            self.validator.validate(instance)
         except ValidationError as exc:
             for name, message in validation_messages(exc):
                 work.problem(ProblemKind.INVALID_RECORD, message, field=name)
@@ -568,6 +622,8 @@ class StepRunner:
     def _write(self, works: list[RowWork]) -> None:
         creates = [w for w in works if w.outcome == Outcome.CREATED]
         created = insert(self.model, creates)
+        self.written += len(created)
+        self.analyzed = keep_statistics(self.model, self.written, self.analyzed)
         updates = []
         for work in works:
             if work.existing is not None and work.outcome in (Outcome.UPDATED, Outcome.UNCHANGED):

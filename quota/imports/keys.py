@@ -10,6 +10,7 @@ are indexed from the whole table, which is small for those models.
 from __future__ import annotations
 
 import difflib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,12 +19,16 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from quota.accounts.models import Team, User
+from quota.activities.models import Activity
 from quota.crm.models import Company, Contact, Deal, Lead, LeadSource, LossReason, Pipeline, Stage
 from quota.marketing.models import Campaign
-from quota.sales.models import Product
+from quota.sales.models import Invoice, Offer, Order, Product
 
 TEAM_PATH_SEPARATOR = " / "
 SUGGESTION_POOL = 2000  # names considered for a "did you mean"
+# References found, kept between batches: a file names the same owners, stages and companies on
+# row after row. Bounded, so a file naming a million distinct companies costs no more memory.
+REMEMBERED_REFERENCES = 20_000
 
 
 def fold(value: Any) -> str:
@@ -62,6 +67,17 @@ class StoredKey:
 
     def names(self, model: type[models.Model], scope: dict[str, Any]) -> list[str]:
         return [str(v) for v in model._default_manager.filter(**scope).values_list(self.name, flat=True)[:SUGGESTION_POOL] if v]
+
+
+@dataclass(frozen=True)
+class FilledKey(StoredKey):
+    """A stored key most records leave blank (an imported activity's external id): looked up only
+    among the records that have one, so a partial index on those answers it."""
+
+    def find(
+        self, model: type[models.Model], wanted: dict[str, set[str]], scope: dict[str, Any]
+    ) -> dict[str, list[models.Model]]:
+        return super().find(model, wanted, {**scope, f"{self.name}__gt": ""})
 
 
 @dataclass(frozen=True)
@@ -137,6 +153,10 @@ NATURAL_KEYS: dict[type[models.Model], NaturalKeys] = {
     LeadSource: NaturalKeys((StoredKey("key"), StoredKey("name"))),
     Product: NaturalKeys((StoredKey("name"), StoredKey("sku"))),
     Campaign: NaturalKeys((StoredKey("name"),)),
+    Offer: NaturalKeys((StoredKey("number"),)),
+    Order: NaturalKeys((StoredKey("number"), StoredKey("external_id"))),
+    Invoice: NaturalKeys((StoredKey("number"), StoredKey("external_id"))),
+    Activity: NaturalKeys((FilledKey("external_id"),)),
 }
 
 
@@ -155,14 +175,18 @@ class Found:
 
 
 class Resolver:
-    """Finds records by natural key for a batch of values; computed-key indexes live until `forget`."""
+    """Finds records by natural key for a batch of values; computed-key indexes and remembered
+    references live until `forget`."""
 
     def __init__(self) -> None:
         self._indexes: dict[tuple[type[models.Model], str], dict[str, tuple[str, list[models.Model]]]] = {}
+        self._remembered: OrderedDict[tuple[Any, ...], Found] = OrderedDict()
 
     def forget(self, model: type[models.Model]) -> None:
-        """Drop cached indexes after the model's table changed."""
+        """Drop cached indexes and remembered references after the model's table changed."""
         self._indexes = {k: v for k, v in self._indexes.items() if k[0] is not model}
+        for key in [k for k in self._remembered if k[0] is model]:
+            del self._remembered[key]
 
     def _index(self, model: type[models.Model], key: ComputedKey) -> dict[str, tuple[str, list[models.Model]]]:
         cache_key = (model, key.name)
@@ -178,10 +202,12 @@ class Resolver:
         keys: Iterable[Key] | None = None,
         scope: models.Model | None = None,
         suggest: bool = False,
+        remember: bool = False,
     ) -> dict[str, Found]:
         """{folded value: Found} for every value; each key is tried in order until one matches.
 
         With `suggest`, a value nothing matches gets the closest existing name as a "did you mean".
+        With `remember`, answers are kept (see REMEMBERED_REFERENCES) until `forget(model)`.
         """
         natural = NATURAL_KEYS[model]
         pending: dict[str, set[str]] = {}
@@ -190,6 +216,17 @@ class Resolver:
                 pending.setdefault(fold(value), set()).add(str(value))
         scope_filter = {natural.scope: scope} if natural.scope and scope is not None else {}
         results: dict[str, Found] = {}
+        asked = (model, tuple(k.name for k in keys) if keys else None, getattr(scope, "pk", None), suggest)
+        if remember:
+            for value in list(pending):
+                known = self._remembered.get((*asked, value))
+                if known is not None:
+                    self._remembered.move_to_end((*asked, value))
+                    results[value] = known
+                    del pending[value]
+            if not pending:
+                return results
+            wanted = set(pending)
         for key in keys or natural.keys:
             if not pending:
                 break
@@ -207,6 +244,11 @@ class Resolver:
         for value in pending:
             close = difflib.get_close_matches(value, list(pool), n=1, cutoff=0.75) if pool else []
             results[value] = Found(suggestion=pool[close[0]] if close else "")
+        if remember:
+            for value in wanted:
+                self._remembered[(*asked, value)] = results[value]
+            while len(self._remembered) > REMEMBERED_REFERENCES:
+                self._remembered.popitem(last=False)
         return results
 
     def _suggestion_pool(self, model: type[models.Model], scope: dict[str, Any]) -> dict[str, str]:

@@ -50,6 +50,10 @@ class SavedMapping(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     into = models.CharField(_("records"), max_length=20)
     mapping = models.JSONField(_("mapping"), default=dict)
+    # The file's columns (see `header_signature`): the upload page pre-fills the mapping of a file
+    # with the same columns. Automatic ones are kept by the pages themselves, named ones by a person.
+    signature = models.CharField(_("columns signature"), max_length=64, blank=True, default="", db_index=True)
+    automatic = models.BooleanField(_("remembered automatically"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -62,3 +66,85 @@ class SavedMapping(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def upload_path(job: ImportJob, filename: str) -> str:
+    return f"imports/{timezone.now():%Y/%m}/{filename}"
+
+
+class ImportJobPhase(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    CHECK = "check", _("Dry run")
+    COMMIT = "commit", _("Commit")
+
+
+class ImportJobState(models.TextChoices):
+    WAITING = "waiting", _("Waiting for a worker")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+
+
+class ImportJob(models.Model):
+    """An import made in the web pages: the uploaded file, its mapping, and its dry run or commit.
+
+    It outlives the request so the mapping page, the background task and the progress page all read
+    the same file; the commit itself is recorded as an ImportRun.
+    """
+
+    file = models.FileField(_("file"), upload_to=upload_path, max_length=300)
+    file_name = models.CharField(_("file name"), max_length=255)
+    into = models.CharField(_("records"), max_length=20)
+    preset = models.CharField(_("preset"), max_length=50, blank=True, default="")
+    encoding = models.CharField(_("encoding"), max_length=30, blank=True, default="")
+    delimiter = models.CharField(_("delimiter"), max_length=1, blank=True, default="")
+    header = models.JSONField(_("columns"), default=list)
+    samples = models.JSONField(_("sample rows"), default=list, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    mapping = models.JSONField(_("mapping"), default=dict, blank=True)
+    on_duplicate = models.CharField(_("on duplicate"), max_length=8, default="skip")
+    phase = models.CharField(_("phase"), max_length=10, choices=ImportJobPhase.choices, default=ImportJobPhase.UPLOADED)
+    state = models.CharField(_("state"), max_length=10, choices=ImportJobState.choices, default=ImportJobState.DONE)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    problems_total = models.PositiveIntegerField(_("problems"), default=0)
+    run = models.ForeignKey(
+        ImportRun, verbose_name=_("import run"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} -> {self.into}"
+
+    @property
+    def busy(self) -> bool:
+        return self.state != ImportJobState.DONE
+
+
+class ImportProblem(models.Model):
+    """One problem of a job's latest dry run or commit, with its row, column, value and why."""
+
+    job = models.ForeignKey(ImportJob, verbose_name=_("import job"), on_delete=models.CASCADE, related_name="problems")
+    step = models.CharField(_("step"), max_length=100, blank=True, default="")
+    severity = models.CharField(_("severity"), max_length=8)
+    kind = models.CharField(_("kind"), max_length=40)
+    row = models.PositiveIntegerField(_("row"), null=True, blank=True)
+    column = models.CharField(_("column"), max_length=255, blank=True, default="")
+    value = models.TextField(_("value"), blank=True, default="")
+    message = models.TextField(_("why"))
+
+    class Meta:
+        ordering = ["job", "row", "id"]
+        verbose_name = _("import problem")
+        verbose_name_plural = _("import problems")
+        indexes = [models.Index(fields=["job", "severity", "row"], name="imports_problem_job_sev_row")]
+
+    def __str__(self) -> str:
+        return self.message

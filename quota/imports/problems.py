@@ -8,6 +8,7 @@ each group, so a million bad rows cost the same memory as ten.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -183,8 +184,12 @@ class ProblemLog:
 
     def __init__(self) -> None:
         self.groups: dict[tuple[str, ProblemKind, str | None], ProblemGroup] = {}
+        # Told every problem as it is added (the web pages keep them all, to page through).
+        self.listener: Callable[[str, Problem], None] | None = None
 
     def add(self, step: str, problem: Problem) -> None:
+        if self.listener is not None:
+            self.listener(step, problem)
         key = (step, problem.kind, problem.column)
         group = self.groups.get(key)
         if group is None:

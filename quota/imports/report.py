@@ -57,6 +57,8 @@ class Report:
     status: str = Status.RUNNING
     reason: str = ""
     seconds: float = 0.0
+    rollups: list[str] = field(default_factory=list)  # KPI sources whose rollups were rebuilt after the commit
+    rollup_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -86,6 +88,7 @@ class Report:
             "on_duplicate": self.on_duplicate,
             "skip_bad_rows": self.skip_bad_rows,
             "seconds": round(self.seconds, 2),
+            "rollups": {"rebuilt": list(self.rollups), "seconds": round(self.rollup_seconds, 2)},
             "setup": list(self.setup),
             "totals": {outcome.value: totals[outcome] for outcome in OUTCOMES},
             "steps": [s.as_dict() for s in self.steps],

@@ -10,23 +10,30 @@ everything (administrators and directors; `by=None` is the command line) may run
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from quota.core.visibility import CHANGE_ALL_ROLES
 from quota.imports.engine import ImportOptions, PlannedStep, run_import
-from quota.imports.mapping import StepMapping
-from quota.imports.models import ImportRun, SavedMapping
+from quota.imports.mapping import FieldRule, MappingError, StepMapping
+from quota.imports.models import ImportJob, ImportJobPhase, ImportJobState, ImportProblem, ImportRun, SavedMapping
 from quota.imports.presets import Preset, load
 from quota.imports.problems import Problem, ProblemKind
 from quota.imports.report import Report
-from quota.imports.sources import FileInput
+from quota.imports.sources import FileInput, Source, SourceError
+from quota.imports.suggest import Proposal, best_step, compose, fitting_steps, guess, header_signature, propose
+from quota.imports.targets import target_named
+from quota.imports.values import is_blank, text
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +62,10 @@ def import_file(
 
 
 def import_preset(preset: str | Preset, directory: str | Path, *, options: ImportOptions) -> Report:
+    """A folder holding the preset's files, or one file (an export): the steps its columns fit."""
     chosen = load(preset) if isinstance(preset, str) else preset
+    if Path(directory).is_file():
+        return _import_preset_file(chosen, Path(directory), options=options)
     folder = Path(directory)
     steps = [PlannedStep(name=s.name, file=folder / s.file, mapping=s.mapping, file_name=s.file) for s in chosen.steps]
     title = f"Import of {folder.name or folder} with the {chosen.name} preset"
@@ -71,11 +81,39 @@ def import_preset(preset: str | Preset, directory: str | Path, *, options: Impor
     return _run_and_record(steps, options=options, title=title, setup=chosen.setup, preset=chosen.name)
 
 
-def save_mapping(*, name: str, mapping: StepMapping, by: Any = None) -> SavedMapping:
+def save_mapping(*, name: str, mapping: StepMapping, by: Any = None, header: list[str] | None = None) -> SavedMapping:
+    defaults = {"into": mapping.into, "mapping": mapping.as_dict(), "created_by": by, "automatic": False}
+    if header is not None:
+        defaults["signature"] = header_signature(header)
+    saved, _ = SavedMapping.objects.update_or_create(name=name, defaults=defaults)
+    return saved
+
+
+def remember_mapping(*, mapping: StepMapping, header: list[str], by: Any = None) -> SavedMapping:
+    """Kept without a name, so the next file with the same columns starts from this mapping."""
+    signature = header_signature(header)
     saved, _ = SavedMapping.objects.update_or_create(
-        name=name, defaults={"into": mapping.into, "mapping": mapping.as_dict(), "created_by": by}
+        name=f"{mapping.into} ({signature[:16]})",
+        defaults={
+            "into": mapping.into,
+            "mapping": mapping.as_dict(),
+            "created_by": by,
+            "signature": signature,
+            "automatic": True,
+        },
     )
     return saved
+
+
+def remembered_mapping(*, into: str, header: list[str]) -> StepMapping | None:
+    """The latest mapping (named or remembered) used for a file with these columns."""
+    saved = SavedMapping.objects.filter(into=into, signature=header_signature(header)).order_by("-updated_at").first()
+    if saved is None:
+        return None
+    try:
+        return StepMapping.from_dict(saved.mapping, into=into)
+    except MappingError:
+        return None  # kept by an older version; the guesses take over
 
 
 def saved_mapping(name: str) -> StepMapping | None:
@@ -88,22 +126,55 @@ def require_importer(by: Any) -> None:
         raise PermissionDenied("Only administrators and directors may import files.")
 
 
+def _import_preset_file(chosen: Preset, file: Path, *, options: ImportOptions) -> Report:
+    title = f"Import of {file.name} with the {chosen.name} preset"
+    try:
+        header = Source(file).info.header
+    except SourceError as exc:
+        report = Report(
+            title=title, dry_run=options.dry_run, on_duplicate=options.on_duplicate, skip_bad_rows=options.skip_bad_rows
+        )
+        report.fail(f"{file.name}: {exc}")
+        return report
+    steps = fitting_steps(chosen, header)
+    if not steps:
+        report = Report(
+            title=title, dry_run=options.dry_run, on_duplicate=options.on_duplicate, skip_bad_rows=options.skip_bad_rows
+        )
+        report.fail(
+            f"{file.name} is none of the {chosen.title} files: its columns match no step of the preset "
+            f"(it reads {', '.join(chosen.files())})"
+        )
+        return report
+    planned = [PlannedStep(name=s.name, file=file, mapping=s.mapping, file_name=file.name) for s in steps]
+    return _run_and_record(planned, options=options, title=title, setup=chosen.setup, preset=chosen.name)
+
+
 def _run_and_record(steps: list[PlannedStep], *, options: ImportOptions, title: str, **kwargs: Any) -> Report:
+    return _run_and_keep(steps, options=options, title=title, **kwargs)[0]
+
+
+def _run_and_keep(
+    steps: list[PlannedStep], *, options: ImportOptions, title: str, **kwargs: Any
+) -> tuple[Report, ImportRun | None]:
     require_importer(options.by)
     preset = kwargs.pop("preset", "")
     started = timezone.now()
     report = run_import(steps, options=options, title=title, **kwargs)
+    run = None
     if not options.dry_run:
-        _record(report, steps, options=options, preset=preset, started=started)
-    return report
+        run = _record(report, steps, options=options, preset=preset, started=started)
+    return report, run
 
 
-def _record(report: Report, steps: list[PlannedStep], *, options: ImportOptions, preset: str, started: dt.datetime) -> None:
+def _record(
+    report: Report, steps: list[PlannedStep], *, options: ImportOptions, preset: str, started: dt.datetime
+) -> ImportRun | None:
     """Keep the run; failing to keep it must not turn a committed import into a reported failure."""
     totals = report.totals()
     try:
         with transaction.atomic():
-            ImportRun.objects.create(
+            return ImportRun.objects.create(
                 title=_storable(report.title)[:200],
                 preset=preset,
                 by=options.by,
@@ -122,6 +193,7 @@ def _record(report: Report, steps: list[PlannedStep], *, options: ImportOptions,
             )
     except DatabaseError:
         logger.exception("The import ran (%s) but could not be recorded", report.status)
+        return None
 
 
 def _storable(value: Any) -> Any:
@@ -133,3 +205,253 @@ def _storable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_storable(v) for v in value]
     return value
+
+
+# ---------------------------------------------------------------------- the web pages' imports
+#
+# upload (job_create) -> mapping (job_set_mapping) -> dry run -> commit, each run by job_queue and a
+# background task (job_run) that reports progress through the cache, so the page can poll it while
+# a worker (or, without Redis, the request itself) runs the engine.
+
+SAMPLE_ROWS = 3
+PROBLEMS_KEPT = 100_000  # every problem of a file this bad is more than anyone reads; the counts stay exact
+PROGRESS_SECONDS = 24 * 3600
+
+
+class UploadError(ValueError):
+    """The uploaded file cannot be imported; the message says why and what to do."""
+
+
+def may_import(user: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False) and user.is_active and (user.is_superuser or user.role in CHANGE_ALL_ROLES)
+    )
+
+
+def job_create(*, file: Any, holds: str, by: Any, encoding: str = "", delimiter: str = "") -> tuple[ImportJob, list[str]]:
+    """Read the uploaded file through once (header, samples, row count) and keep it with a first
+    mapping. `holds` is "into:<records>" or "preset:<name>". Returns the job and notes for the user;
+    a file that is not a usable table raises UploadError and nothing is kept."""
+    require_importer(by)
+    kind, _sep, name = holds.partition(":")
+    name_of_file = Path(getattr(file, "name", "") or "upload.csv").name
+    try:
+        # The upload's own binary stream: the CSV reader wraps it in a text reader.
+        source = Source(getattr(file, "file", file), name=name_of_file, encoding=encoding or None, delimiter=delimiter or None)
+        header = source.info.header
+        samples, rows = _read_through(source)
+    except SourceError as exc:
+        raise UploadError(_("%(file)s cannot be read: %(reason)s") % {"file": name_of_file, "reason": exc}) from exc
+    columns = [c for c in header if c]
+    if len(columns) < 2:
+        raise UploadError(
+            _(
+                "Only one column was found (%(header)s). If the file separates its columns with another "
+                "character, choose it under Delimiter; if it is not a table, export it as CSV or XLSX."
+            )
+            % {"header": (columns[0] if columns else "")[:120]}
+        )
+    if not rows:
+        raise UploadError(_("%(file)s has a header but no rows to import.") % {"file": name_of_file})
+    notes = [str(source.info.encoding_note)] if source.info.encoding_note else []
+    preset, into, mapping = "", name, None
+    if kind == "preset":
+        chosen = load(name)
+        step = best_step(chosen, header)
+        if step is None:
+            raise UploadError(
+                _("The columns of %(file)s are not those of a %(preset)s export this preset knows (%(files)s).")
+                % {"file": name_of_file, "preset": chosen.title, "files": ", ".join(chosen.files())}
+            )
+        preset, into, mapping = chosen.name, step.mapping.into, step.mapping
+    else:
+        target_named(into)  # KeyError for a kind of record the engine does not import
+        mapping = remembered_mapping(into=into, header=header)
+        if mapping is None:
+            guessed = guess(header, target_named(into).fields())
+            mapping = StepMapping(into=into, fields={f: FieldRule(f, column=c) for c, f in guessed.items()}) if guessed else None
+    job = ImportJob(
+        file_name=name_of_file[:255],
+        into=into,
+        preset=preset,
+        encoding=encoding,
+        delimiter=delimiter,
+        header=header,
+        samples=samples,
+        rows_total=rows,
+        mapping=mapping.as_dict() if mapping else {},
+        by=by,
+    )
+    _rewind(file)
+    job.file.save(name_of_file, File(file, name=name_of_file), save=False)
+    job.save()
+    return job, notes
+
+
+def _read_through(source: Source) -> tuple[list[dict[str, str]], int]:
+    """The first rows as text, and how many rows there are (reading to the end finds a broken file now)."""
+    samples: list[dict[str, str]] = []
+    rows = 0
+    for _number, row in source.rows():
+        rows += 1
+        if len(samples) < SAMPLE_ROWS:
+            samples.append(
+                {
+                    column: "" if is_blank(value) else text(value)[:200]
+                    for column, value in row.items()
+                    if column in source.info.header
+                }
+            )
+    return samples, rows
+
+
+def _rewind(file: Any) -> None:
+    if hasattr(file, "seek"):
+        file.seek(0)
+
+
+def job_base_mapping(job: ImportJob) -> StepMapping | None:
+    if not job.mapping.get("fields"):
+        return None
+    try:
+        return StepMapping.from_dict(job.mapping, into=job.into)
+    except MappingError:
+        return None
+
+
+def job_proposal(job: ImportJob, *, saved: SavedMapping | None = None) -> Proposal:
+    """The mapping page's choices: the job's mapping, or a saved mapping the person picked."""
+    base = job_base_mapping(job)
+    if saved is not None:
+        with contextlib.suppress(MappingError):  # kept by an older version: the job's own mapping stays
+            base = StepMapping.from_dict(saved.mapping, into=job.into)
+    return propose(base, job.header)
+
+
+def job_set_mapping(
+    *,
+    job: ImportJob,
+    assignments: dict[str, str],
+    on_duplicate: str,
+    by: Any,
+    save_as: str = "",
+    saved: SavedMapping | None = None,
+) -> StepMapping:
+    require_importer(by)
+    if job.busy:
+        raise ValidationError(_("This import is running; wait until it has finished."))
+    base = job_base_mapping(job)
+    if saved is not None:
+        base = StepMapping.from_dict(saved.mapping, into=job.into)
+    mapping = compose(base, into=job.into, header=job.header, assignments=assignments)
+    if not mapping.fields:
+        raise ValidationError(_("Map at least one column to a field."))
+    with transaction.atomic():
+        job.mapping, job.on_duplicate = mapping.as_dict(), on_duplicate
+        job.phase, job.report, job.problems_total, job.run = ImportJobPhase.UPLOADED, {}, 0, None
+        job.save(update_fields=["mapping", "on_duplicate", "phase", "report", "problems_total", "run", "updated_at"])
+        job.problems.all().delete()
+        if not job.preset:  # a preset is its own memory
+            remember_mapping(mapping=mapping, header=job.header, by=by)
+        if save_as:
+            save_mapping(name=save_as, mapping=mapping, by=by, header=job.header)
+    return mapping
+
+
+def job_queue(*, job: ImportJob, phase: str, by: Any) -> ImportJob:
+    """Mark the job waiting for its dry run or commit; the caller hands it to the task queue."""
+    require_importer(by)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.busy:
+            raise ValidationError(_("This import is already running."))
+        if not job.mapping.get("fields"):
+            raise ValidationError(_("Map the file's columns first."))
+        if phase == ImportJobPhase.COMMIT:
+            if job.phase == ImportJobPhase.COMMIT and job.report.get("written"):
+                raise ValidationError(_("This file has been imported already."))
+            if job.phase != ImportJobPhase.CHECK or not job.report.get("ok"):
+                raise ValidationError(_("Run a dry run without errors before importing."))
+        job.phase, job.state = phase, ImportJobState.WAITING
+        job.save(update_fields=["phase", "state", "updated_at"])
+    cache.set(_progress_key(job), 0, PROGRESS_SECONDS)
+    return job
+
+
+def job_run(job_id: int) -> ImportJob | None:
+    """Run a queued job's dry run or commit (the task's body). Delivered twice, it runs once."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id, state=ImportJobState.WAITING).first()
+        if job is None:
+            return None
+        job.state = ImportJobState.RUNNING
+        job.save(update_fields=["state", "updated_at"])
+    kept: list[ImportProblem] = []
+    counted = [0]
+
+    def keep(step: str, problem: Problem) -> None:
+        counted[0] += 1
+        if len(kept) < PROBLEMS_KEPT:
+            kept.append(_problem_row(job, step, problem))
+
+    options = ImportOptions(
+        dry_run=job.phase == ImportJobPhase.CHECK,
+        on_duplicate=job.on_duplicate,
+        by=job.by,
+        progress=lambda rows: cache.set(_progress_key(job), rows, PROGRESS_SECONDS),
+        on_problem=keep,
+    )
+    run = None
+    try:
+        report, run = _run_job(job, options)
+    except Exception as exc:  # the page must not wait forever for a job that died
+        logger.exception("Import job %s stopped", job.pk)
+        report = Report(title=job.file_name, dry_run=options.dry_run, on_duplicate=job.on_duplicate, skip_bad_rows=False)
+        report.fail(f"the import stopped unexpectedly ({type(exc).__name__}: {str(exc)[:200]}); nothing was imported")
+    with transaction.atomic():
+        job.problems.all().delete()
+        ImportProblem.objects.bulk_create(kept, batch_size=1000)
+        job.report, job.problems_total, job.run, job.state = _storable(report.as_dict()), counted[0], run, ImportJobState.DONE
+        job.save(update_fields=["report", "problems_total", "run", "state", "updated_at"])
+    return job
+
+
+def _run_job(job: ImportJob, options: ImportOptions) -> tuple[Report, ImportRun | None]:
+    mapping = StepMapping.from_dict(job.mapping, into=job.into)
+    setup = load(job.preset).setup if job.preset else None
+    with job.file.open("rb") as handle:
+        step = PlannedStep(
+            name=job.into,
+            file=handle,
+            mapping=mapping,
+            file_name=job.file_name,
+            encoding=job.encoding or None,
+            delimiter=job.delimiter or None,
+        )
+        title = f"Import of {job.file_name} into {job.into}" + (f" with the {job.preset} preset" if job.preset else "")
+        return _run_and_keep([step], options=options, title=title, setup=setup, preset=job.preset)
+
+
+def _problem_row(job: ImportJob, step: str, problem: Problem) -> ImportProblem:
+    return ImportProblem(
+        job=job,
+        step=_storable(step)[:100],
+        severity=problem.severity.value,
+        kind=problem.kind.value,
+        row=problem.row,
+        column=_storable(problem.column or "")[:255],
+        value=_storable(problem.value or ""),
+        message=_storable(problem.message),
+    )
+
+
+def _progress_key(job: ImportJob) -> str:
+    return f"imports:job:{job.pk}:rows"
+
+
+def job_progress(job: ImportJob) -> tuple[int, int]:
+    """(rows read, rows in the file) of the job's current run."""
+    total = job.rows_total
+    if not job.busy:
+        return total, total
+    return min(int(cache.get(_progress_key(job)) or 0), total), total

@@ -1,6 +1,6 @@
 """Bulk writes that still name the row the database refused.
 
-A batch is inserted with one `bulk_create` inside a savepoint. If the database refuses it (a check
+A batch is inserted at once (`bulk.bulk_insert`: COPY on PostgreSQL) inside a savepoint. If the database refuses it (a check
 constraint, a unique index: rules full_clean does not run, to keep a query per row out of the way),
 the savepoint is rolled back and the batch is written again row by row, each in its own savepoint,
 so the report says which row broke which rule and the others are kept.
@@ -12,6 +12,7 @@ import re
 
 from django.db import DatabaseError, models, transaction
 
+from quota.imports.bulk import bulk_insert
 from quota.imports.problems import ProblemKind
 from quota.imports.targets import Outcome, RowWork
 
@@ -24,7 +25,7 @@ def insert(model: type[models.Model], works: list[RowWork]) -> list[RowWork]:
         return []
     try:
         with transaction.atomic():
-            model._default_manager.bulk_create([_record(w) for w in works], batch_size=WRITE_BATCH)
+            bulk_insert(model, [_record(w) for w in works])
         return works
     except DatabaseError:
         pass

@@ -124,6 +124,7 @@ def _batch(
             "company_id": Ints(company),
             "occurred_at": Times(occurred),
             "created_at": Times(created),
+            "external_id": Const(""),
         },
     )
 

@@ -6,15 +6,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0004_indexes_for_lists'),
+        ("crm", "0004_indexes_for_lists"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(django.db.models.functions.text.Lower('external_id'), name='deal_external_id_folded'),
+            model_name="deal",
+            index=models.Index(django.db.models.functions.text.Lower("external_id"), name="deal_external_id_folded"),
         ),
     ]

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from quota.imports.targets.activities import ActivityTarget
 from quota.imports.targets.base import FieldKind, Outcome, RowWork, StepContext, Target, TargetField
 from quota.imports.targets.crm import CompanyTarget, ContactTarget, DealTarget, LeadTarget
 from quota.imports.targets.people import TeamTarget, UserTarget
-from quota.imports.targets.sales import ProductTarget
+from quota.imports.targets.sales import InvoiceTarget, OrderTarget, ProductTarget
 
 TARGETS: dict[str, type[Target]] = {
     target.name: target
-    for target in (TeamTarget, UserTarget, CompanyTarget, ContactTarget, LeadTarget, ProductTarget, DealTarget)
+    for target in (
+        TeamTarget,
+        UserTarget,
+        CompanyTarget,
+        ContactTarget,
+        LeadTarget,
+        ProductTarget,
+        DealTarget,
+        ActivityTarget,
+        OrderTarget,
+        InvoiceTarget,
+    )
 }
 
 

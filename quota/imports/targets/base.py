@@ -8,6 +8,8 @@ as soon as `keys.NATURAL_KEYS` says how to find it by name.
 
 from __future__ import annotations
 
+import bisect
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,8 +18,10 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.base import ModelState
 from django.utils import timezone
 
+from quota.core.models import ExchangeRate
 from quota.core.money import rate_on
 from quota.crm.choices import CustomFieldType
 from quota.crm.models import CustomField
@@ -103,15 +107,26 @@ class StepContext:
     resolver: Resolver
     mapped: set[str]
     now: dt.datetime = field(default_factory=timezone.now)
-    rates: dict[tuple[str, dt.date], Decimal] = field(default_factory=dict)
+    rates: dict[str, list[tuple[dt.date, Decimal]]] = field(default_factory=dict)  # (valid from, rate), oldest first
     cache: dict[str, Any] = field(default_factory=dict)
 
     def rate(self, currency: str, day: dt.date) -> Decimal:
-        """Company currency per unit of `currency` on `day` (raises ValidationError if there is none)."""
-        key = (currency, day)
-        if key not in self.rates:
-            self.rates[key] = rate_on(currency, day)
-        return self.rates[key]
+        """Company currency per unit of `currency` on `day` (raises ValidationError if there is none).
+
+        The same answer as `rate_on`, from the currency's rates read once: a file's deals fall on
+        thousands of days, and one query per day was most of an import's time.
+        """
+        if currency == self.company_currency:
+            return Decimal("1")
+        if currency not in self.rates:
+            self.rates[currency] = list(
+                ExchangeRate.objects.filter(currency=currency).order_by("valid_from").values_list("valid_from", "rate")
+            )
+        known = self.rates[currency]
+        at = bisect.bisect_right(known, day, key=lambda pair: pair[0])
+        if not at:
+            return rate_on(currency, day)  # none yet: its error says so
+        return known[at - 1][1]
 
 
 class Target:
@@ -188,7 +203,22 @@ class Target:
         return None
 
     def new_instance(self) -> models.Model:
-        return self.model()
+        """A new record with the model's defaults, as `self.model()` makes it.
+
+        Copied from one record built per step: building each from scratch (defaults, signals) was a
+        large part of an import's time. Callable defaults (now) are therefore the step's; mutable
+        ones (a custom fields dict) are copied, so no two records share one.
+        """
+        template = self.__dict__.get("_template")
+        if template is None:
+            template = self.__dict__["_template"] = self.model()
+        record = self.model.__new__(self.model)
+        record.__dict__.update(template.__dict__)
+        record._state = ModelState()
+        for name, value in template.__dict__.items():
+            if isinstance(value, dict | list | set):
+                record.__dict__[name] = copy.copy(value)
+        return record
 
     def prepare(self, work: RowWork, ctx: StepContext) -> None:
         """Target rules between assigning values and validating (defaults, derived fields, notices)."""

@@ -11,11 +11,10 @@ from django.db import models
 
 from quota.crm.choices import DealStatus
 from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead, Pipeline, Stage
+from quota.imports.bulk import bulk_insert, record_from
 from quota.imports.problems import ProblemKind
 from quota.imports.targets.base import RowWork, StepContext, Target, TargetField
 from quota.imports.targets.people import NAME, split_name
-
-HISTORY_BATCH = 1000
 
 
 def _split_name_into(work: RowWork) -> None:
@@ -133,6 +132,8 @@ class DealTarget(Target):
 
     def _outcome_rules(self, work: RowWork, deal: Deal) -> None:
         reopened = work.original is not None and work.original.status != DealStatus.OPEN and deal.status == DealStatus.OPEN
+        if deal.status == DealStatus.OPEN and "closed_at" in work.values and _one_close_date_column(work):
+            deal.closed_at = None  # the date an open deal is expected to close (Salesforce's and HubSpot's "Close Date")
         if deal.status == DealStatus.OPEN:
             if reopened and "closed_at" not in work.values:
                 deal.closed_at = None
@@ -173,18 +174,29 @@ class DealTarget(Target):
             closing = before.status == DealStatus.OPEN and deal.status != DealStatus.OPEN
             at = deal.closed_at if closing and deal.closed_at else ctx.now
             changes.append(_change(deal, before.stage, before.status, at, ctx))
-        DealStageChange.objects.bulk_create(changes, batch_size=HISTORY_BATCH)
+        bulk_insert(DealStageChange, changes)
+
+
+def _one_close_date_column(work: RowWork) -> bool:
+    """The file has one close date for both: the expected one while open, the actual one once closed."""
+    column = work.sources.get("closed_at")
+    return column is not None and column == work.sources.get("expected_close_date")
 
 
 def _change(
     deal: Deal, from_stage: Stage | None, from_status: str, at: dt.datetime, ctx: StepContext, **kwargs: str
 ) -> DealStageChange:
-    return DealStageChange(
-        deal=deal,
-        from_stage=from_stage,
-        to_stage=deal.stage,
-        from_status=from_status,
-        to_status=kwargs.get("to_status", deal.status),
-        changed_at=at,
-        changed_by=ctx.by,
+    # Made by the hundred thousand: by field values, without a model instance's construction cost.
+    change = record_from(
+        DealStageChange,
+        {
+            "deal_id": deal.pk,
+            "from_stage_id": from_stage.pk if from_stage is not None else None,
+            "to_stage_id": deal.stage_id,
+            "from_status": from_status,
+            "to_status": kwargs.get("to_status", deal.status),
+            "changed_at": at,
+            "changed_by_id": ctx.by.pk if ctx.by is not None else None,
+        },
     )
+    return change  # type: ignore[return-value]
