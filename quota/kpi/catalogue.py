@@ -520,8 +520,10 @@ CATALOGUE: list[Entry] = [
     ),
     Entry(
         "top20_revenue_share",
+        # xgettext:no-python-format
         _("Revenue share of the top 20 % of customers"),
         _(
+            # xgettext:no-python-format
             "Of the revenue won in the period (by close date), the share from the 20 % of customers (rounded up) who "
             "brought the most."
         ),
