@@ -319,3 +319,34 @@ def test_directors_see_the_import_entry(browser: Client) -> None:
 def test_anonymous_is_sent_to_login(client: Client) -> None:
     response = client.get(reverse("imports:start"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+# -- pinned query counts: the history and a report cost the same whatever they list ----------------------------
+
+PINNED_QUERIES = {"runs": 5, "report": 6}
+
+
+def test_the_run_history_costs_the_same_queries_for_two_runs_or_twenty(browser, director):
+    from quota.testing.views import queries_for
+
+    def add_runs(count: int) -> None:
+        ImportRun.objects.bulk_create(ImportRun(title=f"Run {i}", status="committed", by=director) for i in range(count))
+
+    add_runs(2)
+    few = queries_for(browser, reverse("imports:run_list"))
+    add_runs(18)
+    assert queries_for(browser, reverse("imports:run_list")) == few == PINNED_QUERIES["runs"]
+
+
+def test_a_dry_run_report_costs_the_same_queries_for_few_problems_or_many(browser):
+    from quota.testing.views import queries_for
+
+    def report_with_problems(rows: int) -> str:
+        deals = [["Title", "Value"]] + [[f"Deal {n}", "lots"] for n in range(rows)]
+        job = job_of(upload(browser, csv_bytes(deals), holds="into:deals"))
+        run_dry(browser, job, {"Title": "title", "Value": "amount"})
+        assert ImportProblem.objects.filter(job=job).count() >= rows
+        return reverse("imports:report", args=[job.pk])
+
+    few = queries_for(browser, report_with_problems(2))
+    assert queries_for(browser, report_with_problems(40)) == few == PINNED_QUERIES["report"]
