@@ -16,3 +16,14 @@ def write_csv(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def ann_at_acme(db):
+    """The owner the deal files name ("rep1" or "Ann Rep"), her company Acme and a loss reason."""
+    from quota.testing.factories import CompanyFactory, UserFactory, loss_reason
+
+    rep = UserFactory(username="rep1", first_name="Ann", last_name="Rep")
+    CompanyFactory(name="Acme", owner=rep)
+    loss_reason("Price too high")
+    return rep

@@ -2,11 +2,32 @@
 
 from pathlib import Path
 
+from quota.imports.mapping import StepMapping
 from quota.imports.problems import ProblemGroup
 from quota.imports.report import Report
 
 # /work/main/quota/imports/tests -> /work/shared/data/maven_crm
 MAVEN_DIR = Path(__file__).resolve().parents[4] / "shared" / "data" / "maven_crm"
+
+# A small deals file's columns and their mapping, shared by the engine's tests.
+DEAL_COLUMNS = ["id", "title", "owner", "company", "stage", "status", "created", "closed", "amount", "reason"]
+DEAL_MAPPING = StepMapping.from_dict(
+    {
+        "into": "deals",
+        "fields": {
+            "external_id": "id",
+            "title": "title",
+            "owner": "owner",
+            "company": "company",
+            "stage": "stage",
+            "status": "status",
+            "created_at": "created",
+            "closed_at": "closed",
+            "amount": "amount",
+            "loss_reason": "reason",
+        },
+    }
+)
 
 
 def groups(report: Report, kind: str, *, step: str | None = None, column: str | None = None) -> list[ProblemGroup]:

@@ -21,41 +21,22 @@ from quota.imports.mapping import StepMapping
 from quota.imports.services import import_file
 from quota.imports.targets import target_named
 from quota.imports.targets.base import StepContext
-from quota.imports.tests.helpers import groups
+from quota.imports.tests.helpers import DEAL_COLUMNS, DEAL_MAPPING, groups
 from quota.imports.validation import RecordValidator
 from quota.kpi import rollups
 from quota.kpi.engine import evaluate
 from quota.sales.models import Product
-from quota.testing.factories import CompanyFactory, UserFactory, default_pipeline, loss_reason
+from quota.testing.factories import CompanyFactory, default_pipeline, loss_reason
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["id", "title", "owner", "company", "stage", "status", "created", "closed", "amount", "reason"]
-DEALS = StepMapping.from_dict(
-    {
-        "into": "deals",
-        "fields": {
-            "external_id": "id",
-            "title": "title",
-            "owner": "owner",
-            "company": "company",
-            "stage": "stage",
-            "status": "status",
-            "created_at": "created",
-            "closed_at": "closed",
-            "amount": "amount",
-            "loss_reason": "reason",
-        },
-    }
-)
+HEADER = DEAL_COLUMNS
+DEALS = DEAL_MAPPING
 
 
 @pytest.fixture(autouse=True)
-def people():
-    rep = UserFactory(username="rep1", first_name="Ann", last_name="Rep")
-    CompanyFactory(name="Acme", owner=rep)
-    loss_reason("Price too high")
-    return rep
+def people(ann_at_acme):
+    return ann_at_acme
 
 
 def deal_row(number: int, *, status: str = "won", amount: str = "100", day: int = 10) -> list[str]:

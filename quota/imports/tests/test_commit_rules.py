@@ -10,43 +10,24 @@ from quota.imports.engine import ImportOptions
 from quota.imports.mapping import StepMapping
 from quota.imports.models import ImportRun
 from quota.imports.services import import_file
-from quota.imports.tests.helpers import groups
+from quota.imports.tests.helpers import DEAL_COLUMNS, DEAL_MAPPING, groups
 from quota.sales.models import Product
-from quota.testing.factories import CompanyFactory, UserFactory, loss_reason
+from quota.testing.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["id", "title", "owner", "company", "stage", "status", "created", "closed", "amount", "reason"]
+HEADER = DEAL_COLUMNS
 GOOD_ROWS = [
     ["D1", "Laptops", "rep1", "Acme", "Qualification", "open", "2024-01-10", "", "1000", ""],
     ["D2", "Servers", "Ann Rep", "acme", "Proposal", "Won", "2024-01-11", "2024-02-01", "5000", ""],
     ["D3", "Printers", "rep1", "Acme", "Negotiation", "lost", "2024-01-12", "2024-02-02", "0", "Price too high"],
 ]
-DEALS = StepMapping.from_dict(
-    {
-        "into": "deals",
-        "fields": {
-            "external_id": "id",
-            "title": "title",
-            "owner": "owner",
-            "company": "company",
-            "stage": "stage",
-            "status": "status",
-            "created_at": "created",
-            "closed_at": "closed",
-            "amount": "amount",
-            "loss_reason": "reason",
-        },
-    }
-)
+DEALS = DEAL_MAPPING
 
 
 @pytest.fixture(autouse=True)
-def people():
-    rep = UserFactory(username="rep1", first_name="Ann", last_name="Rep")
-    CompanyFactory(name="Acme", owner=rep)
-    loss_reason("Price too high")
-    return rep
+def people(ann_at_acme):
+    return ann_at_acme
 
 
 def run(path, *, mapping=DEALS, **options):

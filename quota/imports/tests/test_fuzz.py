@@ -15,30 +15,14 @@ from hypothesis import strategies as st
 
 from quota.crm.models import Company, Deal, DealStageChange
 from quota.imports.engine import ImportOptions
-from quota.imports.mapping import StepMapping
 from quota.imports.services import import_file
+from quota.imports.tests.helpers import DEAL_COLUMNS, DEAL_MAPPING
 from quota.testing.factories import CompanyFactory, UserFactory, loss_reason
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = ["id", "title", "owner", "company", "stage", "status", "created", "closed", "amount", "reason"]
-DEALS = StepMapping.from_dict(
-    {
-        "into": "deals",
-        "fields": {
-            "external_id": "id",
-            "title": "title",
-            "owner": "owner",
-            "company": "company",
-            "stage": "stage",
-            "status": "status",
-            "created_at": "created",
-            "closed_at": "closed",
-            "amount": "amount",
-            "loss_reason": "reason",
-        },
-    }
-)
+COLUMNS = DEAL_COLUMNS
+DEALS = DEAL_MAPPING
 PLAUSIBLE = {
     "id": st.sampled_from(["A1", "A2", "A3", "", "A1 "]),
     "title": st.sampled_from(["Laptops", "", "Ünïcödé ✓ deal", "x" * 300]),
