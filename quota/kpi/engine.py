@@ -313,13 +313,17 @@ def _result(
     compare = len(table.bucket_keys) > (len(periods) if layout.by_period else 1)
     whole = integral(kpi.plan.formula)
 
+    columns = np.array(order, dtype=np.intp)  # converted once: a list index is converted again at every use
+
     def column_values(which: int) -> list[Value]:
         """Periods x groups of one comparison as plain Python values, converted by numpy (not one by one)."""
-        grid = np.full((len(periods), len(order)), np.nan)
-        for index, row in enumerate(rows):
-            picked = row[which] if which == 0 or compare else None
-            if picked is not None:
-                grid[index] = values[picked, order]
+        picked = [row[which] if which == 0 or compare else None for row in rows]
+        found = [index for index, row in enumerate(picked) if row is not None]
+        if len(found) == len(picked):  # every period has the row: one gather (the usual case)
+            grid = values[np.ix_(np.array(picked, dtype=np.intp), columns)]
+        else:
+            grid = np.full((len(periods), len(order)), np.nan)
+            grid[found] = values[np.ix_(np.array([picked[i] for i in found], dtype=np.intp), columns)]
         return _plain_values(grid, whole)
 
     group_objects = [group for _, group in groups]
@@ -331,9 +335,9 @@ def _result(
         column_values(2),
         strict=True,
     )
-    points = list(map(_new_point, rows_of_values))
+    points = tuple(map(_new_point, rows_of_values))
     definition = kpi.definition
-    return KpiResult(kpi.key, kpi.version, kpi.name, definition.unit, definition.better, tuple(points), computed_at)
+    return KpiResult(kpi.key, kpi.version, kpi.name, definition.unit, definition.better, points, computed_at)
 
 
 def _rows(period: dt.date | None, table: LeafTable, layout: Layout) -> tuple[int, int | None, int | None]:
