@@ -111,6 +111,11 @@ class Offer(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def lines_locked(self) -> bool:
+        """An accepted or rejected offer keeps the lines the customer answered."""
+        return self.status in {OfferStatus.ACCEPTED, OfferStatus.REJECTED}
+
 
 class OfferLine(models.Model):
     """One product on an offer: quantity, unit price, discount."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, Sum, Value
 from django.db.models.functions import Coalesce
@@ -55,6 +55,15 @@ def product_price_in(*, product: Product, offer: Offer) -> tuple[Decimal, Decima
     return (product.price * rate).quantize(cent), (product.cost * rate).quantize(cent)
 
 
+def _require_open_lines(by: Any, offer: Offer) -> None:
+    require_change(by, offer)
+    if offer.lines_locked:
+        raise PermissionDenied(
+            _("Offer %(offer)s is %(status)s: its lines stay as the customer answered them. Create a new offer for other lines.")
+            % {"offer": offer, "status": offer.get_status_display().lower()}
+        )
+
+
 def _check_line(fields: dict[str, Any], *, product_changed: bool) -> None:
     """What the line's own constraints would refuse, said in words people understand."""
     errors: dict[str, str] = {}
@@ -74,7 +83,7 @@ def _check_line(fields: dict[str, Any], *, product_changed: bool) -> None:
 @transaction.atomic
 def offer_line_create(*, by: Any, offer: Offer, **fields: Any) -> OfferLine:
     """Add a product to an offer; without a unit price or cost, the product's list ones in the offer's currency."""
-    require_change(by, offer)
+    _require_open_lines(by, offer)
     _check_line(fields, product_changed=True)
     product = fields.get("product")
     if product is not None:
@@ -91,7 +100,7 @@ def offer_line_create(*, by: Any, offer: Offer, **fields: Any) -> OfferLine:
 @transaction.atomic
 def offer_line_update(*, by: Any, line: OfferLine, data: dict[str, Any]) -> OfferLine:
     """Change a line. A new product brings its list price and cost unless they are given; no price means the list price."""
-    require_change(by, line.offer)
+    _require_open_lines(by, line.offer)
     data = dict(data)
     product = data.get("product", line.product)
     product_changed = product.pk != line.product_id
@@ -110,6 +119,6 @@ def offer_line_update(*, by: Any, line: OfferLine, data: dict[str, Any]) -> Offe
 @transaction.atomic
 def offer_line_delete(*, by: Any, line: OfferLine) -> None:
     offer = line.offer
-    require_change(by, offer)
+    _require_open_lines(by, offer)
     record_delete(instance=line, by=None)
     offer_recalculate(offer=offer)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from quota.accounts.models import Team
-from quota.sales.models import OfferLine
+from quota.sales.models import Offer, OfferLine
 from quota.sales.services import offer_line_create
 from quota.testing.factories import CompanyFactory, OfferFactory, ProductFactory, UserFactory
 from quota.testing.views import queries_for
@@ -174,3 +174,14 @@ def test_the_offer_page_costs_the_same_queries_whatever_the_number_of_lines(clie
     for _ in range(9):
         offer_line_create(by=people["rep"], offer=offer, product=ProductFactory(), quantity=Decimal("1"))
     assert queries_for(client, url) == few
+
+
+def test_an_accepted_offer_shows_its_lines_without_buttons(client, people, offer, product):
+    line = offer_line_create(by=people["rep"], offer=offer, product=product, quantity=Decimal("1"))
+    Offer.objects.filter(pk=offer.pk).update(status="accepted")
+    client.force_login(people["rep"])
+    content = client.get(reverse("sales:offer_detail", args=[offer.pk])).content.decode()
+    assert "Laptop X1" in content
+    assert add_url(offer) not in content and line_url(line, "edit") not in content
+    refused = client.post(add_url(offer), {"product": product.pk, "quantity": "5"}, **HTMX)
+    assert refused.status_code == 403 and b"as the customer answered them" in refused.content

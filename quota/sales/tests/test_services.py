@@ -113,3 +113,18 @@ def test_only_who_may_change_the_offer_changes_its_lines(rep, offer):
         offer_line_delete(by=teammate, line=line)
     line.refresh_from_db()
     assert line.quantity == 1 and offer.lines.count() == 1
+
+
+@pytest.mark.parametrize("status", ["accepted", "rejected"])
+def test_an_answered_offer_keeps_its_lines(rep, offer, status):
+    line = offer_line_create(by=rep, offer=offer, product=ProductFactory(), quantity=Decimal("1"))
+    Offer.objects.filter(pk=offer.pk).update(status=status)
+    offer.refresh_from_db()
+    with pytest.raises(PermissionDenied, match="as the customer answered them"):
+        offer_line_create(by=rep, offer=offer, product=ProductFactory(), quantity=Decimal("1"))
+    with pytest.raises(PermissionDenied):
+        offer_line_update(by=rep, line=line, data={"quantity": Decimal("9")})
+    with pytest.raises(PermissionDenied):
+        offer_line_delete(by=rep, line=line)
+    line.refresh_from_db()
+    assert line.quantity == 1 and offer.lines.count() == 1
