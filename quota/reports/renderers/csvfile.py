@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
+from quota.core.exports import safe_text
 from quota.kpi.formatting import as_json
 from quota.reports.content import ReportContent
 
@@ -29,7 +30,7 @@ def render_csv(content: ReportContent) -> bytes:
                     *dates,
                     "",
                     total.kpi.key,
-                    total.kpi.name,
+                    safe_text(total.kpi.name),
                     unit.value,
                     _number(as_json(total.value, unit)),
                     _number(as_json(total.previous, unit)),
@@ -37,7 +38,8 @@ def render_csv(content: ReportContent) -> bytes:
             )
         for row in section.groups:
             for kpi, value in zip(content.kpis, row.values, strict=True):
-                writer.writerow([*dates, row.label, kpi.key, kpi.name, kpi.unit.value, _number(as_json(value, kpi.unit)), ""])
+                number = _number(as_json(value, kpi.unit))
+                writer.writerow([*dates, safe_text(row.label), kpi.key, safe_text(kpi.name), kpi.unit.value, number, ""])
     # A byte-order mark so that Excel opens the UTF-8 names correctly.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 

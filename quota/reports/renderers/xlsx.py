@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from quota.core.exports import safe_text
 from quota.core.money import company_currency
 from quota.kpi.definitions import Unit
 from quota.kpi.formatting import as_json
@@ -43,9 +44,8 @@ def render_xlsx(content: ReportContent) -> bytes:
             sheet = book.create_sheet(_sheet_title(f"{section.window.label} – {content.group_label}", titles))
             _header(sheet, [content.group_label, *(kpi.name for kpi in content.kpis)])
             for row in section.groups:
-                sheet.append(
-                    [row.label, *(as_json(value, kpi.unit) for kpi, value in zip(content.kpis, row.values, strict=True))]
-                )
+                values = (as_json(value, kpi.unit) for kpi, value in zip(content.kpis, row.values, strict=True))
+                sheet.append([safe_text(row.label), *values])
                 for column, kpi in enumerate(content.kpis, start=2):
                     _number_format(sheet.cell(sheet.max_row, column), kpi.unit)
         for table in section.tables:
@@ -74,7 +74,7 @@ def _summary(sheet: Worksheet, content: ReportContent) -> None:
                     window.label,
                     window.start,
                     window.end,
-                    total.kpi.name,
+                    safe_text(total.kpi.name),  # a builder KPI's name is typed by users
                     total.kpi.key,
                     as_json(total.value, unit),
                     as_json(total.previous, unit),
@@ -102,11 +102,13 @@ def _table(sheet: Worksheet, table: Table) -> None:
 
 
 def _cell(value: Any, unit: Unit | None) -> Any:
-    return as_json(value, unit) if unit is not None else value
+    if unit is not None:
+        return as_json(value, unit)
+    return safe_text(value) if isinstance(value, str) else value  # a deal titled "=..." is text, never a formula
 
 
 def _header(sheet: Worksheet, labels: list[Any]) -> None:
-    sheet.append([str(label) for label in labels])
+    sheet.append([safe_text(str(label)) for label in labels])
     for cell in sheet[sheet.max_row]:
         cell.font = BOLD
 

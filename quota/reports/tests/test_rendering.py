@@ -109,3 +109,15 @@ def test_a_person_without_records_of_a_kpi_has_zero_of_a_count_and_no_rate(compa
     section = build_content(report, as_of=NOW).sections[0]
     (row,) = [row for row in section.groups if row.label == "Nadia Newcomer"]
     assert row.values == [0, 0, None, Decimal("300")]  # won revenue, won deals, win rate, pipeline
+
+
+def test_names_that_look_like_formulas_stay_text_in_xlsx_and_csv(weekly, company):
+    company.rep_north.first_name = "=HYPERLINK(1)"
+    company.rep_north.save()
+    content = build_content(weekly, as_of=NOW)
+    book = load_workbook(io.BytesIO(render(content, "xlsx")))
+    labels = [row[0] for row in book["Last week – By person"].iter_rows(min_row=2, values_only=True)]
+    assert "'=HYPERLINK(1) Northrep" in labels
+    assert not any(isinstance(label, str) and label.startswith("=") for label in labels)
+    rows = list(csv.DictReader(io.StringIO(render(content, "csv").decode("utf-8-sig"))))
+    assert "'=HYPERLINK(1) Northrep" in {row["group"] for row in rows}
