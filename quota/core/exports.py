@@ -42,7 +42,6 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMATS = ("csv", "xlsx")
 EXCEL_MAX_ROWS = 1_048_576  # rows in one Excel sheet, the header included
 CHUNK_SIZE = 2_000  # rows read from the database at a time, and rows per streamed CSV chunk
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
