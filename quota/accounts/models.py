@@ -73,7 +73,12 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return self.label_of(self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def label_of(first_name: str, last_name: str, username: str) -> str:
+        """How a person is shown: their full name, else their username (also for names read without a user)."""
+        return f"{first_name} {last_name}".strip() or username
 
     def team_member_ids(self) -> list[int]:
         """Ids of everyone in this user's team and its sub-teams (just themself without a team)."""

@@ -19,7 +19,7 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -278,10 +278,12 @@ def _labels(by: str, ids: Iterable[GroupKey], using: str) -> dict[GroupKey, str]
     if wanted:
         model = apps.get_model(GROUP_MODELS[by])
         rows = model._default_manager.db_manager(using).filter(pk__in=wanted)
+        if by == "person":  # names, not a user object each (a director's team can be hundreds)
+            names = rows.values_list("pk", "first_name", "last_name", "username")
+            labels.update({pk: model.label_of(first, last, username) for pk, first, last, username in names})
+            return labels
         if by == "stage":
             rows = rows.select_related("pipeline")
-        elif by == "person":
-            rows = rows.only("first_name", "last_name", "username")  # what str(user) shows, not the whole user
         labels.update({row.pk: str(row) for row in rows})
     return labels
 
@@ -327,6 +329,7 @@ def _result(
         return _plain_values(grid, whole)
 
     group_objects = [group for _, group in groups]
+    # Point(*values) would run the named tuple's __new__ in Python once per point: tuple.__new__ makes them in C.
     rows_of_values = zip(
         [period for period in periods for _ in order],
         group_objects * len(periods),
@@ -335,7 +338,7 @@ def _result(
         column_values(2),
         strict=True,
     )
-    points = tuple(map(_new_point, rows_of_values))
+    points = tuple(map(tuple.__new__, repeat(Point), rows_of_values))
     definition = kpi.definition
     return KpiResult(kpi.key, kpi.version, kpi.name, definition.unit, definition.better, points, computed_at)
 
@@ -354,10 +357,6 @@ def _plain(value: float, whole: bool = False) -> Value:
     if value != value:  # NaN: undefined
         return None
     return round(value) if whole else float(value)
-
-
-# Point(*values) runs the named tuple's __new__ in Python, once per value: made in C, tens of thousands cost far less.
-_new_point = partial(tuple.__new__, Point)
 
 
 def _plain_values(grid: np.ndarray, whole: bool) -> list[Value]:

@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -202,7 +203,10 @@ def period_bounds(period: str, day: dt.date) -> tuple[dt.date, dt.date]:
 
 class RollupGrain(models.TextChoices):
     DAY = "d", _("day")
-    MONTH = "m", _("month")
+    YEAR = "y", _("year")
+
+
+ROLLUP_MONTHS = tuple(f"m{number}" for number in range(1, 13))  # a year row's month columns, January first
 
 
 class RollupState(models.Model):
@@ -227,7 +231,11 @@ class RollupState(models.Model):
 
 
 class Rollup(models.Model):
-    """A pre-aggregated leaf (see kpi.plans): its value for one owner on one day or in one month.
+    """A pre-aggregated leaf (see kpi.plans): its value for one owner on one day, or in one year with each month's.
+
+    A year row holds its twelve months side by side: a dashboard of 13 months by person then reads one row per
+    leaf, person and year (about 8,000 at a million deals) instead of one per month (about 90,000), and a
+    window's whole months are still a sum in SQL (a CASE over the month columns).
 
     Only an accelerator: the engine reads these instead of the records when they are fresh (see
     kpi.rollups), and every write through the ORM refreshes the buckets it touches. Owners are not
@@ -238,12 +246,16 @@ class Rollup(models.Model):
         "RollupState", verbose_name=_("leaf"), on_delete=models.CASCADE, related_name="rows", db_index=False
     )  # the covering index below starts with it
     grain = models.CharField(_("grain"), max_length=1, choices=RollupGrain.choices)
-    bucket = models.DateField(_("day or month"))
+    bucket = models.DateField(_("day or year"), help_text=_("The day, or the first day of the year."))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     # A float, as the engine computes: a dashboard reads tens of thousands of these, and casting numerics costs.
-    value = models.FloatField(_("value"))
+    value = models.FloatField(_("value"), help_text=_("The day's value, or the year's total."))
+    # A year row's months (null on day rows); a model field each, so SQL can add up any run of them.
+    m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12 = (
+        models.FloatField(MONTHS[number], null=True, blank=True) for number in range(1, 13)
+    )
 
     objects = VisibleQuerySet.as_manager()  # the same visibility rule as the records they add up
 
@@ -252,7 +264,7 @@ class Rollup(models.Model):
         verbose_name = _("KPI rollup")
         verbose_name_plural = _("KPI rollups")
         # Every column a dashboard reads is in the key: index-only scans (INCLUDE would warn on SQLite).
-        indexes = [models.Index(fields=["state", "grain", "bucket", "owner", "value"], name="kpi_rollup_by_state")]
+        indexes = [models.Index(fields=["state", "grain", "bucket", "owner", "value", *ROLLUP_MONTHS], name="kpi_rollup_rows")]
 
     def __str__(self) -> str:
         return f"{self.state_id} {self.grain} {self.bucket} {self.owner_id}: {self.value}"

@@ -1,4 +1,4 @@
-"""Rollups: leaf values pre-aggregated per owner and day (and month), so dashboards need not scan millions of rows.
+"""Rollups: leaf values pre-aggregated per owner and day (and year, month by month), so dashboards need not scan millions of rows.
 
 Which leaves: counts and sums of a record's own fields, attributed to (and made visible by) the
 record's `owner`, with plain filters: no links to other tables, no "now", no exists, no offset.
@@ -6,7 +6,7 @@ Everything else - and groupings other than none, person and team - always reads 
 
 How they stay right:
 - `quota kpi rollup` (or `rebuild()`) builds them from the records in a few INSERT ... SELECTs;
-- every save and delete through the ORM refreshes the days and months it touched, after commit;
+- every save and delete through the ORM refreshes the days and years it touched, after commit;
 - the engine uses a leaf's rollups only while they are fresh: built in the current time zone, and no
   record of the source newer than the newest they include (rows inserted behind the ORM's back, by
   COPY or bulk_create, make them stale until the next rebuild). An UPDATE that bypasses the ORM
@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import cache, partial, reduce
-from operator import or_
+from operator import add, or_
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ from django.db.models import (
     DateField,
     ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     Max,
     Q,
@@ -54,6 +55,7 @@ from django.utils import timezone
 
 from quota.kpi.definitions import FieldRef, Filter, Now, Op, Related
 from quota.kpi.expressions import DateNumber
+from quota.kpi.models import ROLLUP_MONTHS
 from quota.kpi.periods import Every, Span, company_zone, floor, shift
 from quota.kpi.plans import Leaf, plan
 from quota.kpi.queries import BEFORE, Batch, GroupKey, Layout, Scope, _Query
@@ -62,7 +64,7 @@ from quota.kpi.table import NO_GROUP, LeafTable
 
 logger = logging.getLogger(__name__)
 
-DAY, MONTH = "d", "m"
+DAY, YEAR = "d", "y"
 GROUPINGS = {"none": None, "person": "owner_id", "team": "owner__team_id"}
 ORDINAL_OF_1970 = dt.date(1970, 1, 1).toordinal()
 _bypassed: ContextVar[bool] = ContextVar("kpi_rollups_bypassed", default=False)
@@ -180,13 +182,18 @@ class Reader:
 
     def _by_period(self, leaves: Sequence[Leaf], cumulative: bool, table: LeafTable) -> None:
         every = self.layout.every
-        grain = DAY if every in {Every.DAY, Every.WEEK} else MONTH
         first, end = min(self.layout.buckets), shift(max(self.layout.buckets), every, 1)
-        exact = every in {Every.DAY, Every.MONTH}  # rows already are the periods asked for
+        if every in {Every.DAY, Every.WEEK}:
+            self._add(table, leaves, self._days_by_period(leaves, cumulative, first, end))
+        else:
+            self._months_by_period(leaves, cumulative, first, end, table)
+
+    def _days_by_period(self, leaves: Sequence[Leaf], cumulative: bool, first: dt.date, end: dt.date) -> np.ndarray:
+        every = self.layout.every
+        exact = every == Every.DAY  # rows already are the periods asked for
         bucket: Any = F("bucket") if exact else Trunc("bucket", every.value, output_field=DateField())
-        # Day numbers as date.toordinal() gives them, so the table places rows without making dates.
-        number: Any = ExpressionWrapper(DateNumber(bucket) + Value(ORDINAL_OF_1970), output_field=IntegerField())
-        rows = self._rows(leaves, grain).filter(bucket__lt=end)
+        number: Any = _day_number(bucket)
+        rows = self._rows(leaves, DAY).filter(bucket__lt=end)
         if cumulative:
             # Everything before the range counts from its first period on: the table adds it up there.
             number = Case(When(bucket__lt=first, then=Value(BEFORE.toordinal())), default=number, output_field=IntegerField())
@@ -194,15 +201,38 @@ class Reader:
             rows = rows.filter(bucket__gte=first)
         rows = rows.annotate(_day=number)
         if self.by == "person" and exact:
-            # Rows already are one leaf, day or month and owner: a GROUP BY would only sort them. The table adds up.
+            # Rows already are one leaf, day and owner: a GROUP BY would only sort them. The table adds up.
             result = rows.values_list("state_id", "_owner", "_day", "value")
         else:
             result = rows.values_list("state_id", "_owner", "_day").annotate(_value=Sum("value"))
-        data = _fetch(result.order_by(), self.scope.using)
-        self._add(table, leaves, data)
+        return _fetch(result.order_by(), self.scope.using)
+
+    def _months_by_period(self, leaves: Sequence[Leaf], cumulative: bool, first: dt.date, end: dt.date, table: LeafTable) -> None:
+        """Months, quarters and years from year rows: one row per leaf, owner and year, unfolded here into its months."""
+        rows = self._rows(leaves, YEAR).filter(bucket__lt=end)
+        if not cumulative:  # a cumulative leaf also counts every year before the range (in its first period)
+            rows = rows.filter(bucket__gte=floor(first, Every.YEAR))
+        rows = rows.annotate(_year=_day_number(F("bucket")))  # a number, not EXTRACT's numeric: that costs to send
+        if self.by == "person":
+            # Rows already are one leaf, year and owner: a GROUP BY would only sort them.
+            wanted = rows.values_list("state_id", "_owner", "_year", *ROLLUP_MONTHS)
+        else:
+            sums = {f"_{name}": Sum(name) for name in ROLLUP_MONTHS}
+            wanted = rows.values_list("state_id", "_owner", "_year").annotate(**sums)
+        wide = _fetch(wanted.order_by(), self.scope.using, columns=3 + len(ROLLUP_MONTHS))
+        # Rows (leaf, owner, year, 12 months) -> each month in its period (its first day as a day number).
+        positions = _period_starts(wide[:, 2], self.layout.every)
+        months = wide[:, 3:]
+        keep = (months != 0) & (positions < end.toordinal())  # as day rows, a month with nothing is no row
+        if not cumulative:
+            keep &= positions >= first.toordinal()
+        owners = np.broadcast_to(wide[:, 1:2], months.shape)
+        for leaf, mine in self._rows_of_leaves(leaves, wide[:, 0]):
+            kept = keep[mine]  # a 2-d mask flattens the three arrays alike, row by row
+            table.add_arrays(leaf, positions[mine][kept], owners[mine][kept], months[mine][kept])
 
     def _by_window(self, leaves: Sequence[Leaf], cumulative: bool, table: LeafTable) -> None:
-        """Each window's sum: its whole months from month rows, the days before and after them from day rows.
+        """Each window's sum: its whole months from year rows, the days before and after them from day rows.
 
         A window to date (this month so far, a cumulative one: everything up to tomorrow) then reads a few
         thousand rows, not every day row of its range. Both parts are one query (UNION ALL of a grouped read
@@ -211,11 +241,11 @@ class Reader:
         windows: Sequence[Span] = self.layout.windows
         parts = [_window_parts(window, cumulative) for window in windows]
         reads = []
-        month_ranges = [months for months, _days in parts]
-        if any(months is not None for months in month_ranges):
-            reads.append(self._window_sums(leaves, MONTH, month_ranges))
+        month_ranges = [[] if months is None else [months] for months, _days in parts]
+        if any(month_ranges):
+            reads.append(self._window_sums(leaves, YEAR, month_ranges))
         day_ranges = [days for _months, days in parts]
-        if any(days for days in day_ranges):
+        if any(day_ranges):
             reads.append(self._window_sums(leaves, DAY, day_ranges))
         if not reads:
             return
@@ -233,37 +263,44 @@ class Reader:
         )
         self._add(table, leaves, data)
 
-    def _window_sums(self, leaves: Sequence[Leaf], grain: str, ranges: Sequence[Any]) -> models.QuerySet:
-        """Rows of one grain summed per leaf and owner, a column per window over the bucket ranges it takes from them.
+    def _window_sums(self, leaves: Sequence[Leaf], grain: str, per_window: Sequence[list[DayRange]]) -> models.QuerySet:
+        """Rows of one grain summed per leaf and owner, a column per window over the ranges it takes from them.
 
-        `ranges` per window: for months one (first, end) pair (None: no whole month; first None: from the
-        beginning), for days a list of such pairs.
+        Per window a list of (first, end) ranges (first None: from the beginning): for year rows at most one,
+        of whole months, which the sum takes from the month columns.
         """
-        per_window = [[] if r is None else [r] if grain == MONTH else list(r) for r in ranges]
         taken = [pair for pairs in per_window for pair in pairs]
         rows = self._rows(leaves, grain).filter(bucket__lt=max(end for _first, end in taken))
         if all(first is not None for first, _end in taken):
-            rows = rows.filter(bucket__gte=min(first for first, _end in taken))
+            earliest = min(first for first, _end in taken if first is not None)
+            rows = rows.filter(bucket__gte=floor(earliest, Every.YEAR) if grain == YEAR else earliest)
         sums: dict[str, Any] = {}
         for index, pairs in enumerate(per_window):
             if not pairs:
                 sums[f"w{index}"] = Value(0.0)
-                continue
-            within = reduce(or_, (_bucket_range(first, end) for first, end in pairs))
-            sums[f"w{index}"] = Coalesce(Sum("value", filter=within), Value(0.0))
+            elif grain == YEAR:
+                sums[f"w{index}"] = Coalesce(Sum(_months_of(*pairs[0])), Value(0.0))
+            else:
+                within = reduce(or_, (_bucket_range(first, end) for first, end in pairs))
+                sums[f"w{index}"] = Coalesce(Sum("value", filter=within), Value(0.0))
         return rows.values_list("state_id", "_owner").annotate(**sums).order_by()
 
     def _add(self, table: LeafTable, leaves: Sequence[Leaf], data: np.ndarray) -> None:
         """Rows of (state id, owner, bucket, value) into the table, leaf by leaf."""
+        for leaf, rows in self._rows_of_leaves(leaves, data[:, 0]):
+            mine = data[rows]
+            table.add_arrays(leaf, mine[:, 2], mine[:, 1], mine[:, 3])
+
+    def _rows_of_leaves(self, leaves: Sequence[Leaf], states: np.ndarray) -> Iterator[tuple[Leaf, np.ndarray]]:
+        """Each leaf and the indexes of its rows, given each row's state id."""
         assert self._fresh is not None
         # Sorted by state once, each leaf's rows are one slice (not a scan of every row per leaf).
-        data = data[np.argsort(data[:, 0], kind="stable")]
-        states = data[:, 0]
+        order = np.argsort(states, kind="stable")
+        ordered = states[order]
         for leaf in leaves:
             state = self._fresh[leaf.key]
-            first, end = np.searchsorted(states, state, side="left"), np.searchsorted(states, state, side="right")
-            mine = data[first:end]
-            table.add_arrays(leaf, mine[:, 2], mine[:, 1], mine[:, 3])
+            first, end = np.searchsorted(ordered, state, side="left"), np.searchsorted(ordered, state, side="right")
+            yield leaf, order[first:end]
 
 
 DayRange = tuple[dt.date | None, dt.date]  # first day (None: from the beginning) to the end, excluded
@@ -293,6 +330,47 @@ def _window_parts(window: Span, cumulative: bool) -> tuple[DayRange | None, list
     return (months_from, months_to), days
 
 
+def _months_of(first: dt.date | None, end: dt.date) -> Case:
+    """A year row's share of the whole months first..end (month starts; end excluded, first None: from the beginning)."""
+
+    def columns(low: int, high: int) -> Any:  # months low..high of the row's year, both included
+        return reduce(add, (F(name) for name in ROLLUP_MONTHS[low - 1 : high]))
+
+    last_year = dt.date(end.year, 1, 1)
+    whens = []
+    if first is not None and first.year == end.year:
+        whens.append(When(bucket=last_year, then=columns(first.month, end.month - 1)))
+    else:
+        whole_years = Q(bucket__lt=last_year)
+        if first is not None:
+            first_year = dt.date(first.year, 1, 1)
+            whens.append(When(bucket=first_year, then=columns(first.month, 12)))
+            whole_years &= Q(bucket__gt=first_year)
+        whens.append(When(whole_years, then=F("value")))  # a year row's value is its total
+        if end.month > 1:
+            whens.append(When(bucket=last_year, then=columns(1, end.month - 1)))
+    return Case(*whens, default=Value(0.0), output_field=FloatField())
+
+
+def _day_number(day: Any) -> ExpressionWrapper:
+    """Day numbers as date.toordinal() gives them, so rows are placed in periods without making a date per row."""
+    return ExpressionWrapper(DateNumber(day) + Value(ORDINAL_OF_1970), output_field=IntegerField())
+
+
+def _period_starts(years: np.ndarray, every: Every) -> np.ndarray:
+    """For each year (the day number of its first day), the day number of the first day of each month's period."""
+    distinct, index = np.unique(years, return_inverse=True)
+    first_month = {Every.MONTH: lambda m: m, Every.QUARTER: lambda m: m - (m - 1) % 3, Every.YEAR: lambda m: 1}[every]
+    starts = np.array(
+        [
+            [dt.date.fromordinal(int(day)).replace(month=first_month(month)).toordinal() for month in range(1, 13)]
+            for day in distinct
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 12)
+    return starts[index]
+
+
 def _bucket_range(first: dt.date | None, end: dt.date) -> Q:
     return Q(bucket__lt=end) if first is None else Q(bucket__gte=first, bucket__lt=end)
 
@@ -315,15 +393,15 @@ def _fetch(rows: models.QuerySet, using: str, columns: int = 4) -> np.ndarray:
 
 
 def _fetch_packed(connection: Any, sql: str, params: Sequence[Any], columns: int) -> np.ndarray:
-    """PostgreSQL packs each column into one bytea of big-endian doubles (float8send), which numpy reads as it is.
+    """PostgreSQL packs the rows into one bytea of big-endian doubles (float8send), which numpy reads as it is.
 
-    One row of `columns` values comes back instead of 100,000 rows for the driver to turn into Python numbers one
-    by one (most of the read at that size). Ids and day numbers are exact as doubles. string_agg sees the rows
-    in the same order for every column, so the columns line up.
+    One value comes back instead of 100,000 rows for the driver to turn into Python numbers one by one (most of
+    the read at that size). Ids and day numbers are exact as doubles. Each row is packed whole, then the rows
+    are joined: one aggregate call per row, not one per value. A NULL would drop its row: the count says so.
     """
     names = [f"c{index}" for index in range(columns)]
-    packed = ", ".join(f"string_agg(float8send({name}::float8), ''::bytea)" for name in names)
-    statement = f"SELECT {packed} FROM ({sql}) AS numbers ({', '.join(names)})"
+    row = " || ".join(f"float8send({name}::float8)" for name in names)
+    statement = f"SELECT string_agg({row}, ''::bytea), count(*) FROM ({sql}) AS numbers ({', '.join(names)})"
     connection.ensure_connection()
     # The binary protocol: the byteas arrive as bytes, not hex text to decode.
     raw = psycopg.Cursor(connection.connection)
@@ -333,9 +411,12 @@ def _fetch_packed(connection: Any, sql: str, params: Sequence[Any], columns: int
     with wrap(raw) as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
-    if row is None or row[0] is None:  # no rows: string_agg of nothing is NULL
-        return np.empty((0, columns))
-    return np.column_stack([np.frombuffer(column, dtype=">f8") for column in row]).astype(np.float64)
+    packed, count = row if row is not None else (None, 0)
+    if packed is None or len(packed) != count * columns * 8:
+        if count:
+            raise ValueError(f"{count} rows to pack, some with an empty value: coalesce every column of {sql}")
+        return np.empty((0, columns))  # no rows: string_agg of nothing is NULL
+    return np.frombuffer(packed, dtype=">f8").astype(np.float64).reshape(-1, columns)
 
 
 # -- building ---------------------------------------------------------------------------------------------------
@@ -374,7 +455,7 @@ def rebuild(*, using: str = DEFAULT_DB_ALIAS, leaves: Sequence[Leaf] | None = No
             )
             ids = [state.pk for state in states]
             _insert_days(query.per_bucket(group, None, None, _day(source, date)), ids, using)
-            _insert_months(ids, using)
+            _insert_years(ids, using)
             written[f"{source_key}.{date}"] = Rollup.objects.using(using).filter(state_id__in=ids).count()
     _vacuum(using)
     return written
@@ -426,29 +507,34 @@ def _insert_days(rows: models.QuerySet, state_ids: Sequence[int], using: str) ->
         cursor.execute(statement, [*params, *extra])
 
 
-def _insert_months(state_ids: Sequence[int], using: str, owner: Q | None = None, month: dt.date | None = None) -> None:
-    """Month rows are the sums of the day rows (of one owner and month, when refreshing)."""
+def _insert_years(state_ids: Sequence[int], using: str, owner: Q | None = None, year: dt.date | None = None) -> None:
+    """Year rows are the sums of the day rows, month by month and in all (of one owner and year, when refreshing)."""
     from quota.kpi.models import Rollup
 
     days = Rollup.objects.using(using).filter(grain=DAY, state_id__in=state_ids)
-    if owner is not None and month is not None:
-        days = days.filter(owner, bucket__gte=month, bucket__lt=shift(month, Every.MONTH, 1))
+    if owner is not None and year is not None:
+        days = days.filter(owner, bucket__gte=year, bucket__lt=shift(year, Every.YEAR, 1))
+    months = {
+        f"_{name}": Coalesce(Sum("value", filter=Q(bucket__month=number)), Value(0.0))
+        for number, name in enumerate(ROLLUP_MONTHS, 1)
+    }
     rows = (
-        days.annotate(_month=Trunc("bucket", "month", output_field=DateField()))
-        .values("state_id", "_month", "owner_id")
-        .annotate(_value=Sum("value"))
+        days.annotate(_year=Trunc("bucket", "year", output_field=DateField()))
+        .values("state_id", "_year", "owner_id")
+        .annotate(_value=Sum("value"), **months)
         .order_by()
     )
     connection = connections[using]
     quote = connection.ops.quote_name
     sql, params = rows.query.get_compiler(using).as_sql()
-    columns = ", ".join(quote(c) for c in COLUMNS)
+    columns = ", ".join(quote(c) for c in (*COLUMNS, *ROLLUP_MONTHS))
+    selected = ", ".join(quote(c) for c in ("_year", "owner_id", "_value", *(f"_{name}" for name in ROLLUP_MONTHS)))
     statement = (
         f"INSERT INTO {quote(Rollup._meta.db_table)} ({columns}) "
-        f"SELECT {quote('state_id')}, %s, {quote('_month')}, {quote('owner_id')}, {quote('_value')} FROM ({sql}) month_rows"
+        f"SELECT {quote('state_id')}, %s, {selected} FROM ({sql}) year_rows"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [MONTH, *params])
+        cursor.execute(statement, [YEAR, *params])
 
 
 def _spec(leaf: Leaf) -> dict[str, Any]:
@@ -560,7 +646,7 @@ def _refresh_safely(
 def refresh(
     source_key: str, touched: Iterable[tuple[str, dt.date, GroupKey]], pk: Any = None, *, using: str = DEFAULT_DB_ALIAS
 ) -> None:
-    """Recompute the day and month rows of (date field, local day, owner) for the source's rolled-up leaves."""
+    """Recompute the day and year rows of (date field, local day, owner) for the source's rolled-up leaves."""
     from quota.kpi.models import Rollup, RollupState
 
     with transaction.atomic(using=using):
@@ -577,9 +663,9 @@ def refresh(
                 continue
             ids, leaves = [s.pk for s in by_date[date]], [_leaf(s.spec) for s in by_date[date]]
             whose = Q(owner_id=owner) if owner is not None else Q(owner_id__isnull=True)
-            month = floor(day, Every.MONTH)
+            year = floor(day, Every.YEAR)
             Rollup.objects.using(using).filter(whose, state_id__in=ids).filter(
-                Q(grain=DAY, bucket=day) | Q(grain=MONTH, bucket=month)
+                Q(grain=DAY, bucket=day) | Q(grain=YEAR, bucket=year)
             ).delete()
             query = _Query(
                 Batch(source_key, date, "owner", 0, False), Layout(Every.DAY), "person", Scope(None, using, timezone.now())
@@ -591,7 +677,7 @@ def refresh(
                 for index, state in enumerate(ids)
                 if row[f"v{index}"]
             )
-            _insert_months(ids, using, owner=whose, month=month)
+            _insert_years(ids, using, owner=whose, year=year)
         if pk is not None and isinstance(pk, int):
             RollupState.objects.using(using).filter(source=source_key, max_pk__gte=0).update(
                 max_pk=Greatest(F("max_pk"), Value(pk))
