@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -11,7 +12,9 @@ class KpiConfig(AppConfig):
 
     def ready(self) -> None:
         from quota.kpi import rollups
+        from quota.kpi.expressions import register_sqlite_functions
 
+        connection_created.connect(register_sqlite_functions, dispatch_uid="kpi-sqlite-functions")
         post_migrate.connect(_sync_catalogue, sender=self)
         rollups.connect()
 

@@ -7,13 +7,43 @@ and an epoch difference on PostgreSQL; both give fractional days as a float.
 from __future__ import annotations
 
 import datetime as dt
+import struct
 from typing import Any
 
-from django.db.models import Expression, ExpressionWrapper, F, FloatField, Func, IntegerField, Value
+from django.db.models import BinaryField, Expression, ExpressionWrapper, F, FloatField, Func, IntegerField, Value
 from django.db.models.functions import ExtractMonth, ExtractQuarter, ExtractYear, TruncDate
 
 # julianday() of 1970-01-01 00:00 UTC.
 UNIX_EPOCH_JULIAN_DAY = 2440587.5
+
+
+class PackedDoubles(Func):
+    """Numbers as one binary value of big-endian doubles, which numpy reads as it is (dtype ">f8").
+
+    PostgreSQL joins float8send()s; SQLite calls pack_doubles below, registered on each of its connections.
+    A NULL among the numbers makes the whole value NULL on PostgreSQL and an error on SQLite: coalesce first.
+    """
+
+    function = "quota_pack_doubles"
+    output_field = BinaryField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        parts, params = [], []
+        for expression in self.get_source_expressions():
+            sql, more = compiler.compile(expression)
+            parts.append(f"float8send(({sql})::float8)")
+            params.extend(more)
+        return f"({' || '.join(parts)})", params
+
+
+def pack_doubles(*numbers: float) -> bytes:
+    return struct.pack(f">{len(numbers)}d", *numbers)
+
+
+def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """On connection_created: the functions the KPI expressions call on SQLite."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(PackedDoubles.function, -1, pack_doubles, deterministic=True)
 
 
 class DaysBetween(Func):

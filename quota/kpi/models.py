@@ -256,6 +256,9 @@ class Rollup(models.Model):
     m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12 = (
         models.FloatField(MONTHS[number], null=True, blank=True) for number in range(1, 13)
     )
+    # The same months as one value of 12 big-endian doubles: a dashboard by person ships these as they are
+    # (packing 12 numbers per row at read time was a third of its query at a million deals).
+    months = models.BinaryField(_("months, packed"), null=True, blank=True, editable=False)
 
     objects = VisibleQuerySet.as_manager()  # the same visibility rule as the records they add up
 
@@ -264,7 +267,9 @@ class Rollup(models.Model):
         verbose_name = _("KPI rollup")
         verbose_name_plural = _("KPI rollups")
         # Every column a dashboard reads is in the key: index-only scans (INCLUDE would warn on SQLite).
-        indexes = [models.Index(fields=["state", "grain", "bucket", "owner", "value", *ROLLUP_MONTHS], name="kpi_rollup_rows")]
+        indexes = [
+            models.Index(fields=["state", "grain", "bucket", "owner", "value", *ROLLUP_MONTHS, "months"], name="kpi_rollup_rows")
+        ]
 
     def __str__(self) -> str:
         return f"{self.state_id} {self.grain} {self.bucket} {self.owner_id}: {self.value}"

@@ -54,7 +54,7 @@ from django.db.models.signals import post_delete, post_init, post_save
 from django.utils import timezone
 
 from quota.kpi.definitions import FieldRef, Filter, Now, Op, Related
-from quota.kpi.expressions import DateNumber
+from quota.kpi.expressions import DateNumber, PackedDoubles
 from quota.kpi.models import ROLLUP_MONTHS
 from quota.kpi.periods import Every, Span, company_zone, floor, shift
 from quota.kpi.plans import Leaf, plan
@@ -214,12 +214,13 @@ class Reader:
             rows = rows.filter(bucket__gte=floor(first, Every.YEAR))
         rows = rows.annotate(_year=_day_number(F("bucket")))  # a number, not EXTRACT's numeric: that costs to send
         if self.by == "person":
-            # Rows already are one leaf, year and owner: a GROUP BY would only sort them.
-            wanted = rows.values_list("state_id", "_owner", "_year", *ROLLUP_MONTHS)
+            # Rows already are one leaf, year and owner: a GROUP BY would only sort them. Their months come packed.
+            wanted = rows.values_list("state_id", "_owner", "_year", "months")
+            wide = _fetch(wanted.order_by(), self.scope.using, columns=4, packed=len(ROLLUP_MONTHS))
         else:
             sums = {f"_{name}": Sum(name) for name in ROLLUP_MONTHS}
             wanted = rows.values_list("state_id", "_owner", "_year").annotate(**sums)
-        wide = _fetch(wanted.order_by(), self.scope.using, columns=3 + len(ROLLUP_MONTHS))
+            wide = _fetch(wanted.order_by(), self.scope.using, columns=3 + len(ROLLUP_MONTHS))
         # Rows (leaf, owner, year, 12 months) -> each month in its period (its first day as a day number).
         positions = _period_starts(wide[:, 2], self.layout.every)
         months = wide[:, 3:]
@@ -375,33 +376,46 @@ def _bucket_range(first: dt.date | None, end: dt.date) -> Q:
     return Q(bucket__lt=end) if first is None else Q(bucket__gte=first, bucket__lt=end)
 
 
-def _fetch(rows: models.QuerySet, using: str, columns: int = 4) -> np.ndarray:
-    """Numeric rows straight from the database into an array (no model, dict or tuple per row: there can be 100,000)."""
+def _fetch(rows: models.QuerySet, using: str, columns: int = 4, packed: int = 0) -> np.ndarray:
+    """Numeric rows straight from the database into an array (no model, dict or tuple per row: there can be 100,000).
+
+    `packed`: the last of the `columns` holds that many numbers already packed (PackedDoubles), which become
+    as many columns of the array.
+    """
+    numbers = columns - 1 if packed else columns  # the columns that are plain numbers
     try:
         sql, params = rows.query.get_compiler(using).as_sql()
     except EmptyResultSet:  # a filter that matches nothing (a user who may see no one): Django would return no rows
-        return np.empty((0, columns))
+        return np.empty((0, numbers + packed))
     connection = connections[using]
     if connection.vendor == "postgresql":
-        return _fetch_packed(connection, sql, params, columns)
+        return _fetch_packed(connection, sql, params, numbers, packed)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     # Every column is a number (ids, day numbers, sums coalesced to 0): no per-value Python on the way.
-    flat = itertools.chain.from_iterable(fetched)
-    return np.fromiter(flat, dtype=np.float64, count=len(fetched) * columns).reshape(-1, columns)
+    flat = itertools.chain.from_iterable(row[:numbers] for row in fetched) if packed else itertools.chain.from_iterable(fetched)
+    array = np.fromiter(flat, dtype=np.float64, count=len(fetched) * numbers).reshape(-1, numbers)
+    if np.isnan(array).any():  # numpy reads None as NaN
+        raise ValueError(f"Rows with an empty value: coalesce every column of {sql}")
+    if packed:
+        tail = np.frombuffer(b"".join(row[-1] for row in fetched), dtype=">f8").reshape(-1, packed)
+        array = np.hstack([array, tail])
+    return array
 
 
-def _fetch_packed(connection: Any, sql: str, params: Sequence[Any], columns: int) -> np.ndarray:
+def _fetch_packed(connection: Any, sql: str, params: Sequence[Any], numbers: int, packed: int) -> np.ndarray:
     """PostgreSQL packs the rows into one bytea of big-endian doubles (float8send), which numpy reads as it is.
 
     One value comes back instead of 100,000 rows for the driver to turn into Python numbers one by one (most of
     the read at that size). Ids and day numbers are exact as doubles. Each row is packed whole, then the rows
-    are joined: one aggregate call per row, not one per value. A NULL would drop its row: the count says so.
+    are joined: one aggregate call per row, not one per value; a last column already packed (`packed` numbers)
+    is joined as it is. A NULL would drop its row: the count says so.
     """
-    names = [f"c{index}" for index in range(columns)]
-    row = " || ".join(f"float8send({name}::float8)" for name in names)
-    statement = f"SELECT string_agg({row}, ''::bytea), count(*) FROM ({sql}) AS numbers ({', '.join(names)})"
+    names = [f"c{index}" for index in range(numbers + (1 if packed else 0))]
+    parts = [f"float8send({name}::float8)" for name in names[:numbers]] + names[numbers:]
+    width = numbers + packed
+    statement = f"SELECT string_agg({' || '.join(parts)}, ''::bytea), count(*) FROM ({sql}) AS numbers ({', '.join(names)})"
     connection.ensure_connection()
     # The binary protocol: the byteas arrive as bytes, not hex text to decode.
     raw = psycopg.Cursor(connection.connection)
@@ -410,13 +424,12 @@ def _fetch_packed(connection: Any, sql: str, params: Sequence[Any], columns: int
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
     with wrap(raw) as cursor:
         cursor.execute(statement, params)
-        row = cursor.fetchone()
-    packed, count = row if row is not None else (None, 0)
-    if packed is None or len(packed) != count * columns * 8:
+        data, count = cursor.fetchone()
+    if data is None or len(data) != count * width * 8:
         if count:
             raise ValueError(f"{count} rows to pack, some with an empty value: coalesce every column of {sql}")
-        return np.empty((0, columns))  # no rows: string_agg of nothing is NULL
-    return np.frombuffer(packed, dtype=">f8").astype(np.float64).reshape(-1, columns)
+        return np.empty((0, width))  # no rows: string_agg of nothing is NULL
+    return np.frombuffer(data, dtype=">f8").astype(np.float64).reshape(-1, width)
 
 
 # -- building ---------------------------------------------------------------------------------------------------
@@ -522,13 +535,14 @@ def _insert_years(state_ids: Sequence[int], using: str, owner: Q | None = None, 
         days.annotate(_year=Trunc("bucket", "year", output_field=DateField()))
         .values("state_id", "_year", "owner_id")
         .annotate(_value=Sum("value"), **months)
+        .annotate(_months=PackedDoubles(*(F(name) for name in months)))
         .order_by()
     )
     connection = connections[using]
     quote = connection.ops.quote_name
     sql, params = rows.query.get_compiler(using).as_sql()
-    columns = ", ".join(quote(c) for c in (*COLUMNS, *ROLLUP_MONTHS))
-    selected = ", ".join(quote(c) for c in ("_year", "owner_id", "_value", *(f"_{name}" for name in ROLLUP_MONTHS)))
+    columns = ", ".join(quote(c) for c in (*COLUMNS, *ROLLUP_MONTHS, "months"))
+    selected = ", ".join(quote(c) for c in ("_year", "owner_id", "_value", *(f"_{name}" for name in ROLLUP_MONTHS), "_months"))
     statement = (
         f"INSERT INTO {quote(Rollup._meta.db_table)} ({columns}) "
         f"SELECT {quote('state_id')}, %s, {selected} FROM ({sql}) year_rows"

@@ -1,6 +1,9 @@
 """Month rollup rows become year rows with a column per month (one row per leaf, owner and year instead of
-twelve): the existing month rows are folded into year rows, so built rollups stay fresh across the upgrade.
+twelve) and the months packed once more as 12 big-endian doubles: the existing month rows are folded into
+year rows, so built rollups stay fresh across the upgrade.
 Then fresh statistics and a visibility map, so PostgreSQL reads the new rows with index-only scans."""
+
+import struct
 
 from django.conf import settings
 from django.db import migrations, models
@@ -32,6 +35,7 @@ def months_to_years(apps, schema_editor):
                 owner_id=row["owner_id"],
                 value=row["total"],
                 **{name: row[name] for name in MONTHS},
+                months=struct.pack(">12d", *(row[name] for name in MONTHS)),
             )
             for row in years.iterator(chunk_size=2000)
         ),
@@ -77,6 +81,11 @@ class Migration(migrations.Migration):
             )
             for name, label in zip(MONTHS, MONTH_NAMES, strict=True)
         ),
+        migrations.AddField(
+            model_name="rollup",
+            name="months",
+            field=models.BinaryField(blank=True, editable=False, null=True, verbose_name="months, packed"),
+        ),
         migrations.AlterField(
             model_name="rollup",
             name="bucket",
@@ -95,7 +104,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(months_to_years, years_to_months, atomic=True),
         migrations.AddIndex(
             model_name="rollup",
-            index=models.Index(fields=["state", "grain", "bucket", "owner", "value", *MONTHS], name="kpi_rollup_rows"),
+            index=models.Index(fields=["state", "grain", "bucket", "owner", "value", *MONTHS, "months"], name="kpi_rollup_rows"),
         ),
         migrations.RunPython(analyze, migrations.RunPython.noop),
     ]

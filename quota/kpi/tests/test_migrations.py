@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -32,6 +33,7 @@ def test_month_rows_become_year_rows_and_back():
         new = migrate(AFTER)
         rows = new.get_model("kpi", "Rollup").objects.filter(state_id=state.pk, grain="y")
         years = {(row.bucket, row.owner_id): [row.value] + [getattr(row, f"m{n}") for n in range(1, 13)] for row in rows}
+        assert all(np.frombuffer(row.months, ">f8").tolist() == years[row.bucket, row.owner_id][1:] for row in rows)
         assert years == {
             (dt.date(2024, 1, 1), 7): [9.0, 5.5, 0.0, 2.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
             (dt.date(2024, 1, 1), None): [4.0, 0.0, 4.0] + [0.0] * 10,

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import FloatField, Value
 from django.test.utils import CaptureQueriesContext
 
+from quota.accounts.models import User
 from quota.activities.models import Activity
 from quota.crm.models import Deal
 from quota.crm.services import deal_close_lost, deal_close_won, deal_create, deal_reopen, deal_update
@@ -196,3 +198,11 @@ def test_a_window_to_date_reads_month_rows_before_its_month(sales):
     reads = [q["sql"] for q in captured.captured_queries if 'FROM "kpi_rollup"' in q["sql"]]
     assert len(reads) == 1, reads  # months and days in one query
     assert "UNION ALL" in reads[0].upper() and reads[0].count('"kpi_rollup"."grain" =') == 2
+
+
+def test_a_read_refuses_rows_with_an_empty_value():
+    """A NULL would silently drop its row from a packed read (PostgreSQL) or be NaN (SQLite): both refuse it."""
+    UserFactory()
+    rows = User.objects.annotate(nothing=Value(None, output_field=FloatField()))
+    with pytest.raises(ValueError, match="empty value"):
+        rollups._fetch(rows.values_list("id", "nothing"), "default", columns=2)
