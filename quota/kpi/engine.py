@@ -315,27 +315,23 @@ def _result(
     compare = len(table.bucket_keys) > (len(periods) if layout.by_period else 1)
     whole = integral(kpi.plan.formula)
 
-    columns = np.array(order, dtype=np.intp)  # converted once: a list index is converted again at every use
-
-    def column_values(which: int) -> list[Value]:
-        """Periods x groups of one comparison as plain Python values, converted by numpy (not one by one)."""
-        picked = [row[which] if which == 0 or compare else None for row in rows]
-        found = [index for index, row in enumerate(picked) if row is not None]
-        if len(found) == len(picked):  # every period has the row: one gather (the usual case)
-            grid = values[np.ix_(np.array(picked, dtype=np.intp), columns)]
-        else:
-            grid = np.full((len(periods), len(order)), np.nan)
-            grid[found] = values[np.ix_(np.array([picked[i] for i in found], dtype=np.intp), columns)]
-        return _plain_values(grid, whole)
+    # Periods x groups of the value, the previous period and last year in one gather, as plain Python values
+    # converted by numpy (not one by one). A comparison without its row reads the NaN row added at the end.
+    missing = len(values)
+    picked = [[missing if row[which] is None or (which and not compare) else row[which] for row in rows] for which in range(3)]
+    padded = np.vstack([values, np.full((1, values.shape[1]), np.nan)])
+    grid = padded[np.ix_(np.array(picked, dtype=np.intp).ravel(), np.array(order, dtype=np.intp))]
+    plain = _plain_values(grid, whole)
+    size = len(periods) * len(order)
 
     group_objects = [group for _, group in groups]
     # Point(*values) would run the named tuple's __new__ in Python once per point: tuple.__new__ makes them in C.
     rows_of_values = zip(
         [period for period in periods for _ in order],
         group_objects * len(periods),
-        column_values(0),
-        column_values(1),
-        column_values(2),
+        plain[:size],
+        plain[size : 2 * size],
+        plain[2 * size :],
         strict=True,
     )
     points = tuple(map(tuple.__new__, repeat(Point), rows_of_values))
