@@ -137,7 +137,7 @@ def test_deleting_an_owner_moves_their_rollups_to_unassigned(sales):
     assert_same_as_records()
 
 
-# -- windows: whole months from month rows, the days around them from day rows
+# -- windows: whole months from year rows' month columns, the days around them from day rows
 
 
 @pytest.mark.parametrize(
@@ -190,8 +190,8 @@ def test_windows_to_date_read_the_same_as_the_records(sales):
                         assert (mine is None and theirs is None) or mine == pytest.approx(theirs), (metric.key, span, group)
 
 
-def test_a_window_to_date_reads_month_rows_before_its_month(sales):
-    """Pipeline value so far this month: every earlier month as one row per owner, not every day since the start."""
+def test_a_window_to_date_reads_year_rows_before_its_month(sales):
+    """Pipeline value so far this month: every earlier month from year rows, not every day since the start."""
     metrics = list(Metric.objects.current().filter(key="pipeline_value"))
     with CaptureQueriesContext(connection) as captured:
         evaluate_spans(metrics, [Span(dt.date(2024, 5, 1), dt.date(2024, 5, 18))], user=None, by="none", groups=[None])
@@ -206,3 +206,31 @@ def test_a_read_refuses_rows_with_an_empty_value():
     rows = User.objects.annotate(nothing=Value(None, output_field=FloatField()))
     with pytest.raises(ValueError, match="empty value"):
         rollups._fetch(rows.values_list("id", "nothing"), "default", columns=2)
+
+
+def test_windows_across_years_read_the_same_as_the_records():
+    """Whole months from the first year's last months, whole years between, the last year's first months."""
+    rep = UserFactory()
+    for year, month in [(2022, 6), (2023, 11), (2024, 2), (2024, 12), (2025, 1), (2025, 3)]:
+        deal = deal_create(
+            by=None, title="d", owner=rep, amount=Decimal(year - 2000 + month), created_at=at(month, 3).replace(year=year)
+        )
+        deal_close_won(deal=deal, by=None, at=at(month, 20).replace(year=year))
+        deal_create(by=None, title="open", owner=rep, amount=Decimal(7), created_at=at(month, 4).replace(year=year))
+    rollups.rebuild()
+    metrics = list(Metric.objects.current().filter(key__in=KPIS))
+    windows = [
+        Span(dt.date(2023, 12, 10), dt.date(2025, 3, 5)),  # days, Jan 2024 .. Feb 2025, days
+        Span(dt.date(2023, 11, 1), dt.date(2024, 3, 1)),  # Nov 2023 .. Feb 2024
+        Span(dt.date(2022, 1, 1), dt.date(2025, 1, 1)),  # whole years only
+        Span(dt.date(2024, 12, 1), dt.date(2025, 2, 1)),  # Dec .. Jan, across one new year
+    ]
+    from_rollups = evaluate_spans(metrics, windows, user=None, by="person", groups=[rep.pk])
+    with rollups.bypassed():
+        from_records = evaluate_spans(metrics, windows, user=None, by="person", groups=[rep.pk])
+    for metric in metrics:
+        for span in windows:
+            mine, theirs = from_rollups.value(metric, span, rep.pk), from_records.value(metric, span, rep.pk)
+            assert (mine is None and theirs is None) or mine == pytest.approx(theirs), (metric.key, span)
+    won = next(metric for metric in metrics if metric.key == "won_deals")
+    assert [from_rollups.value(won, span, rep.pk) for span in windows] == [3, 2, 4, 2]
