@@ -233,19 +233,21 @@ class Reader:
             table.add_arrays(leaf, positions[mine][kept], owners[mine][kept], months[mine][kept])
 
     def _by_window(self, leaves: Sequence[Leaf], cumulative: bool, table: LeafTable) -> None:
-        """Each window's sum: its whole months from year rows, the days before and after them from day rows.
+        """Each window's sum: its whole months from year rows, the days of its partial months from day rows.
 
         A window to date (this month so far, a cumulative one: everything up to tomorrow) then reads a few
-        thousand rows, not every day row of its range. Both parts are one query (UNION ALL of a grouped read
-        per grain); the table adds up the two rows a window and owner may get.
+        thousand rows, not every day row of its range. A partial month is read as the month less its other
+        days where those are fewer (this month so far: the month less the days still to come). Both parts
+        are one query (UNION ALL of a grouped read per grain); the table adds up the two rows a window and
+        owner may get.
         """
         windows: Sequence[Span] = self.layout.windows
         parts = [_window_parts(window, cumulative) for window in windows]
         reads = []
-        month_ranges = [[] if months is None else [months] for months, _days in parts]
+        month_ranges = [[] if months is None else [(*months, 1)] for months, _plus, _minus in parts]
         if any(month_ranges):
             reads.append(self._window_sums(leaves, YEAR, month_ranges))
-        day_ranges = [days for _months, days in parts]
+        day_ranges = [[*((*r, 1) for r in plus), *((*r, -1) for r in minus)] for _months, plus, minus in parts]
         if any(day_ranges):
             reads.append(self._window_sums(leaves, DAY, day_ranges))
         if not reads:
@@ -264,26 +266,28 @@ class Reader:
         )
         self._add(table, leaves, data)
 
-    def _window_sums(self, leaves: Sequence[Leaf], grain: str, per_window: Sequence[list[DayRange]]) -> models.QuerySet:
-        """Rows of one grain summed per leaf and owner, a column per window over the ranges it takes from them.
+    def _window_sums(self, leaves: Sequence[Leaf], grain: str, per_window: Sequence[list[SignedRange]]) -> models.QuerySet:
+        """Rows of one grain summed per leaf and owner, a column per window over the ranges it adds or takes away.
 
-        Per window a list of (first, end) ranges (first None: from the beginning): for year rows at most one,
-        of whole months, which the sum takes from the month columns.
+        Per window a list of (first, end, sign) ranges (first None: from the beginning): for year rows at most
+        one, of whole months, which the sum takes from the month columns.
         """
-        taken = [pair for pairs in per_window for pair in pairs]
-        rows = self._rows(leaves, grain).filter(bucket__lt=max(end for _first, end in taken))
-        if all(first is not None for first, _end in taken):
-            earliest = min(first for first, _end in taken if first is not None)
+        taken = [item for items in per_window for item in items]
+        rows = self._rows(leaves, grain).filter(bucket__lt=max(end for _first, end, _sign in taken))
+        if all(first is not None for first, _end, _sign in taken):
+            earliest = min(first for first, _end, _sign in taken if first is not None)
             rows = rows.filter(bucket__gte=floor(earliest, Every.YEAR) if grain == YEAR else earliest)
         sums: dict[str, Any] = {}
-        for index, pairs in enumerate(per_window):
-            if not pairs:
-                sums[f"w{index}"] = Value(0.0)
-            elif grain == YEAR:
-                sums[f"w{index}"] = Coalesce(Sum(_months_of(*pairs[0])), Value(0.0))
-            else:
-                within = reduce(or_, (_bucket_range(first, end) for first, end in pairs))
-                sums[f"w{index}"] = Coalesce(Sum("value", filter=within), Value(0.0))
+        for index, items in enumerate(per_window):
+            if grain == YEAR:
+                sums[f"w{index}"] = Coalesce(Sum(_months_of(*items[0][:2])), Value(0.0)) if items else Value(0.0)
+                continue
+            added = [_bucket_range(first, end) for first, end, sign in items if sign > 0]
+            removed = [_bucket_range(first, end) for first, end, sign in items if sign < 0]
+            total: Any = Coalesce(Sum("value", filter=reduce(or_, added)), Value(0.0)) if added else Value(0.0)
+            if removed:
+                total = total - Coalesce(Sum("value", filter=reduce(or_, removed)), Value(0.0))
+            sums[f"w{index}"] = total
         return rows.values_list("state_id", "_owner").annotate(**sums).order_by()
 
     def _add(self, table: LeafTable, leaves: Sequence[Leaf], data: np.ndarray) -> None:
@@ -305,30 +309,51 @@ class Reader:
 
 
 DayRange = tuple[dt.date | None, dt.date]  # first day (None: from the beginning) to the end, excluded
+SignedRange = tuple[dt.date | None, dt.date, int]  # a DayRange and whether its sum is added (1) or taken away (-1)
 
 
-def _window_parts(window: Span, cumulative: bool) -> tuple[DayRange | None, list[DayRange]]:
-    """The whole months of a window (None if it has none) and the days outside them.
+def _window_parts(window: Span, cumulative: bool) -> tuple[DayRange | None, list[DayRange], list[DayRange]]:
+    """A window as whole months (None if none), days to add and days to take away.
 
-    A cumulative window counts everything before its end: its months start at the beginning.
+    A partial month is its days, or the whole month less its other days where those are fewer. A cumulative
+    window counts everything before its end: its months start at the beginning.
     """
-    start = None if cumulative else window.start
-    months_from = None
+    start, end = (None if cumulative else window.start), window.end
+    tail_month = floor(end, Every.MONTH)  # the month the window ends in (its days before `end`)
+    plus: list[DayRange] = []
+    minus: list[DayRange] = []
+    if start is not None and floor(start, Every.MONTH) == tail_month:  # within one month
+        month, next_month = tail_month, shift(tail_month, Every.MONTH, 1)
+        if start >= end:
+            return None, [], []
+        others: list[DayRange] = [(first, last) for first, last in ((month, start), (end, next_month)) if first < last]
+        if _days(others) < (end - start).days:
+            return (month, next_month), [], others
+        return None, [(start, end)], []
+    months_first: dt.date | None = None
     if start is not None:
-        months_from = floor(start, Every.MONTH)
-        if months_from < start:
-            months_from = shift(months_from, Every.MONTH, 1)
-    months_to = floor(window.end, Every.MONTH)
-    days: list[DayRange] = []
-    if start is not None and months_from is not None and months_from >= months_to:
-        if start < window.end:
-            days.append((start, window.end))
-        return None, days
-    if start is not None and months_from is not None and start < months_from:
-        days.append((start, months_from))
-    if months_to < window.end:
-        days.append((months_to, window.end))
-    return (months_from, months_to), days
+        head_month = floor(start, Every.MONTH)
+        months_first = start if start == head_month else shift(head_month, Every.MONTH, 1)
+        if start != head_month:  # the days of the month it starts in
+            if (start - head_month).days < (months_first - start).days:
+                minus.append((head_month, start))
+                months_first = head_month
+            else:
+                plus.append((start, months_first))
+    months_end = tail_month
+    if tail_month < end:  # the days of the month it ends in
+        next_month = shift(tail_month, Every.MONTH, 1)
+        if (next_month - end).days < (end - tail_month).days:
+            minus.append((end, next_month))
+            months_end = next_month
+        else:
+            plus.append((tail_month, end))
+    months = (months_first, months_end) if months_first is None or months_first < months_end else None
+    return months, plus, minus
+
+
+def _days(ranges: Sequence[DayRange]) -> int:
+    return sum((last - first).days for first, last in ranges if first is not None)
 
 
 def _months_of(first: dt.date | None, end: dt.date) -> Case:

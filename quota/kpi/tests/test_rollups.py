@@ -141,35 +141,63 @@ def test_deleting_an_owner_moves_their_rollups_to_unassigned(sales):
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "cumulative", "months", "days"),
+    ("start", "end", "cumulative", "months", "plus", "minus"),
     [
-        # This month so far (a card): no whole month, only days.
-        (dt.date(2024, 3, 1), dt.date(2024, 3, 18), False, None, [(dt.date(2024, 3, 1), dt.date(2024, 3, 18))]),
+        # This month so far (a card): the month less the days still to come (fewer than those gone).
+        (
+            dt.date(2024, 3, 1),
+            dt.date(2024, 3, 18),
+            False,
+            (dt.date(2024, 3, 1), dt.date(2024, 4, 1)),
+            [],
+            [(dt.date(2024, 3, 18), dt.date(2024, 4, 1))],
+        ),
+        # The first days of a month: only those days.
+        (dt.date(2024, 3, 1), dt.date(2024, 3, 5), False, None, [(dt.date(2024, 3, 1), dt.date(2024, 3, 5))], []),
         # Whole months only.
-        (dt.date(2024, 2, 1), dt.date(2024, 5, 1), False, (dt.date(2024, 2, 1), dt.date(2024, 5, 1)), []),
-        # Days before and after the whole months.
+        (dt.date(2024, 2, 1), dt.date(2024, 5, 1), False, (dt.date(2024, 2, 1), dt.date(2024, 5, 1)), [], []),
+        # Most of February (its month less 9 days), March, two days of April.
         (
             dt.date(2024, 2, 10),
             dt.date(2024, 4, 3),
             False,
-            (dt.date(2024, 3, 1), dt.date(2024, 4, 1)),
-            [(dt.date(2024, 2, 10), dt.date(2024, 3, 1)), (dt.date(2024, 4, 1), dt.date(2024, 4, 3))],
+            (dt.date(2024, 2, 1), dt.date(2024, 4, 1)),
+            [(dt.date(2024, 4, 1), dt.date(2024, 4, 3))],
+            [(dt.date(2024, 2, 1), dt.date(2024, 2, 10))],
         ),
-        # Within one month, not from its first day.
-        (dt.date(2024, 2, 10), dt.date(2024, 2, 20), False, None, [(dt.date(2024, 2, 10), dt.date(2024, 2, 20))]),
-        # Everything up to a day: every month before it, then the days of its month.
+        # Within one month, fewer days than the rest of it.
+        (dt.date(2024, 2, 10), dt.date(2024, 2, 20), False, None, [(dt.date(2024, 2, 10), dt.date(2024, 2, 20))], []),
+        # Across a month's end without a whole month: the days on both sides.
+        (
+            dt.date(2024, 2, 25),
+            dt.date(2024, 3, 3),
+            False,
+            None,
+            [(dt.date(2024, 2, 25), dt.date(2024, 3, 1)), (dt.date(2024, 3, 1), dt.date(2024, 3, 3))],
+            [],
+        ),
+        # Everything up to a day: every month up to its month's end, less the days after it.
         (
             dt.date(2024, 3, 1),
             dt.date(2024, 3, 18),
             True,
-            (None, dt.date(2024, 3, 1)),
-            [(dt.date(2024, 3, 1), dt.date(2024, 3, 18))],
+            (None, dt.date(2024, 4, 1)),
+            [],
+            [(dt.date(2024, 3, 18), dt.date(2024, 4, 1))],
         ),
-        (dt.date(2024, 3, 1), dt.date(2024, 4, 1), True, (None, dt.date(2024, 4, 1)), []),
+        (
+            dt.date(2024, 3, 1),
+            dt.date(2024, 3, 5),
+            True,
+            (None, dt.date(2024, 3, 1)),
+            [(dt.date(2024, 3, 1), dt.date(2024, 3, 5))],
+            [],
+        ),
+        (dt.date(2024, 3, 1), dt.date(2024, 4, 1), True, (None, dt.date(2024, 4, 1)), [], []),
     ],
 )
-def test_a_window_reads_whole_months_and_the_days_around_them(start, end, cumulative, months, days):
-    assert rollups._window_parts(Span(start, end), cumulative) == (months, days)
+def test_a_window_reads_whole_months_and_the_fewest_days(start, end, cumulative, months, plus, minus):
+    assert rollups._window_parts(Span(start, end), cumulative) == (months, plus, minus)
 
 
 def test_windows_to_date_read_the_same_as_the_records(sales):
