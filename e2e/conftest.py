@@ -44,6 +44,17 @@ def page(browser):
 
 
 @pytest.fixture(autouse=True)
+def _clock_clear_of_midnight():
+    """A journey must not straddle a day (so a month or year) boundary: move the clock past one that is near."""
+    from django.utils import timezone
+
+    from quota.testing.clock import clear_of_midnight, clock_at
+
+    with clock_at(clear_of_midnight(timezone.now(), timezone.get_default_timezone())):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def builtin_data(transactional_db):
     """The built-in sources, pipeline and loss reasons: a transactional test's flush removes what migrations made."""
     import importlib

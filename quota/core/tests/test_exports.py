@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 from quota.core import exports
 from quota.core.exports import ExportColumn, ExportTable, Kind, csv_chunks, safe_text, write_xlsx, xlsx_text
+from quota.testing.clock import clock_at
 from quota.testing.factories import (
     CallFactory,
     CampaignFactory,
@@ -108,12 +109,13 @@ def test_headers_and_labels_are_in_the_users_language(client, people):
 
 
 def test_file_names_say_what_and_when(client, people):
-    client.force_login(people["rep"])
-    today = timezone.localdate().isoformat()
-    csv_response = export(client, "crm:deal_export", "csv")
+    with clock_at(dt.datetime(2027, 12, 31, 23, 59, 59, tzinfo=dt.UTC), tick=False):
+        client.force_login(people["rep"])
+        csv_response = export(client, "crm:deal_export", "csv")
+        xlsx_response = export(client, "activities:activity_export", "xlsx")
+    today = "2027-12-31"
     assert csv_response["Content-Type"] == "text/csv; charset=utf-8"
     assert f'filename="deals-{today}.csv"' in csv_response["Content-Disposition"]
-    xlsx_response = export(client, "activities:activity_export", "xlsx")
     assert f'filename="activities-{today}.xlsx"' in xlsx_response["Content-Disposition"]
 
 

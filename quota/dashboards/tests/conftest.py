@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from quota.accounts.models import Role, Team, User
 from quota.crm.models import Deal, Stage
+from quota.testing.clock import clock_at
 from quota.testing.factories import DealFactory, UserFactory, default_pipeline, loss_reason
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -30,6 +31,13 @@ class World:
 
     def sellers(self) -> list[User]:
         return [self.manager, self.rep, self.teammate, self.south_rep]
+
+
+@pytest.fixture(autouse=True)
+def _ordinary_clock():
+    """These tests place records relative to now and read them by named period: pin the clock (see quota.testing.clock)."""
+    with clock_at():
+        yield
 
 
 @pytest.fixture
