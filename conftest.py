@@ -1,5 +1,10 @@
 import pytest
 
+from quota.testing.hypothesis import load_profile
+
+# Hypothesis: the same examples on every CI run, new ones locally (see quota/testing/hypothesis.py).
+load_profile()
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():

@@ -2,6 +2,9 @@
 
 Durations: SQLite stores datetimes as text, so "days between" is a julianday() difference there
 and an epoch difference on PostgreSQL; both give fractional days as a float.
+
+Division: SQLite stores a whole decimal (2.00) as an INTEGER and divides integers as integers
+(150 / 100 = 1), so money divided in SQL goes through `Quotient`, never a bare `/`.
 """
 
 from __future__ import annotations
@@ -74,6 +77,22 @@ class EpochDays(Func):
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(compiler, connection, template="(EXTRACT(EPOCH FROM %(expressions)s) / 86400.0)", **extra)
+
+
+class Quotient(Func):
+    """`dividend / divisor` with its fraction kept on both databases (PostgreSQL's numeric division keeps it already).
+
+    On SQLite a decimal column's whole values are INTEGERs (NUMERIC affinity: 2.00 is stored as 2), and
+    so are their products, which a bare `/` then truncates: a deal of 2.00 at 75 % weighed 1, not 1.5.
+    The dividend becomes REAL there first, as a decimal with a fraction already is.
+    """
+
+    arity = 2
+    template = "(%(expressions)s)"
+    arg_joiner = " / "
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(CAST(%(expressions)s)", arg_joiner=" AS REAL) / ", **extra)
 
 
 class DateNumber(Func):

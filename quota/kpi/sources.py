@@ -23,6 +23,8 @@ from django.db.models import DecimalField, Expression, ExpressionWrapper, F, Val
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from quota.kpi.expressions import Quotient
+
 
 class Kind(StrEnum):
     """What a field holds, as far as measuring it goes."""
@@ -186,18 +188,14 @@ def kind_of(model_field: Any) -> Kind:
 
 def _weighted_amount() -> Expression:
     # Stage probabilities are whole percentages; the amount is weighted by the deal's current stage.
-    return ExpressionWrapper(
-        F("amount") * F("exchange_rate") * F("stage__probability") / Value(Decimal(100)), output_field=MONEY_OUTPUT
-    )
+    weighted = F("amount") * F("exchange_rate") * F("stage__probability")
+    return Quotient(weighted, Value(Decimal(100)), output_field=MONEY_OUTPUT)
 
 
 def _offer_line_total() -> Expression:
+    before_discount = F("quantity") * F("unit_price") * (Value(Decimal(100)) - F("discount_percent"))
     return ExpressionWrapper(
-        F("quantity")
-        * F("unit_price")
-        * (Value(Decimal(100)) - F("discount_percent"))
-        / Value(Decimal(100))
-        * F("offer__exchange_rate"),
+        Quotient(before_discount, Value(Decimal(100)), output_field=MONEY_OUTPUT) * F("offer__exchange_rate"),
         output_field=MONEY_OUTPUT,
     )
 

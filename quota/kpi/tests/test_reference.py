@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.test import override_settings
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
@@ -47,9 +47,33 @@ CONFIGS = [
     ("none", dt.date(2024, 2, 10), dt.date(2024, 11, 20)),
 ]
 configs = st.sampled_from(CONFIGS)
+# Explored afresh on every local run (no example database); CI runs the same examples each time (see /conftest.py).
 EXAMPLES = settings(
     max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
+
+# Worlds random runs once failed on, kept as explicit examples. Whole amounts are INTEGERs in SQLite,
+# where a bare `/ 100` truncated: the weighted pipeline of one open 2.00 deal at 75 % was 1, not 1.5.
+WHOLE_DEAL = {
+    "created_at": dt.datetime(2024, 1, 15, 9, 30, tzinfo=dt.UTC),
+    "closed_at": None,
+    "status": "open",
+    "owner": 0,
+    "company": None,
+    "amount": Decimal(2),
+    "exchange_rate": Decimal(1),
+    "business_type": "new",
+    "source": 0,
+    "stage": 3,  # Negotiation, 75 %
+    "won_back_from": None,
+}
+# The same truncation in an offer line's total: 1 x 1.00 at 50 % off was 0, not 0.50.
+WHOLE_OFFER = {
+    "created_at": dt.datetime(2024, 1, 15, 9, 30, tzinfo=dt.UTC),
+    "owner": 0,
+    "exchange_rate": Decimal(1),
+    "lines": [(0, 1000, Decimal(1), 50)],
+}
 
 FAMILIES = {
     "leads": ["new_leads", "lead_conversion_rate"],
@@ -218,6 +242,8 @@ class TestReference(TestCase):
 
     @EXAMPLES
     @given(deals=some(deal_specs()), config=configs, extra=st.sampled_from(["team", "stage"]), use_rollups=st.booleans())
+    @example(deals=[WHOLE_DEAL], config=CONFIGS[0], extra="stage", use_rollups=False)
+    @example(deals=[WHOLE_DEAL], config=CONFIGS[0], extra="team", use_rollups=True)
     def test_pipeline(self, deals, config, extra, use_rollups):
         base = Base.create()
         check_family(build(base, deals=deals), base, "pipeline", config, extra, use_rollups)
@@ -242,6 +268,7 @@ class TestReference(TestCase):
         extra=st.sampled_from(["team", "product"]),
         use_rollups=st.booleans(),
     )
+    @example(offers=[WHOLE_OFFER], orders=[], config=CONFIGS[0], extra="product", use_rollups=False)
     def test_sales(self, offers, orders, config, extra, use_rollups):
         base = Base.create()
         check_family(build(base, offers=offers, orders=orders), base, "sales", config, extra, use_rollups)
