@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from quota.dashboards.tests.conftest import this_month_moment, won_deal
+from quota.dashboards.tests.conftest import HTMX, this_month_moment, won_deal
 from quota.kpi.models import Metric
 
 pytestmark = pytest.mark.django_db
@@ -51,10 +51,11 @@ def test_a_director_saves_the_kpi_and_lands_on_its_page(client, world):
     assert client.get(response.url).status_code == 200
 
 
-def test_a_rep_may_preview_but_not_save(client, world):
+def test_a_rep_may_neither_preview_nor_save(client, world):
     client.force_login(world.rep)
     page = client.get("/dashboards/builder/")
-    assert "Save KPI" not in page.content.decode()
-    assert client.post("/dashboards/builder/preview/", BIG_DEALS).status_code == 200
+    assert "Save KPI" not in page.content.decode() and "/dashboards/builder/preview/" not in page.content.decode()
+    preview = client.post("/dashboards/builder/preview/", BIG_DEALS, **HTMX)
+    assert preview.status_code == 403 and "Only administrators and directors define KPIs." in preview.content.decode()
     assert client.post("/dashboards/builder/", BIG_DEALS).status_code == 403
     assert not Metric.objects.filter(key="big_deals_won").exists()

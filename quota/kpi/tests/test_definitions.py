@@ -29,12 +29,12 @@ def test_every_builtin_definition_parses_and_is_stable(entry):
 
 def test_an_unknown_field_is_named_with_close_matches():
     found = problems({**WON_REVENUE, "measure": {"kind": "sum", "field": "amout"}})
-    assert "'amout' is not a field of deals; did you mean amount?" in found["measure.field"]
+    assert "'amout' is not a field of deals that a KPI may use. Did you mean amount?" in found["measure.field"]
 
 
 def test_a_text_field_cannot_be_summed():
-    found = problems({**WON_REVENUE, "measure": {"kind": "sum", "field": "title"}})
-    assert found["measure.field"] == "Cannot sum 'title': it is a text field."
+    found = problems({**WON_REVENUE, "measure": {"kind": "sum", "field": "business_type"}})
+    assert found["measure.field"] == "Cannot sum 'business_type': it is a text field."
 
 
 def test_a_link_cannot_be_averaged_and_the_message_says_what_to_do():
@@ -61,14 +61,14 @@ def test_filters_are_checked_against_the_field():
                 {"field": "status", "op": "eq", "value": "wonn"},
                 {"field": "amount", "op": "like", "value": 3},
                 {"field": "amount", "op": "gt", "value": "a lot"},
-                {"field": "title", "op": "gt", "value": "x"},
+                {"field": "business_type", "op": "gt", "value": "new"},
             ],
         }
     )
     assert "'wonn' is not a value of status; use one of open, won, lost" in found["filters[0].value"]
     assert found["filters[1].op"].startswith("'like' is not allowed")
     assert found["filters[2].value"] == "'a lot' is not a number."
-    assert found["filters[3].value"] == "'title' cannot be compared with gt."
+    assert found["filters[3].value"] == "'business_type' cannot be compared with gt."
 
 
 def test_every_problem_is_reported_at_once():
@@ -82,7 +82,7 @@ def test_an_unknown_source_suggests_the_right_one():
 
 def test_links_are_followed_only_to_one_record():
     found = problems({**WON_REVENUE, "measure": {"kind": "sum", "field": "offers__amount"}})
-    assert "leads to a list of records" in found["measure.field"]
+    assert found["measure.field"].startswith("'offers__amount' is not a field of deals that a KPI may use.")
 
 
 def test_a_snapshot_has_no_date_and_age_needs_a_snapshot():

@@ -26,7 +26,7 @@ def test_conversion_reuses_an_existing_customer_and_marks_existing_business():
     from quota.crm.services import deal_close_won
 
     deal_close_won(deal=won, by=None)
-    lead = LeadFactory(company_name="globex")
+    lead = LeadFactory(company_name="globex", owner=UserFactory(team=customer.owner.team))
     deal = lead_convert(lead=lead, by=lead.owner)
     assert deal.company == customer and deal.business_type == "existing"
     assert Company.objects.filter(name__iexact="globex").count() == 1
