@@ -77,7 +77,7 @@ def test_the_preview_computes_before_saving():
     result = builder.preview(builder.build(BIG_DEAL_WIN_RATE), user=director, **window)
     assert [p.value for p in result.points] == [0.5]
     assert not Metric.objects.filter(is_builtin=False).exists()
-    with pytest.raises(PermissionDenied, match="Only administrators and directors define KPIs."):
+    with pytest.raises(PermissionDenied, match="Only administrators and directors define KPIs"):
         builder.preview(builder.build(BIG_DEAL_WIN_RATE), user=rep, **window)
 
 
