@@ -143,3 +143,36 @@ def test_the_form_puts_each_problem_on_its_field():
     assert form.errors["field"] == ["Cannot sum 'status': it is a text field."]
     assert form.errors["date"][0].startswith("'owner' is not a date")
     assert "Did you mean status, stage?" in form.errors["filters"][0]
+
+
+def test_a_definition_naming_a_field_kpis_may_not_use_is_not_saved():
+    form = KpiBuilderForm(
+        data={
+            **BIG_DEAL_WIN_RATE,
+            "name": "Hash probe",
+            "description": "x",
+            "better": "higher",
+            "per": "day",
+            "numerator_filters": '[{"field": "owner__password", "op": "contains", "value": "$1000000$"}]',
+            "filters": "[]",
+        }
+    )
+    assert not form.is_valid()
+    assert form.errors["numerator_filters"] == [
+        "'owner__password' is not a field of user that a KPI may use. It may use: id, role, team."
+    ]
+    assert form.definition is None and not Metric.objects.filter(key="hash_probe").exists()
+
+
+def test_a_metric_written_directly_is_checked_against_the_same_fields():
+    """The admin saves through `Metric.full_clean`, which runs the same parser."""
+    metric = Metric(
+        key="probe",
+        version=1,
+        name="Probe",
+        description="d",
+        definition={**builder.definition_data({"source": "deals", "measure": "distinct", "field": "owner__email"})},
+    )
+    with pytest.raises(ValidationError) as error:
+        metric.full_clean(validate_unique=False, validate_constraints=False)
+    assert "'owner__email' is not a field of user that a KPI may use" in str(error.value)
