@@ -225,9 +225,9 @@ class _Query:
         links: dict[str, QuerySet] = {}
         for path in paths:
             parts = path.split("__")
-            model = source.model
+            model: Any = source.model
             for index, part in enumerate(parts[:-1]):
-                model = model._meta.get_field(part).related_model
+                model = model._meta.get_field(part).related_model  # parsed paths follow links only
                 prefix = parts[: index + 1]
                 link = "__".join(prefix)
                 if link in links or prefix == own[: index + 1] or not _owned(model):
