@@ -53,7 +53,11 @@ def lead_convert(
     company: Company | None = None,
     at: dt.datetime | None = None,
 ) -> Deal:
-    """Turn a lead into a contact, a company (found or new) and an open deal, all or nothing."""
+    """Turn a lead into a contact, a company (found or new) and an open deal, all or nothing.
+
+    The company and contact are found by name and e-mail among those both the user converting and
+    the deal's owner may see; anything else (another team's customer) is not attached: new ones are made.
+    """
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     require_change(by, lead)
     if lead.status in (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED):
@@ -61,13 +65,17 @@ def lead_convert(
     at = at or timezone.now()
     owner = lead.owner or (by if by is not None and by.role != "viewer" else None)
 
+    companies = _visible(Company.objects.all(), by, owner)
+    if company is not None and not companies.filter(pk=company.pk).exists():
+        raise ValidationError({"company": _("Choose a company you and the deal's owner may see.")})
     if company is None and lead.company_name:
-        company = Company.objects.filter(name__iexact=lead.company_name).first() or Company.objects.create(
+        company = companies.filter(name__iexact=lead.company_name).first() or Company.objects.create(
             name=lead.company_name, owner=owner, created_at=at
         )
     contact = None
     if lead.last_name or lead.first_name or lead.email:
-        contact = Contact.objects.filter(email__iexact=lead.email).first() if lead.email else None
+        contacts = _visible(Contact.objects.filter(email__iexact=lead.email), by, owner)
+        contact = contacts.first() if lead.email else None
         if contact is None:
             contact = Contact(
                 first_name=lead.first_name,
@@ -103,6 +111,14 @@ def lead_convert(
     lead.full_clean()
     lead.save()
     return deal
+
+
+def _visible(records: Any, *people: Any) -> Any:
+    """`records` that every one of `people` may read (None: system work, which reads everything)."""
+    for person in people:
+        if person is not None:
+            records = records.visible_to(person)
+    return records
 
 
 @transaction.atomic

@@ -25,7 +25,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from quota.accounts.models import Team
 from quota.core.exports import UnknownFormat, export_response
 from quota.core.views import forbidden
-from quota.core.visibility import CHANGE_ALL_ROLES
 from quota.dashboards import services
 from quota.dashboards.access import Board, boards_for, home_board, scope_for
 from quota.dashboards.boards import BoardRequest, build
@@ -45,6 +44,7 @@ from quota.dashboards.target_grid import (
     TargetGrid,
     target_grid,
 )
+from quota.kpi.builder import may_define, require_define
 from quota.kpi.forms import KpiBuilderForm
 from quota.kpi.models import Metric, TargetPeriod
 
@@ -321,7 +321,7 @@ def builder(request: HttpRequest) -> HttpResponse:
     metrics = sorted(Metric.objects.current(), key=lambda m: (not m.is_builtin, m.display_name.casefold()))
     context = {
         "form": form,
-        "may_define": user.is_superuser or user.role in CHANGE_ALL_ROLES,
+        "may_define": may_define(user),
         "metrics": metrics,
         "boards": [(b, b.label) for b in boards_for(request.user)],
         "home": home_board(request.user),
@@ -344,7 +344,14 @@ def _compact(form: KpiBuilderForm) -> KpiBuilderForm:
 @login_required
 @require_POST
 def builder_preview(request: HttpRequest) -> HttpResponse:
-    """The builder's form as it stands, evaluated for the last 13 months as the user sees the records; nothing is saved."""
+    """The builder's form as it stands, evaluated for the last 13 months as the user sees the records; nothing is saved.
+
+    Administrators and directors only (as saving): anyone else gets a 403 before the definition is even read.
+    """
+    try:
+        require_define(request.user)
+    except PermissionDenied as exc:
+        return forbidden(request, exc)
     form = KpiBuilderForm(preview_data(request.POST))
     return render(
         request, "dashboards/_builder_preview.html", builder_preview_context(form, user=request.user, now=timezone.now())

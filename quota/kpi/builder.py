@@ -95,17 +95,31 @@ def build(choices: Mapping[str, Any]) -> Definition:
     return definitions.parse(definition_data(choices))
 
 
+def may_define(user: Any) -> bool:
+    """Whether `user` defines KPIs: previews and saves them (None is system work). The one place that says so."""
+    return user is None or bool(user.is_superuser or user.role in CHANGE_ALL_ROLES)
+
+
+def require_define(user: Any) -> None:
+    """PermissionDenied, with the reason, unless `user` may define KPIs."""
+    if not may_define(user):
+        raise PermissionDenied(_("Only administrators and directors define KPIs."))
+
+
 def preview(
     definition: Definition, *, user: Any, start: dt.date, end: dt.date, every: str = "month", by: str = "none"
 ) -> KpiResult:
-    """The values a definition gives, as `user` would see them, without saving anything."""
+    """The values a definition gives, as `user` would see them, without saving anything.
+
+    Only those who define KPIs preview them: a preview runs any definition, so it is a query tool.
+    """
+    require_define(user)
     return evaluate([definition], user=user, start=start, end=end, every=every, by=by)[PREVIEW_KEY]
 
 
 def save(*, definition: Definition, key: str, name: str, description: str, by: Any) -> Metric:
     """Save a custom KPI (a new version when the key exists). Administrators and directors define KPIs."""
-    if by is not None and not (by.is_superuser or by.role in CHANGE_ALL_ROLES):
-        raise PermissionDenied(_("Only administrators and directors define KPIs."))
+    require_define(by)
     if is_builtin_key(key):
         raise ValidationError({"key": _("'%(key)s' is a built-in KPI; choose another key.") % {"key": key}})
     return metric_save_version(key=key, name=name, description=description, definition=definition, by=by)

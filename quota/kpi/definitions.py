@@ -31,7 +31,9 @@ or, for `exists`/`not_exists`, a related record: `{"source", "link", "date", "wh
 `when` is `next_period` (in the period after the record's), `earlier` (before the record's date) or
 `later` (on or after it). A record's own `id` is a link to itself (deals won back from this deal:
 `{"field": "id", "op": "exists", "value": {"source": "deals", "link": "won_back_from", ...}}`).
-Nothing here is evaluated as code: every name is checked against the models.
+Nothing here is evaluated as code: every name is checked against the fields its source declares
+(`sources.READABLE`, links followed only to declared fields), and this parser is the one check
+the builder, its preview, saving, the admin and `quota kpi` all go through.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -42,6 +43,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber, Trunc
 from django.utils import timezone
 
+from quota.core.visibility import VisibleQuerySet
 from quota.kpi.definitions import FieldRef, Filter, Now, Op, Related
 from quota.kpi.expressions import DaysBetween, EpochDays, OverWindows, WindowSum, period_number
 from quota.kpi.periods import Every, Span, company_zone, local_midnight, shift
@@ -103,7 +105,11 @@ class Scope:
     now: dt.datetime
 
     def queryset(self, source: Source) -> QuerySet:
-        manager = source.model._default_manager.db_manager(self.using)
+        return self.rows(source.model)
+
+    def rows(self, model: type[Model]) -> QuerySet:
+        """The records of `model` the user may read: the main query, every `exists` and every link it reads through."""
+        manager = model._default_manager.db_manager(self.using)
         if self.user is None:
             return manager.all()
         return manager.visible_to(self.user)  # type: ignore[attr-defined]
@@ -161,6 +167,11 @@ class _Query:
         return reduce(and_, (self.filter(f, source, window) for f in filters), Q())
 
     def filter(self, item: Filter, source: Source, window: Span | None) -> Q:
+        paths = [item.field, item.value.field] if isinstance(item.value, FieldRef) else [item.field]
+        # Outside the condition, so that a negated one (ne, not_in, not_exists) cannot read a hidden record either.
+        return self.walls(source, paths) & self.bare_filter(item, source, window)
+
+    def bare_filter(self, item: Filter, source: Source, window: Span | None) -> Q:
         value = item.value
         if isinstance(value, FieldRef):
             value = F(value.field)
@@ -185,8 +196,9 @@ class _Query:
 
     def related(self, name: str, related: Related, window: Span | None) -> QuerySet:
         other = get_source(related.source)
-        rows = other.model._default_manager.db_manager(self.scope.using).filter(**{related.link: OuterRef(name)})
-        rows = rows.filter(self.condition(related.filters, other))
+        # Only records the user may read: an exists must not see what the main query cannot.
+        rows = self.scope.queryset(other).filter(**{related.link: OuterRef(name)})
+        rows = rows.filter(self.walls(other, [related.date]), self.condition(related.filters, other))
         if related.when == "earlier":
             return rows.filter(**{f"{related.date}__lt": OuterRef(self.date)})
         if related.when == "later":
@@ -198,6 +210,32 @@ class _Query:
         other_zone = company_zone() if other.field(related.date).kind == Kind.DATETIME else None
         rows = rows.annotate(_next=period_number(related.date, self.layout.every.value, other_zone))
         return rows.filter(_next=OuterRef("_period_number") + 1)
+
+    def walls(self, source: Source, paths: Iterable[str]) -> Q:
+        """Reading through a link only where the linked record is one the user may read.
+
+        A filter, a measured value or a date read through `deal__...` keeps a record only while its
+        deal is visible (or it has none), so a visible record cannot tell what another team's record
+        holds. The link the source's own visibility goes through (an offer line's offer) is visible
+        already, and a user who reads every record of a model needs no condition at all.
+        """
+        if self.scope.user is None:
+            return Q()
+        own = getattr(source.model, "owner_path", "owner").split("__")
+        links: dict[str, QuerySet] = {}
+        for path in paths:
+            parts = path.split("__")
+            model: Any = source.model
+            for index, part in enumerate(parts[:-1]):
+                model = model._meta.get_field(part).related_model  # parsed paths follow links only
+                prefix = parts[: index + 1]
+                link = "__".join(prefix)
+                if link in links or prefix == own[: index + 1] or not _owned(model):
+                    continue
+                visible = self.scope.rows(model)
+                if visible.query.where:  # empty: the user reads every record of the model
+                    links[link] = visible.values("pk")
+        return reduce(and_, (Q(**{f"{link}__isnull": True}) | Q(**{f"{link}__in": rows}) for link, rows in links.items()), Q())
 
     def prefilter(self, leaves: Sequence[Leaf]) -> Q:
         """Rows no leaf can use are left out in WHERE (the index on status, kind ... can then help).
@@ -236,6 +274,7 @@ class _Query:
         return self.source.value(leaf.value)
 
     def aggregate(self, leaf: Leaf, condition: Q) -> Expression:
+        condition &= self.walls(self.source, value_paths(leaf))
         only = condition or None  # an empty Q would still render a FILTER clause
         if leaf.agg == "count":
             # COUNT(1), not COUNT(id): the id is never null, and a covering index without it can then answer.
@@ -246,7 +285,8 @@ class _Query:
         return Coalesce(Sum(self.value(leaf), filter=only), Value(0), output_field=leaf_output(leaf))
 
     def base(self, leaves: Sequence[Leaf]) -> QuerySet:
-        return self.scope.queryset(self.source).filter(self.prefilter(leaves))
+        read = [self.date, *([self.group_path] if self.group_path else [])]
+        return self.scope.queryset(self.source).filter(self.walls(self.source, read), self.prefilter(leaves))
 
     def grouped(self, queryset: QuerySet, *names: str) -> QuerySet:
         if self.group_path is not None:
@@ -311,6 +351,7 @@ class _Query:
         fraction = Fraction(leaf.share).limit_denominator(1000)
         entity = leaf.entity
         base = self.base([leaf]).filter(self.condition(leaf.filters, self.source)).filter(**{f"{entity}__isnull": False})
+        base = base.filter(self.walls(self.source, [*value_paths(leaf), entity]))
         selections: list[tuple[int | None, QuerySet]]
         if self.layout.by_period:
             first, end = self.row_buckets()
@@ -338,6 +379,18 @@ class _Query:
                 [row.get("_group") for row in rows_out],
                 [float(row["_top"]) / float(row["_total"]) if row["_total"] else None for row in rows_out],
             )
+
+
+def value_paths(leaf: Leaf) -> list[str]:
+    """The fields a leaf's value reads ("days:<start>:<end>" reads two; a computed value is its source's own)."""
+    if leaf.value is None:
+        return []
+    return leaf.value.split(":")[1:] if ":" in leaf.value else [leaf.value]
+
+
+def _owned(model: type[Model]) -> bool:
+    """Whether records of `model` belong to someone, and so are visible to some users only."""
+    return isinstance(model._default_manager.all(), VisibleQuerySet)
 
 
 def _plain(filters: Iterable[Filter]) -> list[Filter]:

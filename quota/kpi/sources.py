@@ -4,6 +4,12 @@ A source names its model, the date that usually places a record in a period, the
 record is attributed to (so also their team), the extra groupings it offers, which fields are
 money (converted with the record's own exchange rate) and a few computed values.
 Definitions name sources and fields; only this module turns those names into SQL.
+
+A definition names only declared fields (`READABLE`, per model), and follows a link only to the
+fields declared for the model it leads to: what measures and classifies records (numbers, money,
+dates, choices, flags, links). Never what identifies a person or holds free text (names, e-mails,
+phones, notes), and never a user's internals (password, tokens, flags, logins): a filter on those
+would let anyone who previews a KPI read them a character at a time.
 """
 
 from __future__ import annotations
@@ -103,31 +109,29 @@ class Source:
         parts = path.split("__")
         model_field: Any = None
         for index, part in enumerate(parts):
-            try:
-                model_field = model._meta.get_field(part)
-            except Exception:
-                names = [f.name for f in model._meta.get_fields() if f.concrete and not f.auto_created]
-                close = difflib.get_close_matches(part, names, n=3)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
-                where = self.name if index == 0 else model._meta.verbose_name
-                raise UnknownField(f"'{path}' is not a field of {where}{hint}") from None
-            if not model_field.concrete or model_field.many_to_many or model_field.one_to_many:
-                raise UnknownField(f"'{path}' leads to a list of records; a KPI can only follow links to one record.")
+            allowed = readable_fields(model) + (tuple(self.computed) if index == 0 else ())
+            if part not in allowed:
+                # The same answer whether the field is missing or withheld: the message lists what may be used.
+                raise UnknownField(_not_readable(path, part, self.name if index == 0 else model._meta.verbose_name, allowed))
+            model_field = model._meta.get_field(part)
+            if not model_field.concrete or model_field.many_to_many or model_field.one_to_many:  # pragma: no cover
+                raise UnknownField(
+                    _("'%(path)s' leads to a list of records; a KPI follows links to one record.") % {"path": path}
+                )
             if index < len(parts) - 1:
                 if not model_field.is_relation:
-                    raise UnknownField(f"'{part}' in '{path}' is not a link, so nothing follows it.")
+                    raise UnknownField(
+                        _("'%(part)s' in '%(path)s' is not a link, so nothing follows it.") % {"part": part, "path": path}
+                    )
                 model = model_field.related_model
         kind = Kind.MONEY if path in self.money else kind_of(model_field)
         target = model_field.related_model if model_field.is_relation else None
         return FieldInfo(path, kind, model_field.verbose_name, model_field, target)
 
     def fields(self) -> list[FieldInfo]:
-        """The record's own fields and computed values, for choosing in the builder."""
-        own = [
-            self.field(f.name)
-            for f in self.model._meta.get_fields()
-            if f.concrete and not f.auto_created and not f.many_to_many and f.name not in self.money.values()
-        ]
+        """The record's own fields a definition may name (its declared ones) and computed values, for the builder."""
+        declared = readable_fields(self.model)
+        own = [self.field(f.name) for f in self.model._meta.get_fields() if f.name in declared]
         return own + [self.field(name) for name in self.computed]
 
     def value(self, path: str) -> Expression | F:
@@ -156,6 +160,14 @@ class Source:
 @lru_cache(maxsize=1024)
 def _field(source: str, path: str) -> FieldInfo:
     return SOURCES[source]._resolve(path)
+
+
+def _not_readable(path: str, part: str, where: Any, allowed: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(part, allowed, n=3)
+    message = _("'%(path)s' is not a field of %(where)s that a KPI may use.") % {"path": path, "where": where}
+    if close:
+        message = _("%(message)s Did you mean %(close)s?") % {"message": message, "close": ", ".join(close)}
+    return str(_("%(message)s It may use: %(allowed)s.") % {"message": message, "allowed": ", ".join(sorted(allowed))})
 
 
 def kind_of(model_field: Any) -> Kind:
@@ -198,6 +210,120 @@ def _offer_line_total() -> Expression:
         Quotient(before_discount, Value(Decimal(100)), output_field=MONEY_OUTPUT) * F("offer__exchange_rate"),
         output_field=MONEY_OUTPUT,
     )
+
+
+# What a KPI may read of each model (see the module's docstring): a model left out offers nothing,
+# and a link offers only what its model declares here. Names are model field names; `id` is the record.
+READABLE: dict[str, tuple[str, ...]] = {
+    "crm.Lead": ("id", "source", "status", "owner", "campaign", "created_at", "converted_at", "contact", "company"),
+    "crm.Deal": (
+        "id",
+        "company",
+        "contact",
+        "pipeline",
+        "stage",
+        "owner",
+        "amount",
+        "currency",
+        "status",
+        "loss_reason",
+        "business_type",
+        "source",
+        "lead",
+        "won_back_from",
+        "expected_close_date",
+        "created_at",
+        "closed_at",
+        "stage_changed_at",
+    ),
+    "crm.DealStageChange": (
+        "id",
+        "deal",
+        "from_stage",
+        "to_stage",
+        "from_status",
+        "to_status",
+        "changed_at",
+        "changed_by",
+    ),
+    "activities.Activity": (
+        "id",
+        "kind",
+        "owner",
+        "deal",
+        "contact",
+        "company",
+        "occurred_at",
+        "direction",
+        "answered",
+        "duration_seconds",
+        "opened",
+        "held",
+        "completed_at",
+        "created_at",
+    ),
+    "service.Case": (
+        "id",
+        "company",
+        "contact",
+        "owner",
+        "status",
+        "priority",
+        "channel",
+        "created_at",
+        "first_response_at",
+        "resolved_at",
+        "response_due_at",
+    ),
+    "service.SurveyAnswer": ("id", "kind", "score", "contact", "company", "case", "owner", "answered_at"),
+    "marketing.Campaign": ("id", "channel", "source", "owner", "starts_on", "ends_on", "spend", "currency"),
+    "marketing.CampaignRecipient": ("id", "campaign", "contact", "sent_at", "opened_at", "clicked_at"),
+    "sales.Offer": ("id", "deal", "company", "owner", "status", "currency", "amount", "cost", "created_at", "valid_until"),
+    "sales.OfferLine": ("id", "offer", "product", "quantity", "unit_price", "unit_cost", "discount_percent"),
+    "sales.Order": (
+        "id",
+        "company",
+        "deal",
+        "offer",
+        "owner",
+        "status",
+        "amount",
+        "cost",
+        "profit",
+        "currency",
+        "ordered_at",
+    ),
+    "sales.Invoice": (
+        "id",
+        "company",
+        "order",
+        "owner",
+        "status",
+        "amount",
+        "cost",
+        "profit",
+        "currency",
+        "issued_at",
+        "due_date",
+        "paid_at",
+    ),
+    # Reached through links only.
+    "crm.Company": ("id", "industry", "country", "employees", "annual_revenue", "owner", "created_at"),
+    "crm.Contact": ("id", "company", "owner", "created_at"),
+    "crm.LeadSource": ("id", "key", "name", "is_system"),
+    "crm.Pipeline": ("id", "name", "is_default"),
+    "crm.Stage": ("id", "pipeline", "name", "position", "probability"),
+    "crm.LossReason": ("id", "name", "follow_up_after_days", "is_active"),
+    "sales.Product": ("id", "name", "sku", "series", "price", "cost", "currency", "is_active"),
+    "accounts.Team": ("id", "name", "parent"),
+    # A person is who they are and where they sit: never their login, e-mail, name or flags.
+    settings.AUTH_USER_MODEL: ("id", "team", "role"),
+}
+
+
+def readable_fields(model: type[models.Model]) -> tuple[str, ...]:
+    """The fields of `model` a KPI definition may name (none for a model not declared)."""
+    return READABLE.get(model._meta.label, ())
 
 
 SALES_MONEY = {"amount": "exchange_rate", "cost": "exchange_rate", "profit": "exchange_rate"}

@@ -418,6 +418,21 @@ def test_convert_a_lead(client, people):
     assert lead.status == "converted" and deal.title == "Nowak: 20 laptops" and deal.company.name == "Nowak sp. z o.o."
 
 
+def test_a_converted_lead_shows_no_other_teams_contact_on_the_deal_page(client, people):
+    """The reported case: the lead named a South customer; the rep's deal page showed its contact's name."""
+    rep = people["rep"]
+    theirs = CompanyFactory(name="Globex", owner=people["south_rep"])
+    ContactFactory(company=theirs, email="ceo@globex.example", first_name="Hank", last_name="Scorpio")
+    lead = LeadFactory(owner=rep, company_name="Globex", email="ceo@globex.example", first_name="", last_name="Enquirer")
+    client.force_login(rep)
+    data = {"deal_title": "Globex: 5 seats", "amount": "5000", "currency": "EUR", "pipeline": default_pipeline().pk}
+    response = client.post(reverse("crm:lead_convert", args=[lead.pk]), data)
+    deal = Deal.objects.get(lead=lead)
+    page = client.get(response["Location"]).content.decode()
+    assert deal.company != theirs and deal.contact.owner == rep
+    assert "Enquirer" in page and "Scorpio" not in page
+
+
 def test_converting_twice_is_a_form_error(client, people):
     rep = people["rep"]
     lead = LeadFactory(owner=rep)

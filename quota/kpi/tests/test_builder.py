@@ -43,8 +43,8 @@ def test_a_few_choices_make_a_definition_with_a_guessed_unit():
 @pytest.mark.parametrize(
     ("choices", "where", "says"),
     [
-        ({"source": "deals", "measure": "sum", "field": "amout"}, "measure.field", "did you mean amount?"),
-        ({"source": "deals", "measure": "sum", "field": "title"}, "measure.field", "Cannot sum 'title': it is a text field."),
+        ({"source": "deals", "measure": "sum", "field": "amout"}, "measure.field", "Did you mean amount?"),
+        ({"source": "deals", "measure": "sum", "field": "status"}, "measure.field", "Cannot sum 'status': it is a text field."),
         ({"source": "deals", "measure": "ratio", "ratio_of": "count"}, "measure.denominator", "A ratio needs a denominator."),
         ({"source": "deals", "measure": "count", "date": "amount"}, "date", "'amount' is not a date"),
         (
@@ -63,6 +63,7 @@ def test_what_cannot_be_computed_is_refused_with_the_reason(choices, where, says
 
 def test_the_preview_computes_before_saving():
     rep = UserFactory()
+    director = UserFactory(role=Role.DIRECTOR, team=None)
     for amount, status in (("9000", "won"), ("7000", "lost"), ("100", "won")):
         DealFactory(
             owner=rep,
@@ -72,9 +73,12 @@ def test_the_preview_computes_before_saving():
             closed_at=at(2),
             loss_reason=loss_reason() if status == "lost" else None,
         )
-    result = builder.preview(builder.build(BIG_DEAL_WIN_RATE), user=rep, start=dt.date(2024, 5, 1), end=dt.date(2024, 5, 31))
+    window = {"start": dt.date(2024, 5, 1), "end": dt.date(2024, 5, 31)}
+    result = builder.preview(builder.build(BIG_DEAL_WIN_RATE), user=director, **window)
     assert [p.value for p in result.points] == [0.5]
     assert not Metric.objects.filter(is_builtin=False).exists()
+    with pytest.raises(PermissionDenied, match="Only administrators and directors define KPIs"):
+        builder.preview(builder.build(BIG_DEAL_WIN_RATE), user=rep, **window)
 
 
 def test_saving_again_makes_a_new_version_and_keeps_the_old():
@@ -127,7 +131,7 @@ def test_the_form_puts_each_problem_on_its_field():
             "description": "x",
             "source": "deals",
             "measure": "sum",
-            "field": "title",
+            "field": "status",
             "date": "owner",
             "per": "day",
             "better": "higher",
@@ -136,6 +140,39 @@ def test_the_form_puts_each_problem_on_its_field():
     )
     assert not form.is_valid()
     assert "built-in" in form.errors["key"][0]
-    assert form.errors["field"] == ["Cannot sum 'title': it is a text field."]
+    assert form.errors["field"] == ["Cannot sum 'status': it is a text field."]
     assert form.errors["date"][0].startswith("'owner' is not a date")
-    assert "did you mean status, stage?" in form.errors["filters"][0]
+    assert "Did you mean status, stage?" in form.errors["filters"][0]
+
+
+def test_a_definition_naming_a_field_kpis_may_not_use_is_not_saved():
+    form = KpiBuilderForm(
+        data={
+            **BIG_DEAL_WIN_RATE,
+            "name": "Hash probe",
+            "description": "x",
+            "better": "higher",
+            "per": "day",
+            "numerator_filters": '[{"field": "owner__password", "op": "contains", "value": "$1000000$"}]',
+            "filters": "[]",
+        }
+    )
+    assert not form.is_valid()
+    assert form.errors["numerator_filters"] == [
+        "'owner__password' is not a field of user that a KPI may use. It may use: id, role, team."
+    ]
+    assert form.definition is None and not Metric.objects.filter(key="hash_probe").exists()
+
+
+def test_a_metric_written_directly_is_checked_against_the_same_fields():
+    """The admin saves through `Metric.full_clean`, which runs the same parser."""
+    metric = Metric(
+        key="probe",
+        version=1,
+        name="Probe",
+        description="d",
+        definition={**builder.definition_data({"source": "deals", "measure": "distinct", "field": "owner__email"})},
+    )
+    with pytest.raises(ValidationError) as error:
+        metric.full_clean(validate_unique=False, validate_constraints=False)
+    assert "'owner__email' is not a field of user that a KPI may use" in str(error.value)

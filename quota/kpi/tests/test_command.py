@@ -107,3 +107,20 @@ def test_rollup_builds_reports_and_drops(sales):
     assert "deals.closed_at" in built and "built in" in built
     assert all(line.split()[1].split("/")[0] == line.split()[1].split("/")[1] for line in run("rollup", "--status").splitlines())
     assert "Dropped every rollup" in run("rollup", "--drop")
+
+
+def test_eval_refuses_a_stored_definition_that_names_a_field_kpis_may_not_use(sales):
+    """A definition saved before the allowlist (written past validation) is not evaluated either."""
+    from quota.kpi.models import Metric
+
+    leaky = {
+        "source": "deals",
+        "filters": [{"field": "owner__password", "op": "contains", "value": "$"}],
+        "measure": {"kind": "count"},
+        "unit": "count",
+        "better": "higher",
+    }
+    Metric.objects.create(key="leaky", version=1, name="Leaky", description="d", definition=leaky, is_current=True)
+    with pytest.raises(CommandError) as error:
+        run("eval", "leaky", "--from", "2024-01-01", "--to", "2024-03-31")
+    assert str(error.value).startswith("leaky cannot be computed: filters[0].field: 'owner__password' is not a field of user")

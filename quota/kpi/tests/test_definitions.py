@@ -29,12 +29,12 @@ def test_every_builtin_definition_parses_and_is_stable(entry):
 
 def test_an_unknown_field_is_named_with_close_matches():
     found = problems({**WON_REVENUE, "measure": {"kind": "sum", "field": "amout"}})
-    assert "'amout' is not a field of deals; did you mean amount?" in found["measure.field"]
+    assert "'amout' is not a field of deals that a KPI may use. Did you mean amount?" in found["measure.field"]
 
 
 def test_a_text_field_cannot_be_summed():
-    found = problems({**WON_REVENUE, "measure": {"kind": "sum", "field": "title"}})
-    assert found["measure.field"] == "Cannot sum 'title': it is a text field."
+    found = problems({**WON_REVENUE, "measure": {"kind": "sum", "field": "business_type"}})
+    assert found["measure.field"] == "Cannot sum 'business_type': it is a text field."
 
 
 def test_a_link_cannot_be_averaged_and_the_message_says_what_to_do():
@@ -61,14 +61,14 @@ def test_filters_are_checked_against_the_field():
                 {"field": "status", "op": "eq", "value": "wonn"},
                 {"field": "amount", "op": "like", "value": 3},
                 {"field": "amount", "op": "gt", "value": "a lot"},
-                {"field": "title", "op": "gt", "value": "x"},
+                {"field": "business_type", "op": "gt", "value": "new"},
             ],
         }
     )
     assert "'wonn' is not a value of status; use one of open, won, lost" in found["filters[0].value"]
     assert found["filters[1].op"].startswith("'like' is not allowed")
     assert found["filters[2].value"] == "'a lot' is not a number."
-    assert found["filters[3].value"] == "'title' cannot be compared with gt."
+    assert found["filters[3].value"] == "'business_type' cannot be compared with gt."
 
 
 def test_every_problem_is_reported_at_once():
@@ -82,7 +82,7 @@ def test_an_unknown_source_suggests_the_right_one():
 
 def test_links_are_followed_only_to_one_record():
     found = problems({**WON_REVENUE, "measure": {"kind": "sum", "field": "offers__amount"}})
-    assert "leads to a list of records" in found["measure.field"]
+    assert found["measure.field"].startswith("'offers__amount' is not a field of deals that a KPI may use.")
 
 
 def test_a_snapshot_has_no_date_and_age_needs_a_snapshot():
@@ -128,3 +128,70 @@ def test_grouping_problems_say_why_and_what_else_works():
 def test_a_company_wide_kpi_says_it_cannot_be_grouped():
     rate = parse(next(e.definition for e in CATALOGUE if e.key == "customer_activity_rate"))
     assert rate.grouping_problem("team") == "It is a company-wide figure and cannot be grouped."
+
+
+# --------------------------------------------------------------------------- fields a definition may name
+
+SECRET_PATHS = [
+    "owner__password",
+    "owner__email",
+    "owner__is_superuser",
+    "owner__is_staff",
+    "owner__last_login",
+    "owner__auth_token__key",
+    "created_by__password",
+    "company__owner__password",
+    "contact__owner__email",
+    "stage__pipeline__deals__owner__password",
+]
+
+
+def _exists(filters, link="company"):
+    return {"source": "deals", "link": link, "date": "created_at", "when": "earlier", "filters": filters}
+
+
+def _everywhere(path):
+    """`path` in every place a definition names a field, each with where the problem is reported."""
+    yield "filters[0].field", {**WON_REVENUE, "filters": [{"field": path, "op": "contains", "value": "$1000000$wlzz"}]}
+    yield "filters[0].value.field", {**WON_REVENUE, "filters": [{"field": "status", "op": "eq", "value": {"field": path}}]}
+    nested = [{"field": path, "op": "eq", "value": "x"}]
+    yield (
+        "filters[0].value.filters[0].field",
+        {**WON_REVENUE, "filters": [{"field": "company", "op": "exists", "value": _exists(nested)}]},
+    )
+    yield "filters[0].value.link", {**WON_REVENUE, "filters": [{"field": "company", "op": "exists", "value": _exists([], path)}]}
+    yield "attribution", {**WON_REVENUE, "attribution": path}
+    yield "date", {**WON_REVENUE, "date": path}
+    yield "measure.field", {**WON_REVENUE, "measure": {"kind": "distinct", "field": path}}
+    yield "measure.field", {**WON_REVENUE, "measure": {"kind": "sum", "field": path}}
+    yield "measure.entity", {**WON_REVENUE, "measure": {"kind": "top_share", "field": "amount", "entity": path, "share": 0.2}}
+    yield (
+        "measure.numerator.filters[0].field",
+        {
+            **WON_REVENUE,
+            "measure": {"kind": "ratio", "numerator": {"kind": "count", "filters": nested}, "denominator": {"kind": "count"}},
+        },
+    )
+    snapshot = {k: v for k, v in WON_REVENUE.items() if k != "date"}
+    yield "snapshot.until", {**snapshot, "snapshot": {"from": "created_at", "until": path}, "measure": {"kind": "count"}}
+
+
+@pytest.mark.parametrize("path", SECRET_PATHS)
+def test_a_user_internal_is_refused_wherever_a_definition_names_a_field(path):
+    for where, data in _everywhere(path):
+        found = problems(data)
+        assert where in found, (where, found)
+        assert found[where].startswith(f"'{path}' is not a field of "), found[where]
+        assert "that a KPI may use." in found[where] and "It may use: " in found[where]
+
+
+def test_a_refusal_does_not_depend_on_the_value_looked_for():
+    def refusal(value):
+        return problems({**WON_REVENUE, "filters": [{"field": "owner__password", "op": "contains", "value": value}]})
+
+    assert refusal("$1000000$wlzz") == refusal("pbkdf2_sha256$") == refusal("no such text")
+
+
+def test_a_users_person_fields_are_allowed():
+    assert parse({**WON_REVENUE, "filters": [{"field": "owner__role", "op": "eq", "value": "rep"}]})
+    assert parse({**WON_REVENUE, "filters": [{"field": "owner__team__parent", "op": "isnull", "value": False}]})

@@ -7,14 +7,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from quota.crm.models import Stage
+from quota.crm.models import Deal, Stage
 from quota.dashboards.selectors.sales import open_now_metrics
 from quota.forecasting.selectors import expected_close_metrics
-from quota.kpi.definitions import Filter, Op
-from quota.kpi.engine import evaluate
+from quota.kpi.definitions import Filter, Op, parse
+from quota.kpi.engine import PREVIEW_KEY, evaluate
 from quota.kpi.plans import Leaf
 from quota.kpi.queries import shared_filters
-from quota.testing.factories import DealFactory, UserFactory, default_pipeline, loss_reason
+from quota.testing.factories import CallFactory, CompanyFactory, DealFactory, UserFactory, default_pipeline, loss_reason
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +94,106 @@ def test_the_open_pipeline_is_filtered_once_in_where(pipeline):
     aggregates = sql[: sql.index(" FROM ")]
     assert '"crm_deal"."status" = ' in where and " OR " not in where
     assert '"status"' not in aggregates  # not repeated in every aggregate's FILTER
+
+
+# --------------------------------------------------------------------------- walls: exists and links read what the user may
+
+
+MAY = (dt.date(2024, 5, 1), dt.date(2024, 5, 31))
+
+
+def may(day: int) -> dt.datetime:
+    return dt.datetime(2024, 5, day, 12, tzinfo=dt.UTC)
+
+
+def value_for(user, data) -> float | None:
+    """The KPI's value for May 2024 as `user` sees the records."""
+    start, end = MAY
+    return evaluate([parse(data)], user=user, start=start, end=end, every="none")[PREVIEW_KEY].points[0].value
+
+
+def south_probe(south_rep, threshold: int, op: str = "exists") -> dict:
+    """The reported probe: my deals whose company has a South deal of at least `threshold`."""
+    south_deals = {
+        "source": "deals",
+        "link": "company",
+        "date": "created_at",
+        "when": "later",
+        "filters": [{"field": "owner", "op": "eq", "value": south_rep.pk}, {"field": "amount", "op": "gte", "value": threshold}],
+    }
+    return {
+        "source": "deals",
+        "filters": [{"field": "company", "op": op, "value": south_deals}],
+        "measure": {"kind": "count"},
+        "unit": "count",
+        "better": "higher",
+    }
+
+
+@pytest.fixture
+def shared_customer(people):
+    """A North deal and a won South deal of 25,000 for the same company (as a match across teams once made)."""
+    company = CompanyFactory(owner=people["rep"])
+    DealFactory(owner=people["rep"], company=company, created_at=may(2))
+    DealFactory(
+        owner=people["south_rep"], company=company, status="won", amount=Decimal(25000), created_at=may(10), closed_at=may(12)
+    )
+    return company
+
+
+@pytest.mark.parametrize("op", ["exists", "not_exists"])
+def test_an_exists_sees_what_the_user_may_and_answers_as_if_the_rest_were_not_there(people, shared_customer, op):
+    rep, south_rep, director = people["rep"], people["south_rep"], people["director"]
+    thresholds = [0, 10000, 20000, 25000, 25001, 40000]
+    seen_by_rep = [value_for(rep, south_probe(south_rep, t, op)) for t in thresholds]
+    seen_by_director = [value_for(director, south_probe(south_rep, t, op)) for t in thresholds]
+    assert seen_by_director != [seen_by_director[0]] * len(thresholds)  # the probe does find the South deal where visible
+
+    Deal.objects.filter(owner=south_rep).delete()
+    assert seen_by_rep == [value_for(rep, south_probe(south_rep, t, op)) for t in thresholds]
+    assert seen_by_rep == [0 if op == "exists" else 1] * len(thresholds)
+
+
+def test_a_nested_exists_is_walled_too(people, shared_customer):
+    """An exists inside an exists's filters reads visible records only, at every depth."""
+    rep, south_rep = people["rep"], people["south_rep"]
+    inner = south_probe(south_rep, 20000)["filters"][0]
+    outer = {"source": "deals", "link": "company", "date": "created_at", "when": "earlier", "filters": [inner]}
+    data = {**south_probe(south_rep, 0), "filters": [{"field": "company", "op": "exists", "value": outer}]}
+    DealFactory(owner=rep, company=shared_customer, created_at=may(20))  # an earlier North deal exists for it
+    assert value_for(people["director"], data) == 2  # the later North deal and the South one
+    assert value_for(rep, data) == 0
+
+
+HIDDEN_AMOUNTS = [Decimal(1), Decimal(19999), Decimal(20000), Decimal(250000)]
+
+
+@pytest.mark.parametrize(
+    ("measure", "filters"),
+    [
+        ({"kind": "count"}, [{"field": "deal__amount", "op": "gte", "value": 20000}]),
+        ({"kind": "count"}, [{"field": "deal__amount", "op": "ne", "value": 20000}]),
+        ({"kind": "count"}, [{"field": "deal__amount", "op": "in", "value": [1, 20000]}]),
+        ({"kind": "count"}, [{"field": "deal__business_type", "op": "eq", "value": "existing"}]),
+        ({"kind": "sum", "field": "deal__amount"}, []),
+        ({"kind": "distinct", "field": "deal__company"}, []),
+    ],
+    ids=["gte", "ne", "in", "business_type", "sum", "distinct"],
+)
+def test_a_link_to_a_record_the_user_may_not_see_tells_nothing_of_it(people, measure, filters):
+    """The rep's call on a South deal: whatever that deal holds, the rep's KPI gives the same value."""
+    rep, south_rep, director = people["rep"], people["south_rep"], people["director"]
+    hidden = DealFactory(owner=south_rep, status="won", amount=Decimal(1), created_at=may(3), closed_at=may(4))
+    CallFactory(owner=rep, deal=hidden, occurred_at=may(5))
+    own = DealFactory(owner=rep, amount=Decimal(30000), created_at=may(3))
+    CallFactory(owner=rep, deal=own, occurred_at=may(6))
+    data = {"source": "activities", "filters": filters, "measure": measure, "unit": "count", "better": "higher"}
+    seen_by_rep, seen_by_director = set(), set()
+    for index, amount in enumerate(HIDDEN_AMOUNTS):
+        business = "existing" if index % 2 else "new"
+        company = own.company if index % 2 else CompanyFactory(owner=south_rep)
+        Deal.objects.filter(pk=hidden.pk).update(amount=amount, business_type=business, company=company)
+        seen_by_rep.add(value_for(rep, data))
+        seen_by_director.add(value_for(director, data))
+    assert len(seen_by_rep) == 1
+    assert len(seen_by_director) > 1  # the same KPI does read the deal for whom it is visible

@@ -24,7 +24,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
 from quota.kpi import rollups
-from quota.kpi.definitions import UNIT_LABELS, Unit
+from quota.kpi.definitions import UNIT_LABELS, DefinitionError, Unit
 from quota.kpi.engine import GroupingNotSupported, UnknownKpi, evaluate
 from quota.kpi.formatting import as_json, as_text
 from quota.kpi.models import Metric
@@ -131,6 +131,8 @@ class Command(BaseCommand):
             result = evaluate([options["key"]], user=user, start=start, end=end, every=every, by=by)[options["key"]]
         except (UnknownKpi, GroupingNotSupported) as exc:
             raise CommandError(str(exc)) from None
+        except DefinitionError as exc:  # a definition stored before it would be refused now: refused still
+            raise CommandError(f"{options['key']} cannot be computed: {exc}") from None
 
         rows = [
             {
