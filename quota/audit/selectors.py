@@ -142,7 +142,7 @@ def field_choices() -> list[tuple[str, str]]:
     labels: dict[str, str] = {}
     for model in audited_models():
         for name in audited_fields(model):
-            labels.setdefault(name, capfirst(str(model._meta.get_field(name).verbose_name)))
+            labels.setdefault(name, capfirst(str(getattr(model._meta.get_field(name), "verbose_name", name))))
             kinds[name].append(str(model._meta.verbose_name))
     return sorted(((name, f"{labels[name]} ({', '.join(kinds[name])})") for name in labels), key=lambda pair: pair[1].casefold())
 

@@ -87,7 +87,8 @@ def test_another_teams_rep_gets_404_and_a_teammate_reads_it(cast):
     deal = deal_create(by=None, title="North deal", owner=cast["rep"], amount=Decimal("1"))
     company = CompanyFactory(owner=cast["rep"])
     contact = ContactFactory(owner=cast["rep"], company=company)
-    for url in (f"/api/deals/{deal.pk}/history/", f"/api/companies/{company.pk}/history/", f"/api/contacts/{contact.pk}/history/"):
+    urls = [f"/api/deals/{deal.pk}/history/", f"/api/companies/{company.pk}/history/", f"/api/contacts/{contact.pk}/history/"]
+    for url in urls:
         assert client_for(cast["south_rep"]).get(url).status_code == 404, url
         assert client_for(cast["mate"]).get(url).status_code == 200, url
         assert client_for(cast["viewer"]).get(url).status_code == 200, url
@@ -104,8 +105,8 @@ def test_company_and_contact_owner_changes_through_the_api(cast):
     api.patch(f"/api/contacts/{contact.pk}/", {"owner": cast["mate"].pk}, format="json")
     newest_company = api.get(f"/api/companies/{company.pk}/history/").json()["results"][0]
     newest_contact = api.get(f"/api/contacts/{contact.pk}/history/").json()["results"][0]
-    assert (newest_company["field"], newest_company["old"], newest_company["new"]) == ("owner", cast["rep"].pk, cast["south_rep"].pk)
-    assert (newest_contact["field"], newest_contact["old"], newest_contact["new"]) == ("owner", cast["rep"].pk, cast["mate"].pk)
+    assert [newest_company[key] for key in ("field", "old", "new")] == ["owner", cast["rep"].pk, cast["south_rep"].pk]
+    assert [newest_contact[key] for key in ("field", "old", "new")] == ["owner", cast["rep"].pk, cast["mate"].pk]
     assert newest_company["user"]["id"] == newest_contact["user"]["id"] == director.pk
 
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from quota.accounts.models import Role, Team
 from quota.audit.services import record_bulk_updates
-from quota.core.models import ExchangeRate
 from quota.core.actor import acting_as, current_actor
+from quota.core.models import ExchangeRate
 from quota.core.services import record_update
 from quota.crm import services as crm
 from quota.crm.models import Company, Deal
