@@ -164,7 +164,7 @@ def describe(entries: Iterable[LogEntry], *, only_field: str = "") -> list[Entry
     names = {
         (target, pk): str(record)
         for target, pks in wanted.items()
-        for pk, record in target._default_manager.in_bulk(list(pks)).items()  # type: ignore[attr-defined]
+        for pk, record in _with_parents(target).in_bulk([_as_int(pk) for pk in pks]).items()
     }
     result = []
     for row in rows:
@@ -194,6 +194,12 @@ def describe_in_batches(entries: QuerySet[LogEntry], *, size: int = 2000, only_f
     rows = entries.iterator(chunk_size=size)
     while batch := list(islice(rows, size)):
         yield from describe(batch, only_field=only_field)
+
+
+def _with_parents(model: type[models.Model]) -> QuerySet:
+    """The records' parents their names show (a stage names its pipeline), in the same query."""
+    parents = [f.name for f in model._meta.concrete_fields if f.many_to_one and not f.null]
+    return model._default_manager.select_related(*parents)
 
 
 def _changes(row: LogEntry, model: type[models.Model] | None) -> list[tuple[str, tuple[Any, Any]]]:

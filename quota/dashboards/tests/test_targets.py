@@ -116,7 +116,7 @@ def set_grid(client, world, time_machine):
     time_machine.move_to(APRIL, tick=False)
     client.force_login(world.director)
     url = APRIL_GRID.format(team=world.north.pk)
-    data = {name: "10" for name in cells(client.get(url))}
+    data = dict.fromkeys(cells(client.get(url)), "10")
     client.post(url, data)
     assert Target.objects.count() == len(data) > 4
     return url, data
