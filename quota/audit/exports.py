@@ -16,7 +16,7 @@ from quota.core.exports import ExportColumn, ExportTable, Kind
 def audit_table(entries: QuerySet[LogEntry], *, only_field: str = "") -> ExportTable:
     columns = [
         ExportColumn(_("When"), Kind.DATETIME),
-        ExportColumn(_("Changed by")),
+        ExportColumn(_("By")),
         ExportColumn(_("Action")),
         ExportColumn(_("Record type")),
         ExportColumn(_("Record id"), Kind.INTEGER),
@@ -32,10 +32,9 @@ def audit_table(entries: QuerySet[LogEntry], *, only_field: str = "") -> ExportT
             for change in entry.changes:
                 if limit is not None and written >= limit:
                     return
-                actor = str(entry.actor) if entry.actor else _("System")
                 yield [
                     entry.at,
-                    actor,
+                    entry.actor_label,
                     entry.action_label,
                     entry.kind_label,
                     entry.object_id,

@@ -16,9 +16,7 @@ from quota.audit.selectors import AuditFilter, audited_content_types, field_choi
 class AuditFilterForm(forms.Form):
     kind = forms.TypedChoiceField(label=gettext_lazy("Record type"), required=False, coerce=int, empty_value=None)
     record = forms.IntegerField(label=gettext_lazy("Record id"), required=False, min_value=1)
-    user = forms.ModelChoiceField(
-        label=gettext_lazy("Changed by"), queryset=get_user_model()._default_manager.none(), required=False
-    )
+    user = forms.ModelChoiceField(label=gettext_lazy("By"), queryset=get_user_model()._default_manager.none(), required=False)
     field = forms.ChoiceField(label=gettext_lazy("Field"), required=False)
     start = forms.DateField(
         label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -41,7 +39,7 @@ class AuditFilterForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
-            self.add_error("end", _("The end date is before the start date."))
+            self.add_error("end", _("The range ends before it starts."))
         return data
 
     def wanted(self) -> AuditFilter:

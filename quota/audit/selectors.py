@@ -29,7 +29,7 @@ from quota.audit.registry import audited_fields, audited_models
 
 ACTIONS = {
     LogEntry.Action.CREATE: ("create", gettext_lazy("Created")),
-    LogEntry.Action.UPDATE: ("update", gettext_lazy("Changed")),
+    LogEntry.Action.UPDATE: ("update", gettext_lazy("Updated")),
     LogEntry.Action.DELETE: ("delete", gettext_lazy("Deleted")),
 }
 
@@ -53,6 +53,7 @@ class Entry:
     pk: int
     at: dt.datetime
     actor: Any
+    actor_email: str  # kept when the person is later deleted
     action: int
     model: type[models.Model] | None
     object_id: int | None
@@ -60,12 +61,19 @@ class Entry:
     changes: list[Change] = field(default_factory=list)
 
     @property
+    def actor_label(self) -> str:
+        """Who made the change: the person, the e-mail of one since deleted, else the system (imports, scripts)."""
+        if self.actor is not None:
+            return str(self.actor)
+        return self.actor_email or _("System")
+
+    @property
     def action_key(self) -> str:
         return ACTIONS.get(self.action, ("update", ""))[0]
 
     @property
     def action_label(self) -> str:
-        return str(ACTIONS.get(self.action, ("", _("Changed")))[1])
+        return str(ACTIONS.get(self.action, ("", _("Updated")))[1])
 
     @property
     def kind_label(self) -> str:
@@ -179,6 +187,7 @@ def describe(entries: Iterable[LogEntry], *, only_field: str = "") -> list[Entry
                 pk=row.pk,
                 at=row.timestamp,
                 actor=row.actor,
+                actor_email=row.actor_email or "",
                 action=row.action,
                 model=model,
                 object_id=row.object_id,

@@ -207,7 +207,7 @@ def test_the_audit_page_lists_changes_newest_first_and_filters_them(client, trai
 
     refused = client.get(url, {"start": "2026-03-01", "end": "2026-02-01"})
     assert refused.status_code == 200 and refused.context["entries"] is None
-    assert "The end date is before the start date." in refused.content.decode()
+    assert "The range ends before it starts." in refused.content.decode()
     assert client.get(url, {"start": "not a day"}).context["entries"] is None
 
 
@@ -218,10 +218,10 @@ def test_the_trail_exports_as_csv_and_xlsx_with_the_page_filters(client, trail):
     response = client.get(url, {"format": "csv", "kind": deal_kind, "field": "owner"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-    assert rows[0] == ["When", "Changed by", "Action", "Record type", "Record id", "Record", "Field", "Old value", "New value"]
+    assert rows[0] == ["When", "By", "Action", "Record type", "Record id", "Record", "Field", "Old value", "New value"]
     deal_id, rep = str(trail["deal"].pk), str(trail["rep"])
     assert [row[1:] for row in rows[1:]] == [
-        [str(trail["director"]), "Changed", "Deal", deal_id, "Fleet renewal", "Owner", rep, str(trail["teammate"])],
+        [str(trail["director"]), "Updated", "Deal", deal_id, "Fleet renewal", "Owner", rep, str(trail["teammate"])],
         [rep, "Created", "Deal", deal_id, "Fleet renewal", "Owner", "", rep],
     ]
 
