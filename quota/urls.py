@@ -23,6 +23,7 @@ urlpatterns = [
     path("reports/", include("quota.reports.urls")),
     path("notifications/", include("quota.notifications.urls")),
     path("imports/", include("quota.imports.urls")),
+    path("audit/", include("quota.audit.urls")),
     path("api/", include("quota.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", dashboard_views.healthz, name="healthz"),

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from quota.activities.filtersets import ActivityFilterSet
 from quota.activities.models import Activity
 from quota.api import serializers as s
+from quota.api.history import HistoryMixin
 from quota.api.permissions import ConfigurationWrite, ReadOnlyForViewers
 from quota.core.services import record_delete
 from quota.crm import services as crm
@@ -53,6 +54,14 @@ class ConfigurationViewSet(RecordViewSet):
         record_delete(instance=instance, by=None)
 
 
+class HistoryRecordViewSet(HistoryMixin, RecordViewSet):
+    """A record whose changes are audited: also `GET {id}/history/`."""
+
+
+class HistoryConfigurationViewSet(HistoryMixin, ConfigurationViewSet):
+    """Configuration whose changes are audited (custom fields): also `GET {id}/history/`."""
+
+
 def viewset(
     model_: type[models.Model],
     serializer: type,
@@ -78,13 +87,26 @@ def viewset(
     return type(f"{model_.__name__}ViewSet", (base,), attrs)
 
 
-CompanyViewSet = viewset(Company, s.CompanySerializer, filterset=CompanyFilterSet, search=("name", "domain"), related=("owner",))
-ContactViewSet = viewset(Contact, s.ContactSerializer, filterset=ContactFilterSet, search=("first_name", "last_name", "email"))
+CompanyViewSet = viewset(
+    Company,
+    s.CompanySerializer,
+    filterset=CompanyFilterSet,
+    search=("name", "domain"),
+    related=("owner",),
+    base=HistoryRecordViewSet,
+)
+ContactViewSet = viewset(
+    Contact,
+    s.ContactSerializer,
+    filterset=ContactFilterSet,
+    search=("first_name", "last_name", "email"),
+    base=HistoryRecordViewSet,
+)
 LeadSourceViewSet = viewset(LeadSource, s.LeadSourceSerializer, base=ConfigurationViewSet)
 PipelineViewSet = viewset(Pipeline, s.PipelineSerializer, base=ConfigurationViewSet)
 StageViewSet = viewset(Stage, s.StageSerializer, base=ConfigurationViewSet)
 LossReasonViewSet = viewset(LossReason, s.LossReasonSerializer, base=ConfigurationViewSet)
-CustomFieldViewSet = viewset(CustomField, s.CustomFieldSerializer, base=ConfigurationViewSet)
+CustomFieldViewSet = viewset(CustomField, s.CustomFieldSerializer, base=HistoryConfigurationViewSet)
 ProductViewSet = viewset(
     Product, s.ProductSerializer, filterset=ProductFilterSet, search=("name", "sku"), base=ConfigurationViewSet
 )
@@ -108,7 +130,12 @@ class DealStageChangeReadOnly(DealStageChangeViewSet):  # type: ignore[valid-typ
 _OfferLineBase: Any = viewset(OfferLine, s.OfferLineSerializer)
 _LeadBase: Any = viewset(Lead, s.LeadSerializer, filterset=LeadFilterSet, search=("title", "email", "company_name"))
 _DealBase: Any = viewset(
-    Deal, s.DealSerializer, filterset=DealFilterSet, search=("title", "company__name"), related=("owner", "stage", "company")
+    Deal,
+    s.DealSerializer,
+    filterset=DealFilterSet,
+    search=("title", "company__name"),
+    related=("owner", "stage", "company"),
+    base=HistoryRecordViewSet,
 )
 
 

@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
+from quota.core.actor import acts_as_by
 from quota.core.money import rate_on
 from quota.core.visibility import can_change, changeable_owner_ids
 
@@ -54,6 +55,7 @@ def set_exchange_rate(record: models.Model) -> None:
     record.exchange_rate = rate_on(record.currency, day)  # type: ignore[attr-defined]
 
 
+@acts_as_by
 @transaction.atomic
 def record_create(*, model: type[M], by: Any, **fields: Any) -> M:
     """Create a record owned by someone `by` may act for, validated as a whole."""
@@ -66,6 +68,7 @@ def record_create(*, model: type[M], by: Any, **fields: Any) -> M:
     return record
 
 
+@acts_as_by
 @transaction.atomic
 def record_update(*, instance: M, by: Any, data: dict[str, Any]) -> M:
     """Set the fields in `data` that differ, validate, and save only those."""
@@ -84,6 +87,7 @@ def record_update(*, instance: M, by: Any, data: dict[str, Any]) -> M:
     return instance
 
 
+@acts_as_by
 @transaction.atomic
 def record_delete(*, instance: models.Model, by: Any) -> None:
     """Delete a record; refuse with a reason when other records still depend on it."""

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota.core import events
+from quota.core.actor import acts_as_by
 from quota.core.money import company_currency, rate_on
 from quota.core.services import require_change, require_owner_allowed
 from quota.crm.choices import BusinessType, DealStatus, LeadStatus
@@ -30,6 +31,7 @@ def _with_rate(record: Any, day: dt.date) -> None:
 # ----------------------------------------------------------------------------- leads
 
 
+@acts_as_by
 @transaction.atomic
 def lead_create(*, by: Any, title: str, source: Any, owner: Any = None, **fields: Any) -> Lead:
     require_owner_allowed(by, owner)
@@ -40,6 +42,7 @@ def lead_create(*, by: Any, title: str, source: Any, owner: Any = None, **fields
     return lead
 
 
+@acts_as_by
 @transaction.atomic
 def lead_convert(
     *,
@@ -121,6 +124,7 @@ def _visible(records: Any, *people: Any) -> Any:
     return records
 
 
+@acts_as_by
 @transaction.atomic
 def lead_disqualify(*, lead: Lead, by: Any, reason: str) -> Lead:
     require_change(by, lead)
@@ -137,6 +141,7 @@ def lead_disqualify(*, lead: Lead, by: Any, reason: str) -> Lead:
 # ----------------------------------------------------------------------------- deals
 
 
+@acts_as_by
 @transaction.atomic
 def deal_create(
     *,
@@ -226,6 +231,7 @@ def lead_payload(lead: Lead) -> dict[str, Any]:
     }
 
 
+@acts_as_by
 @transaction.atomic
 def deal_move_stage(*, deal: Deal, stage: Stage, by: Any, at: dt.datetime | None = None) -> Deal:
     """Move an open deal to another stage of its pipeline; the move is recorded."""
@@ -248,6 +254,7 @@ def deal_move_stage(*, deal: Deal, stage: Stage, by: Any, at: dt.datetime | None
     return deal
 
 
+@acts_as_by
 @transaction.atomic
 def deal_close_won(*, deal: Deal, by: Any, at: dt.datetime | None = None, amount: Decimal | None = None) -> Deal:
     """Mark an open deal won (optionally at its final amount)."""
@@ -267,6 +274,7 @@ def deal_close_won(*, deal: Deal, by: Any, at: dt.datetime | None = None, amount
     return deal
 
 
+@acts_as_by
 @transaction.atomic
 def deal_close_lost(
     *,
@@ -325,6 +333,7 @@ def _schedule_follow_up(deal: Deal, *, on: dt.date | None) -> None:
     )
 
 
+@acts_as_by
 @transaction.atomic
 def deal_win_back(*, lost_deal: Deal, by: Any, title: str | None = None, amount: Decimal | None = None, **fields: Any) -> Deal:
     """Open a new deal to win back a lost one; the link feeds the win-back rate KPI."""
@@ -347,6 +356,7 @@ def deal_win_back(*, lost_deal: Deal, by: Any, title: str | None = None, amount:
     )
 
 
+@acts_as_by
 @transaction.atomic
 def deal_reopen(*, deal: Deal, by: Any, at: dt.datetime | None = None) -> Deal:
     """Reopen a won or lost deal in the stage it closed from."""
@@ -379,6 +389,7 @@ DEAL_EDITABLE_FIELDS = {
 }
 
 
+@acts_as_by
 @transaction.atomic
 def deal_update(*, deal: Deal, by: Any, data: dict[str, Any]) -> Deal:
     """Change a deal's plain fields. Stage and outcome have their own services (they are recorded)."""
@@ -402,6 +413,7 @@ def deal_update(*, deal: Deal, by: Any, data: dict[str, Any]) -> Deal:
     return deal
 
 
+@acts_as_by
 @transaction.atomic
 def company_create(*, by: Any, name: str, owner: Any = None, **fields: Any) -> Company:
     require_owner_allowed(by, owner)
@@ -411,6 +423,7 @@ def company_create(*, by: Any, name: str, owner: Any = None, **fields: Any) -> C
     return company
 
 
+@acts_as_by
 @transaction.atomic
 def contact_create(*, by: Any, last_name: str, owner: Any = None, **fields: Any) -> Contact:
     require_owner_allowed(by, owner)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from quota.activities.views import HasTimeline
+from quota.audit.views import HasChangeHistory
 from quota.core.money import company_currency
 from quota.core.views import (
     Action,
@@ -51,7 +52,7 @@ from quota.crm.models import Company, Contact, Deal, Lead, Pipeline, Stage
 # --------------------------------------------------------------------------- record pages
 
 
-class CompanyPages(HasTimeline, RecordPages):
+class CompanyPages(HasChangeHistory, HasTimeline, RecordPages):
     model = Company
     slug = "companies"
     filterset_class = CompanyFilterSet
@@ -98,7 +99,7 @@ class CompanyPages(HasTimeline, RecordPages):
         )
 
 
-class ContactPages(HasTimeline, RecordPages):
+class ContactPages(HasChangeHistory, HasTimeline, RecordPages):
     model = Contact
     slug = "contacts"
     filterset_class = ContactFilterSet
@@ -192,7 +193,7 @@ class LeadPages(HasTimeline, RecordPages):
         use_source_choices(form)
 
 
-class DealPages(HasTimeline, RecordPages):
+class DealPages(HasChangeHistory, HasTimeline, RecordPages):
     model = Deal
     slug = "deals"
     filterset_class = DealFilterSet

@@ -17,6 +17,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from quota.accounts.models import Team, User
+from quota.core.actor import acts_as_by
 from quota.core.visibility import CHANGE_ALL_ROLES
 from quota.dashboards.access import Board, boards_for
 from quota.dashboards.models import DashboardCard
@@ -93,6 +94,7 @@ class TargetCell:
         return (self.metric.pk, self.team_id, self.person_id)
 
 
+@acts_as_by
 @transaction.atomic
 def targets_save(*, by: Any, period: str, start: dt.date, end: dt.date, cells: list[TargetCell]) -> int:
     """Set (or clear) targets for one month, quarter or year; returns how many changed.

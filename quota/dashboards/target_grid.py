@@ -222,9 +222,15 @@ class TargetCellsForm(forms.Form):
         return data
 
     def target_cells(self) -> list[TargetCell]:
-        """The cleaned cells as the service takes them: stored units, None for an emptied cell."""
+        """The cells the POST sent, as the service takes them: stored units, None for a cell sent empty.
+
+        A cell the POST leaves out is left as it is: a save with no fields (or a form showing
+        other KPIs or people than the grid now has) must not clear targets nobody sent.
+        """
         out = []
         for cell in self.grid.all_cells():
+            if cell.name not in self.data:
+                continue
             value = self.cleaned_data.get(cell.name)
             team_id, person_id = cell.row.scope
             stored = None if value is None else value * cell.column.scale

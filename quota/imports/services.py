@@ -23,6 +23,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from quota.core.actor import acting_as
 from quota.core.visibility import CHANGE_ALL_ROLES
 from quota.imports.engine import ImportOptions, PlannedStep, run_import
 from quota.imports.mapping import FieldRule, MappingError, StepMapping
@@ -160,10 +161,11 @@ def _run_and_keep(
     require_importer(options.by)
     preset = kwargs.pop("preset", "")
     started = timezone.now()
-    report = run_import(steps, options=options, title=title, **kwargs)
-    run = None
-    if not options.dry_run:
-        run = _record(report, steps, options=options, preset=preset, started=started)
+    with acting_as(options.by):  # a background job or the command line: the audit trail names the importer
+        report = run_import(steps, options=options, title=title, **kwargs)
+        run = None
+        if not options.dry_run:
+            run = _record(report, steps, options=options, preset=preset, started=started)
     return report, run
 
 

@@ -4,14 +4,20 @@ A batch is inserted at once (`bulk.bulk_insert`: COPY on PostgreSQL) inside a sa
 constraint, a unique index: rules full_clean does not run, to keep a query per row out of the way),
 the savepoint is rolled back and the batch is written again row by row, each in its own savepoint,
 so the report says which row broke which rule and the others are kept.
+
+The audit trail: an updated row's changes to audited fields get one entry each (quota.audit), as a
+save through the app would; new rows get none of their own (a million imported deals are not a
+million entries): the ImportRun's entry says who imported how many, when.
 """
 
 from __future__ import annotations
 
 import re
 
+from auditlog.context import disable_auditlog
 from django.db import DatabaseError, models, transaction
 
+from quota.audit.services import record_bulk_updates
 from quota.imports.bulk import bulk_insert
 from quota.imports.problems import ProblemKind
 from quota.imports.targets import Outcome, RowWork
@@ -35,7 +41,8 @@ def insert(model: type[models.Model], works: list[RowWork]) -> list[RowWork]:
         instance.pk = None  # bulk_create may have set ids on the part that went in before the rollback
         instance._state.adding, instance._state.db = True, None
         try:
-            with transaction.atomic():
+            # New records are summarised by the import run's own audit entry, whichever way they were written.
+            with transaction.atomic(), disable_auditlog():
                 instance.save(force_insert=True)
             written.append(work)
         except DatabaseError as exc:
@@ -51,6 +58,8 @@ def update(model: type[models.Model], works: list[RowWork]) -> list[RowWork]:
     try:
         with transaction.atomic():
             model._default_manager.bulk_update([_record(w) for w in works], names, batch_size=WRITE_BATCH)
+            # bulk_update sends no signals: the audit trail gets each row's changes to audited fields here.
+            record_bulk_updates(model, [(w.original, _record(w), w.changed) for w in works])
         return works
     except DatabaseError:
         pass

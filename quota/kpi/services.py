@@ -8,6 +8,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Max
 
+from quota.core.actor import acts_as_by
 from quota.kpi import definitions
 from quota.kpi.catalogue import CATALOGUE
 from quota.kpi.models import Metric
@@ -46,6 +47,7 @@ def sync_catalogue(*, using: str = DEFAULT_DB_ALIAS) -> SyncReport:
     return report
 
 
+@acts_as_by
 @transaction.atomic
 def metric_save_version(
     *,
@@ -60,7 +62,9 @@ def metric_save_version(
     """Save `definition` as the next version of `key` (the first if new); the previous version stays, not current."""
     metrics = Metric.objects.using(using)
     latest = metrics.filter(key=key).aggregate(latest=Max("version"))["latest"] or 0
-    metrics.filter(key=key, is_current=True).update(is_current=False)
+    for previous in metrics.filter(key=key, is_current=True):  # one row; saved, so the audit trail has it
+        previous.is_current = False
+        previous.save(update_fields=["is_current"], using=using)
     metric = Metric(
         key=key,
         version=latest + 1,

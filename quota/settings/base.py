@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "quota.webforms",
     "quota.webhooks",
     "quota.notifications",
+    # Audit trail (issue #12): django-auditlog's LogEntry table, read by quota.audit.
+    "auditlog",
+    "quota.audit",
 ]
 
 MIDDLEWARE = [
@@ -65,7 +68,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication: who changed what is read from the request's user when an audit entry is written.
+    "quota.audit.middleware.AuditActorMiddleware",
 ]
+
+# Audit trail: changes kept as JSON values (old, new); no client address, since behind a proxy
+# X-Forwarded-For is whatever the client sent (the web server's own log has the addresses).
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_DISABLE_REMOTE_ADDR = True
 
 ROOT_URLCONF = "quota.urls"
 WSGI_APPLICATION = "quota.wsgi.application"

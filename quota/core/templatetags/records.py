@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
+from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -69,12 +70,17 @@ NAVIGATION: tuple[tuple[Any, tuple[tuple[str, Any], ...]], ...] = (
     ),
     (
         gettext_lazy("Integrations"),
-        (("webhooks:list", gettext_lazy("Webhooks")), ("imports:start", gettext_lazy("Import"))),
+        (
+            ("webhooks:list", gettext_lazy("Webhooks")),
+            ("imports:start", gettext_lazy("Import")),
+            ("audit:log", gettext_lazy("Audit trail")),
+        ),
     ),
 )
 # Entries only some people see, decided on the signed-in user alone (no query per page).
 NAVIGATION_ONLY_FOR: dict[str, Any] = {
     "imports:start": lambda user: user.is_superuser or user.role in CHANGE_ALL_ROLES,  # as imports.services.may_import
+    "audit:log": "quota.audit.access.can_view_audit",  # a dotted path: the ground floor does not import the apps
 }
 
 
@@ -87,6 +93,8 @@ def main_navigation(context: dict[str, Any]) -> dict[str, Any]:
         links = []
         for url_name, label in entries:
             allowed = NAVIGATION_ONLY_FOR.get(url_name)
+            if isinstance(allowed, str):
+                allowed = import_string(allowed)
             if allowed is not None and not (request is not None and allowed(request.user)):
                 continue
             try:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from quota.dashboards.tests.conftest import month_start, this_month_moment, won_deal
 from quota.kpi.models import Target, period_bounds
+from quota.testing.audit import recorded
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +102,57 @@ def test_a_director_sets_company_and_team_targets(client, world):
     assert Target.objects.get(user=None, team=None).value == Decimal("50000")
     assert Target.objects.get(team=world.south).value == Decimal("20000")
     assert client.get("/").context["cards"][0].target == 50000  # the director's cards compare with the company's target
+
+
+# --------------------------------------------------------------------------- only the cells sent, each change audited
+
+APRIL = dt.datetime(2026, 4, 15, 12, 0, tzinfo=dt.UTC)
+APRIL_GRID = "/dashboards/targets/?team={team}&period=month&day=2026-04-01&kpi=won_revenue&kpi=win_rate"
+
+
+@pytest.fixture
+def set_grid(client, world, time_machine):
+    """The North grid of April 2026 with a target in each of its six cells (team, manager, rep, teammate...)."""
+    time_machine.move_to(APRIL, tick=False)
+    client.force_login(world.director)
+    url = APRIL_GRID.format(team=world.north.pk)
+    data = dict.fromkeys(cells(client.get(url)), "10")
+    client.post(url, data)
+    assert Target.objects.count() == len(data) > 4
+    return url, data
+
+
+def test_a_save_with_no_cells_deletes_nothing(client, world, set_grid):
+    url, _ = set_grid
+    before = set(Target.objects.values_list("pk", "value"))
+    response = client.post(url, {}, follow=True)
+    assert "Targets saved (0 changed)." in response.content.decode()
+    assert set(Target.objects.values_list("pk", "value")) == before
+
+
+def test_only_the_cells_sent_are_created_changed_or_deleted(client, world, set_grid):
+    url, data = set_grid
+    rep_revenue, rep_rate = f"cell-person-{world.rep.pk}-won_revenue", f"cell-person-{world.rep.pk}-win_rate"
+    others = set(Target.objects.exclude(user=world.rep).values_list("pk", "value"))
+    response = client.post(url, {rep_revenue: "2500", rep_rate: ""}, follow=True)
+    assert "Targets saved (2 changed)." in response.content.decode()
+    assert Target.objects.get(user=world.rep, metric__key="won_revenue").value == Decimal("2500")
+    assert not Target.objects.filter(user=world.rep, metric__key="win_rate").exists()  # sent empty: cleared
+    assert set(Target.objects.exclude(user=world.rep).values_list("pk", "value")) == others
+    assert Target.objects.count() == len(data) - 1
+
+
+def test_each_target_created_changed_or_deleted_in_the_grid_is_audited(client, world, set_grid):
+    from auditlog.models import LogEntry
+
+    url, _ = set_grid
+    rep_revenue, rep_rate = f"cell-person-{world.rep.pk}-won_revenue", f"cell-person-{world.rep.pk}-win_rate"
+    revenue = Target.objects.get(user=world.rep, metric__key="won_revenue")
+    rate = Target.objects.get(user=world.rep, metric__key="win_rate")
+    assert ("create", "value", None, "10.000000", "director") in recorded(revenue)
+    client.force_login(world.manager)
+    client.post(url, {rep_revenue: "2500", rep_rate: ""})
+    assert recorded(revenue)[0] == ("update", "value", "10.000000", "2500.000000", "manager")
+    deleted = LogEntry.objects.get(content_type__model="target", object_id=rate.pk, action=LogEntry.Action.DELETE)
+    assert deleted.actor == world.manager and deleted.changes["value"] == ["0.100000", None]  # 10 %
+    assert deleted.changes["user"] == [world.rep.pk, None]
