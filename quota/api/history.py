@@ -49,9 +49,9 @@ def _user(actor: Any) -> dict[str, Any] | None:
     return {"id": actor.pk, "username": actor.username, "name": str(actor)}
 
 
+# Adds the `history` action to a record viewset. No docstring: the schema describes the viewset's other
+# operations with the viewset's own (inspect.getdoc reads the first docstring along the MRO).
 class HistoryMixin:
-    """Adds the `history` action to a record viewset."""
-
     @extend_schema(
         summary="The record's change history",
         parameters=[OpenApiParameter("page", int, description="A page number within the paginated result set.")],

@@ -54,12 +54,14 @@ class ConfigurationViewSet(RecordViewSet):
         record_delete(instance=instance, by=None)
 
 
+# Records whose changes are audited also answer `GET {id}/history/`. No docstrings: the schema describes
+# their operations with the base viewsets' own.
 class HistoryRecordViewSet(HistoryMixin, RecordViewSet):
-    """A record whose changes are audited: also `GET {id}/history/`."""
+    pass
 
 
 class HistoryConfigurationViewSet(HistoryMixin, ConfigurationViewSet):
-    """Configuration whose changes are audited (custom fields): also `GET {id}/history/`."""
+    pass
 
 
 def viewset(

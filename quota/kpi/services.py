@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditlog.context import disable_auditlog
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Max
 
@@ -22,9 +23,13 @@ class SyncReport:
 
 
 def sync_catalogue(*, using: str = DEFAULT_DB_ALIAS) -> SyncReport:
-    """Make the built-in KPIs in the database match the catalogue (idempotent; runs after every migrate)."""
+    """Make the built-in KPIs in the database match the catalogue (idempotent; runs after every migrate).
+
+    Not in the audit trail: built-in definitions come with the code (its history is theirs), and every
+    install would otherwise start its trail with the whole catalogue.
+    """
     report = SyncReport()
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using), disable_auditlog():
         current = {m.key: m for m in Metric.objects.using(using).filter(is_builtin=True, is_current=True)}
         for entry in CATALOGUE:
             parsed = definitions.parse(entry.definition)

@@ -156,3 +156,8 @@ def test_bulk_updates_get_one_entry_per_record_with_audited_changes(people):
     team = Team.objects.get(name="North")
     assert record_bulk_updates(Team, [(team, team, ["name"])]) == 0  # teams are not audited
     assert LogEntry.objects.filter(object_repr=str(second), action=LogEntry.Action.UPDATE).count() == 0
+
+
+def test_the_built_in_kpi_catalogue_installed_by_migrate_is_not_in_the_trail():
+    assert Metric.objects.filter(is_builtin=True).exists()
+    assert not LogEntry.objects.filter(content_type__model="metric").exists()
