@@ -26,7 +26,7 @@ from django.db.models import Max
 from quota.notifications.models import Notification
 from quota.notifications.services import early_warnings_check
 from quota.seed.clock import Clock
-from quota.seed.targets import TargetPlan, create_targets, plan_targets
+from quota.seed.targets import create_targets, plan_targets
 
 LAST_CHECK_OF_THE_DAY = dt.time(23, 0)
 
@@ -35,7 +35,6 @@ LAST_CHECK_OF_THE_DAY = dt.time(23, 0)
 class Seeded:
     targets: int
     notifications: int
-    plan: TargetPlan
 
 
 def seed_targets_and_warnings(*, clock: Clock) -> Seeded:
@@ -47,7 +46,7 @@ def seed_targets_and_warnings(*, clock: Clock) -> Seeded:
     notified = _check(at=last_check)
     created += create_targets(plan.periods)
     notified += _check(at=dt.datetime.fromtimestamp(clock.as_of, dt.UTC))
-    return Seeded(created, notified, plan)
+    return Seeded(created, notified)
 
 
 def _check(*, at: dt.datetime) -> int:

@@ -71,8 +71,6 @@ class TargetPlan:
 
     months: list[Target] = field(default_factory=list)
     periods: list[Target] = field(default_factory=list)
-    ahead: int | None = None  # the rep chosen to be ahead on won revenue this month (user id)
-    off_pace: int | None = None  # the rep chosen to be off pace
 
 
 def month_weights(months: list[dt.date], today: dt.date) -> np.ndarray:
@@ -178,10 +176,10 @@ def plan_targets(*, clock: Clock) -> TargetPlan:
             expected[(key, Scope(team=team))] = np.sum(members, axis=0)
         expected[(key, Scope())] = planner.expected(company(key, None))
 
-    plan = TargetPlan()
     now = dt.datetime.fromtimestamp(clock.as_of, dt.UTC)
-    story = Story(plan, people, company, expected, current, elapsed=inclusive(*period_bounds("month", today)).elapsed_share(now))
+    story = Story(people, company, expected, current, elapsed=inclusive(*period_bounds("month", today)).elapsed_share(now))
     chosen = story.choose(sellers)
+    plan = TargetPlan()
 
     def add(scope: Scope, key: str, period: str, start: dt.date, value: Decimal | None) -> None:
         first, last = period_bounds(period, start)
@@ -230,16 +228,9 @@ class Story:
     """The few targets chosen against the actual run rate, so the demo tells its story on any day."""
 
     def __init__(
-        self,
-        plan: TargetPlan,
-        people: History,
-        company: History,
-        expected: dict[tuple[str, Scope], np.ndarray],
-        current: int,
-        *,
-        elapsed: float,
+        self, people: History, company: History, expected: dict[tuple[str, Scope], np.ndarray], current: int, *, elapsed: float
     ) -> None:
-        self.plan, self.people, self.company, self.expected = plan, people, company, expected
+        self.people, self.company, self.expected = people, company, expected
         self.current, self.elapsed = current, elapsed
 
     def planned(self, key: str, scope: Scope, month: int) -> Decimal:
@@ -264,14 +255,12 @@ class Story:
             chosen[("won_revenue", scope, month)] = max(
                 self.planned("won_revenue", scope, month), rounded(revenue[behind.pk] / OFF_PACE, direction="up")
             )
-            self.plan.off_pace = behind.pk
             ahead = max((r for r in reps if r is not behind), key=lambda r: (against_plan[r.pk], -r.pk))
             if revenue[ahead.pk] > 0:
                 scope = Scope(user=ahead.pk)
                 chosen[("won_revenue", scope, month)] = min(
                     self.planned("won_revenue", scope, month), rounded(revenue[ahead.pk] / AHEAD_PACE, direction="down")
                 )
-                self.plan.ahead = ahead.pk
         # Short of target: the demo rep's meetings and the company's new leads, last month and (once the product
         # warns about this month) this month.
         short = [("new_leads", Scope(), self.company("new_leads", None))]
