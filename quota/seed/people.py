@@ -120,7 +120,7 @@ def build_people(scale: Scale, seed: int) -> People:
     people.slow_seller = colleagues[-1] if colleagues else -1
     people.marketing_ids = np.array([p.id for p in marketing], dtype=np.int64)
     people.service_ids = np.array([p.id for p in service], dtype=np.int64)
-    # Last, so that adding them changed nobody else's draws: someone who reads everything and changes nothing.
+    # Someone who reads everything and changes nothing; added last, so that no one else's draws change.
     add_person("viewer", root, "viewer")
     return people
 
