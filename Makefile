@@ -27,14 +27,18 @@ install: $(STAMP)
 	@echo "Writing .env for a local demo (DEBUG on, a random SECRET_KEY)."
 	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')" > .env
 
+# collectstatic's output is its manifest: collected again only when what it collects changed.
+STATIC_MANIFEST := var/staticfiles/staticfiles.json
+$(STATIC_MANIFEST): $(STAMP) quota/settings/base.py $(shell find quota -path '*/static/*' -type f) | .env
+	$(BIN)/quota collectstatic --no-input -v 0
+
 ## demo: install, migrate, seed the demo company and serve it on http://127.0.0.1:8000
-demo: install .env
+demo: install .env $(STATIC_MANIFEST)
 	$(BIN)/quota migrate --no-input -v 0
 	$(BIN)/quota seed --size demo --if-empty
-	$(BIN)/quota collectstatic --no-input -v 0
 	@echo ""
 	@echo "Quota is running on http://$(HOST):$(PORT)/"
-	@echo "Demo logins (password 'demo'): director, manager, rep, admin"
+	@echo "Demo logins (password 'demo'): director, manager, rep, marketing, service, viewer, admin"
 	@echo ""
 	$(BIN)/quota serve $(HOST):$(PORT)
 

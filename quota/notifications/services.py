@@ -16,11 +16,13 @@ from quota.notifications.models import UNREAD, Notification
 logger = logging.getLogger(__name__)
 
 
-def notify(*, user: Any, kind: str, title: str, body: str, dedupe_key: str, link: str = "") -> Notification | None:
+def notify(
+    *, user: Any, kind: str, title: str, body: str, dedupe_key: str, link: str = "", email: bool = True
+) -> Notification | None:
     """Notify `user` about `dedupe_key` unless they already were; None when it is a repeat.
 
     The unique (user, dedupe_key) constraint decides, so two checks running at once still notify once.
-    The e-mail goes after commit; a mail failure is logged and does not undo the notification.
+    The e-mail (unless `email` is false) goes after commit; a mail failure is logged and does not undo the notification.
     """
     try:
         with transaction.atomic():
@@ -29,7 +31,7 @@ def notify(*, user: Any, kind: str, title: str, body: str, dedupe_key: str, link
             )
     except IntegrityError:
         return None
-    if user.email:
+    if email and user.email:
         transaction.on_commit(lambda: _email(notification, user.email))
     return notification
 
@@ -52,8 +54,11 @@ def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> i
 # ----------------------------------------------------------------------------- early warnings
 
 
-def early_warnings_check(*, now: Any = None) -> dict[str, int]:
-    """Tell people about targets behind pace and reps stalling; each only once per target period / week."""
+def early_warnings_check(*, now: Any = None, email: bool = True) -> dict[str, int]:
+    """Tell people about targets behind pace and reps stalling; each only once per target period / week.
+
+    `email=False` notifies in the app only (the demo seed's made-up people have no mailbox).
+    """
     from quota.notifications import checks, messages  # the checks read KPIs and records: loaded when used
 
     now = now or timezone.now()
@@ -61,11 +66,11 @@ def early_warnings_check(*, now: Any = None) -> dict[str, int]:
     for behind in checks.targets_behind(now=now):
         message = messages.target_behind(behind)
         for person in behind.people:
-            if notify(user=person, **message.for_person(person)):
+            if notify(user=person, email=email, **message.for_person(person)):
                 sent["targets_behind"] += 1
     for stalling in checks.stalling_reps(now=now):
         message = messages.rep_stalling(stalling, now=now)
         for manager in stalling.managers:
-            if notify(user=manager, **message.for_person(manager)):
+            if notify(user=manager, email=email, **message.for_person(manager)):
                 sent["reps_stalling"] += 1
     return sent

@@ -7,8 +7,10 @@ The same seed and date always give the same data, on SQLite and PostgreSQL alike
 
 Modules, in the order the data is drawn: sizes, clock, randomness, reference (rows the
 migrations create), people, customers, marketing, leads, deals, history, sales, activities,
-service; profiles holds the behavioural knobs, vocabulary the words; world puts the tables
-in order; columns, writers and database do the writing; runner ties it together.
+service, backlog (the work waiting today); profiles holds the behavioural knobs, vocabulary
+the words; world puts the tables in order; columns, writers and database do the writing;
+runner ties it together. After the records (and their KPI rollups), `quota seed` adds the
+targets (targets) and the early warnings the product raises about them (early_warnings).
 """
 
 from quota.seed.runner import DatabaseNotEmpty, DatabaseNotMigrated, SeedReport, seed_company

@@ -11,6 +11,7 @@ import numpy as np
 
 from quota.activities.models import ActivityKind
 from quota.seed import profiles
+from quota.seed.backlog import FollowUps
 from quota.seed.clock import Clock
 from quota.seed.columns import NULL_TIME, Batch, Bools, Choice, Column, Const, Ints, Times, one_based
 from quota.seed.customers import Companies
@@ -102,7 +103,7 @@ def _created(
     return np.where((kind == TASK) | planned, ahead, logged)
 
 
-def _batch(
+def activity_batch(
     ids: np.ndarray,
     details: KindDetails,
     owner: np.ndarray,
@@ -129,6 +130,27 @@ def _batch(
     )
 
 
+def follow_up_batch(follow_ups: FollowUps, first_id: int, deals: Deals, seed: int) -> Batch:
+    """Open tasks due today on open deals (see backlog)."""
+    rng = stream(seed, "follow-up-rows")
+    n = len(follow_ups)
+    kind = np.full(n, TASK)
+    never = np.full(n, -1, dtype=np.int8)
+    subject = SUBJECT_OFFSET[TASK] + rng.integers(0, SUBJECT_OFFSET[TASK + 1] - SUBJECT_OFFSET[TASK], n)
+    details = KindDetails(kind, subject, np.zeros(n, dtype=np.int64), never, np.full(n, -1), never, never, np.full(n, NULL_TIME))
+    deal = follow_ups.deal
+    return activity_batch(
+        np.arange(first_id, first_id + n),
+        details,
+        follow_ups.owner,
+        deal + 1,
+        one_based(deals.contact[deal]),
+        deals.company[deal] + 1,
+        follow_ups.due,
+        follow_ups.created,
+    )
+
+
 def deal_activity_batches(deals: Deals, counts: np.ndarray, people: People, clock: Clock, seed: int) -> Iterator[Batch]:
     next_id = 1
     for start in range(0, len(deals), DEALS_PER_CHUNK):
@@ -148,7 +170,7 @@ def deal_activity_batches(deals: Deals, counts: np.ndarray, people: People, cloc
         details = _details(rng, kind, occurred, planned, clock)
         created = _created(rng, kind, occurred, planned, low, clock)
         owner = people.seller_ids[deals.seller[deal]]
-        yield _batch(
+        yield activity_batch(
             np.arange(next_id, next_id + n),
             details,
             owner,
@@ -178,6 +200,6 @@ def prospecting_batches(
         owner = np.where(rng.random(n) < 0.8, companies.owner[company], colleague)
         created = _created(rng, kind, occurred, planned, companies.created[company], clock)
         ids = np.arange(first_id + start, first_id + start + n)
-        yield _batch(
+        yield activity_batch(
             ids, details, owner, np.full(n, -1), companies.pick_contact(rng, company) + 1, company + 1, occurred, created
         )

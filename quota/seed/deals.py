@@ -294,14 +294,17 @@ def _win_back(
 
 
 def _close_some_this_month(deals: Deals, teller: Storyteller, rng: np.random.Generator, clock: Clock) -> None:
-    """Every seller has a win this month (even on the 1st), so current-period dashboards always show some."""
+    """Every seller has a win this month (even on the 1st), so current-period dashboards always show some.
+
+    All but the one having a slow month (people.slow_seller): someone is off pace even on the 1st.
+    """
     month_start = clock.month_start
     won_now = (deals.status == WON) & (deals.closed >= month_start)
     earliest = np.maximum(month_start, deals.stage_changed + 60)
     closable = (deals.status == OPEN) & (earliest < clock.as_of - 60)
     for seller in range(len(teller.people.seller_ids)):
         mine = deals.seller == seller
-        if (won_now & mine).any():
+        if (won_now & mine).any() or seller == teller.people.slow_seller:
             continue
         candidates = np.flatnonzero(mine & closable)
         if not len(candidates):

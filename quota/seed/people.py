@@ -18,8 +18,8 @@ COMPANY_NAME = "Ridgeway Interiors"
 EMAIL_DOMAIN = "ridgeway.example"
 REGIONS = ("North", "South", "East", "West", "Central", "Nordics", "Benelux", "DACH", "Iberia", "Baltics", "Alps", "Adriatic")
 DEMO_PASSWORD = "demo"
-# The logins the README and `make demo` announce; all other people get unusable passwords.
-DEMO_LOGINS = ("admin", "director", "manager", "rep")
+# The logins the README and `make demo` announce, one per role; all other people get unusable passwords.
+DEMO_LOGINS = ("director", "manager", "rep", "marketing", "service", "viewer", "admin")
 REPS_PER_MANAGER = 17
 
 
@@ -45,6 +45,8 @@ class People:
     seller_activity: np.ndarray = field(default_factory=lambda: np.zeros(0))  # activities-per-deal multiplier
     marketing_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     service_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # The seller (index into seller_ids) having a slow month: no win is arranged for them this month (see deals).
+    slow_seller: int = -1
 
     def by_username(self, username: str) -> Person:
         return next(p for p in self.persons if p.username == username)
@@ -57,7 +59,7 @@ def ascii_lower(text: str) -> str:
 
 
 def build_people(scale: Scale, seed: int) -> People:
-    """Admin, director, marketing, service, and regional sales teams of one manager and several reps."""
+    """Admin, director, marketing, service, regional sales teams of one manager and several reps, and a viewer."""
     rng = stream(seed, "people")
     people = People()
     usernames: set[str] = set()
@@ -86,8 +88,8 @@ def build_people(scale: Scale, seed: int) -> People:
     add_person("director", root, "director")
     n_marketing = max(1, round(scale.users / 25))
     n_service = max(1, round(scale.users / 16))
-    marketing = [add_person("marketing", marketing_team) for _ in range(n_marketing)]
-    service = [add_person("service", service_team) for _ in range(n_service)]
+    marketing = [add_person("marketing", marketing_team, "marketing" if i == 0 else None) for i in range(n_marketing)]
+    service = [add_person("service", service_team, "service" if i == 0 else None) for i in range(n_service)]
 
     n_sellers = scale.users - len(people.persons)
     n_regions = min(len(REGIONS), max(2, round(n_sellers / (REPS_PER_MANAGER + 1))))
@@ -112,8 +114,14 @@ def build_people(scale: Scale, seed: int) -> People:
     demo_rep = next(i for i, p in enumerate(sellers) if p.username == "rep")
     people.seller_share[demo_rep], people.seller_win[demo_rep], people.seller_activity[demo_rep] = 1.2, 1.15, 1.1
     people.seller_size[demo_rep] = 1.0
+    # A colleague of the demo rep (so the demo manager sees it) is off to a slow start this month.
+    first_team = sellers[demo_rep].team_id
+    colleagues = [i for i, p in enumerate(sellers) if p.team_id == first_team and p.role == "rep" and i != demo_rep]
+    people.slow_seller = colleagues[-1] if colleagues else -1
     people.marketing_ids = np.array([p.id for p in marketing], dtype=np.int64)
     people.service_ids = np.array([p.id for p in service], dtype=np.int64)
+    # Someone who reads everything and changes nothing; added last, so that no one else's draws change.
+    add_person("viewer", root, "viewer")
     return people
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from quota.seed import profiles
+from quota.seed import backlog, profiles
 from quota.seed.clock import Clock
 from quota.seed.columns import NULL_TIME, Batch, Choice, Const, Ints, Texts, Times, one_based
 from quota.seed.deals import WON, Deals
@@ -64,6 +64,8 @@ def build_cases(deals: Deals, people: People, scale: Scale, clock: Clock, seed: 
         sla * rng.lognormal(np.log(profiles.FIRST_RESPONSE_OF_SLA), profiles.FIRST_RESPONSE_SPREAD, n)
     ).astype(np.int64)
     resolved = first_response + rng.lognormal(np.log(profiles.RESOLUTION_HOURS * 3600), 1.3, n).astype(np.int64)
+    due = created + sla
+    first_response, resolved = backlog.hold_recent_cases(created, due, first_response, resolved, clock, seed)
     answered_yet = first_response <= clock.as_of
     resolved_yet = resolved <= clock.as_of
     waiting = np.where(rng.random(n) < 0.6, OPEN, PENDING)
@@ -75,7 +77,7 @@ def build_cases(deals: Deals, people: People, scale: Scale, clock: Clock, seed: 
         status=status,
         first_response=np.where(answered_yet, first_response, NULL_TIME),
         resolved=np.where(resolved_yet, resolved, NULL_TIME),
-        due=created + sla,
+        due=due,
         owner=people.service_ids[rng.integers(0, len(people.service_ids), n)],
     )
 

@@ -15,9 +15,11 @@ from django.db import models
 from quota.accounts.models import Team, User
 from quota.activities.models import Activity
 from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead
+from quota.kpi.models import Target
 from quota.marketing.models import Campaign, CampaignRecipient
+from quota.notifications.models import Notification
 from quota.sales.models import Invoice, Offer, OfferLine, Order, Product
-from quota.seed import activities, customers, deals, history, leads, marketing, people, sales, service
+from quota.seed import activities, backlog, customers, deals, history, leads, marketing, people, sales, service
 from quota.seed.clock import Clock
 from quota.seed.columns import Batch
 from quota.seed.reference import Reference
@@ -52,6 +54,7 @@ def plan_company(scale: Scale, seed: int, clock: Clock, reference: Reference) ->
     activity_counts = activities.deal_activity_counts(pipeline, staff, scale, clock, seed)
     deal_activities = int(activity_counts.sum())
     prospecting = max(0, scale.activities - deal_activities)
+    follow_ups = backlog.build_follow_ups(pipeline, staff, clock, seed)
     orders = sales.build_orders(pipeline, companies, clock, seed)
     invoices = sales.build_invoices(orders, clock, seed)
     cases = service.build_cases(pipeline, staff, scale, clock, seed)
@@ -62,6 +65,7 @@ def plan_company(scale: Scale, seed: int, clock: Clock, reference: Reference) ->
     def all_activities() -> Iterator[Batch]:
         yield from activities.deal_activity_batches(pipeline, activity_counts, staff, clock, seed)
         yield from activities.prospecting_batches(prospecting, deal_activities + 1, staff, companies, clock, seed)
+        yield activities.follow_up_batch(follow_ups, deal_activities + prospecting + 1, pipeline, seed)
 
     return [
         TablePlan(Team, len(staff.teams), _one(people.team_batch(staff))),
@@ -83,7 +87,7 @@ def plan_company(scale: Scale, seed: int, clock: Clock, reference: Reference) ->
         TablePlan(OfferLine, int(pipeline.line_count.sum()), lambda: sales.offer_line_batches(pipeline, reference, seed)),
         TablePlan(Order, len(orders), lambda: sales.order_batches(orders, pipeline, staff, reference, clock)),
         TablePlan(Invoice, len(invoices), lambda: sales.invoice_batches(invoices, orders, pipeline, staff, reference, clock)),
-        TablePlan(Activity, deal_activities + prospecting, all_activities),
+        TablePlan(Activity, deal_activities + prospecting + len(follow_ups), all_activities),
         TablePlan(Case, len(cases), lambda: service.case_batches(cases, pipeline, seed)),
         TablePlan(SurveyAnswer, len(surveys), lambda: service.survey_batches(surveys, pipeline)),
         TablePlan(
@@ -113,4 +117,6 @@ SEEDED_MODELS: tuple[type[models.Model], ...] = (
     Case,
     SurveyAnswer,
     CampaignRecipient,
+    Target,  # with the notifications, written after the records (see seed.early_warnings)
+    Notification,
 )

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -137,17 +138,25 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-# Front-end packages come from npm (`make install`), served straight from node_modules.
+STATICFILES_DIRS = [BASE_DIR / "quota" / "static"]
+# Front-end packages come from npm (`make install`), served straight from node_modules: only the files
+# the templates load, so collectstatic copies two files rather than whole packages (see core.staticfinders).
 NODE_MODULES = BASE_DIR / "node_modules"
-STATICFILES_DIRS = [
-    BASE_DIR / "quota" / "static",
-    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
-    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+NODE_STATIC_FILES = {
+    "vendor/htmx/htmx.min.js": "htmx.org/dist/htmx.min.js",
+    "vendor/echarts/echarts.min.js": "echarts/dist/echarts.min.js",
+}
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "quota.core.staticfinders.NodeModulesFinder",
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "quota.core.staticstorage.CompressedManifestStorage"},  # whitenoise's, brotli quicker
 }
+# Source maps are only fetched by browser developer tools: collectstatic need not compress them.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 # var/ holds the embedded database, collected static files, media and benchmark results.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = VAR_DIR / "media"

@@ -1,13 +1,17 @@
-"""The same seed and date give the same company; another seed gives another."""
+"""The same seed and date give the same company, targets and warnings; another seed gives another company."""
 
 import datetime as dt
 import hashlib
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db.models import Count, Sum
 
 from quota.activities.models import Activity
 from quota.crm.models import Deal, DealStageChange, Lead
+from quota.kpi.models import Target
+from quota.notifications.models import Notification
 from quota.sales.models import Invoice, OfferLine
 from quota.seed import seed_company
 from quota.seed.tests.conftest import SMALL, TODAY
@@ -54,3 +58,24 @@ def test_another_seed_or_date_gives_other_data():
     for other in (other_seed, other_date):
         assert other["deals"] != base["deals"] and other["activities"] != base["activities"]
         assert other["rows"]["crm_deal"] == base["rows"]["crm_deal"]  # the size is the size
+
+
+def seed_command(**options):
+    call_command("seed", size=SMALL, seed=7, today=TODAY.isoformat(), no_progress=True, stdout=StringIO(), **options)
+
+
+def targets_and_warnings():
+    """What the finishing step adds, by content (ids are not compared: PostgreSQL sequences go on after a flush)."""
+    targets = Target.objects.values_list(
+        "metric__key", "metric__version", "user__username", "team__name", "period", "start", "end", "value", "team_target"
+    )
+    warnings = Notification.objects.values_list("user__username", "kind", "title", "body", "created_at", "read_at")
+    return sorted(targets, key=repr), sorted(warnings, key=repr)
+
+
+def test_same_seed_and_date_give_the_same_targets_and_warnings():
+    seed_command()
+    first = targets_and_warnings()
+    seed_command(flush=True)
+    assert targets_and_warnings() == first
+    assert len(first[0]) > 1_000 and first[1]

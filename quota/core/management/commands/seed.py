@@ -79,15 +79,22 @@ class Command(BaseCommand):
         except Exception as error:  # one line for scripts; --traceback shows the chained cause
             raise CommandError(f"Seeding failed and nothing was written: {type(error).__name__}: {one_line(error)}") from error
         self._summarise(report, options["seed"])
-        self._finish()
+        self._finish(report)
 
-    def _finish(self) -> None:
-        """What the demo company has besides records: its scheduled report, and KPI rollups built for its data."""
+    def _finish(self, report: SeedReport) -> None:
+        """What the demo company has besides records: its scheduled report, KPI rollups built for its data, and
+        targets with the early warnings the product raised about them (read through the rollups)."""
+        from django.conf import settings
+
         from quota.kpi import rollups
         from quota.reports.demo import ensure_demo_reports
+        from quota.seed.clock import Clock
+        from quota.seed.early_warnings import seed_targets_and_warnings
 
         ensure_demo_reports()
         rollups.rebuild()  # the bulk load bypassed the ORM, so the rollups must be built from the records
+        seeded = seed_targets_and_warnings(clock=Clock.ending(report.today, settings.TIME_ZONE))
+        self.stdout.write(f"Targets: {seeded.targets:,}; early warnings raised: {seeded.notifications:,}")
 
     def _summarise(self, report: SeedReport, seed: int) -> None:
         write = self.stdout.write
