@@ -45,7 +45,7 @@ def fail(client: Client, times: int, username: str = "alice", **kwargs):
 def test_the_lockout_is_on_in_tests_with_the_documented_limits():
     assert settings.AXES_ENABLED is True
     assert settings.AXES_FAILURE_LIMIT == 10
-    assert settings.AXES_COOLOFF_TIME == dt.timedelta(minutes=15)
+    assert dt.timedelta(minutes=15) == settings.AXES_COOLOFF_TIME
     assert settings.AUTHENTICATION_BACKENDS[0].endswith("AxesBackend")
 
 
@@ -112,7 +112,9 @@ def test_an_address_that_guessed_ten_times_is_locked_for_every_username(client, 
 def test_behind_a_proxy_the_client_is_the_forwarded_address(client, alice, clock, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     for number in range(10):
-        client.post(LOGIN, {"username": f"guess{number}", "password": "x"}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.66")
+        client.post(
+            LOGIN, {"username": f"guess{number}", "password": "x"}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.66"
+        )
     assert AccessAttempt.objects.filter(ip_address="198.51.100.66").count() == 10
     other = Client().post(
         LOGIN, {"username": "alice", "password": "right-password"}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9"
