@@ -60,7 +60,7 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
         request,
         "registration/locked_out.html",
         {"locked_until": lockout_ends_at(request, credentials), "failure_limit": settings.AXES_FAILURE_LIMIT},
-        status=settings.AXES_HTTP_RESPONSE_CODE,
+        status=getattr(settings, "AXES_HTTP_RESPONSE_CODE", 429),
     )
 
 

@@ -24,6 +24,8 @@ class TokenFailureThrottle(SimpleRateThrottle):
     """Failed token checks per client address (a sliding window, as DRF's other throttles)."""
 
     scope = "api_token_failure"
+    duration: int  # set from the rate by SimpleRateThrottle.__init__
+    num_requests: int | None
 
     def get_rate(self) -> str:
         # Read at use, not at import as SimpleRateThrottle does, so a changed setting applies.

@@ -237,6 +237,7 @@ LOGGING = {
 # environment variable (a proxy that terminates TLS differently, an intranet on plain HTTP).
 # DEBUG on (`make demo`, plain http://127.0.0.1) turns the HTTPS-only ones off.
 from datetime import timedelta  # noqa: E402
+from typing import cast  # noqa: E402
 
 from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
 
@@ -262,14 +263,14 @@ AXES_LOCKOUT_PARAMETERS = env.list("AXES_LOCKOUT_PARAMETERS", default=["username
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "quota.accounts.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "quota.accounts.lockout.lockout_response"
-LOGGING["loggers"] = {**LOGGING.get("loggers", {}), "axes.apps": {"level": "WARNING"}}  # no version banner per command
+cast(dict, LOGGING.setdefault("loggers", {}))["axes.apps"] = {"level": "WARNING"}  # no version banner per command
 
 # API tokens: an address that sent too many bad tokens gets 429 until the window passes (DRF's throttle cache).
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "rest_framework.authentication.SessionAuthentication",
     "quota.api.authentication.ThrottledTokenAuthentication",
 ]
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_token_failure"] = env("API_TOKEN_FAILURE_RATE", default="10/min")
+cast(dict, REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])["api_token_failure"] = env("API_TOKEN_FAILURE_RATE", default="10/min")
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT or None
 
 # HTTPS: redirect, secure cookies, HSTS. /healthz stays reachable over plain HTTP for load balancers.
