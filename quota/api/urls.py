@@ -1,5 +1,7 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from quota.api import views
@@ -34,7 +36,19 @@ for prefix, viewset in [
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The interactive docs bring their own inline styles (and Redoc its inline start script and a worker):
+    # the Content-Security-Policy is widened for these two pages only. Swagger UI's start script is served apart.
+    path(
+        "docs/",
+        csp_update({"style-src": UNSAFE_INLINE})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        name="docs",
+    ),
+    path(
+        "redoc/",
+        csp_update({"script-src": UNSAFE_INLINE, "style-src": UNSAFE_INLINE, "worker-src": "blob:"})(
+            SpectacularRedocView.as_view(url_name="schema")
+        ),
+        name="redoc",
+    ),
     path("", include(router.urls)),
 ]

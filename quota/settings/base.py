@@ -1,5 +1,6 @@
 """Settings for every environment, read from environment variables (see .env.example)."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -249,6 +250,80 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
-    CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+# ============================================================================ security posture (begin)
+# Login lockout, API token throttling, HTTPS, cookies, HSTS and the Content-Security-Policy.
+# With DEBUG off every switch defaults to the production-safe value; each one can be turned off by its
+# environment variable (a proxy that terminates TLS differently, an intranet on plain HTTP).
+# DEBUG on (`make demo`, plain http://127.0.0.1) turns the HTTPS-only ones off.
+from datetime import timedelta  # noqa: E402
+from typing import cast  # noqa: E402
+
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+INSTALLED_APPS += ["axes", "csp"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks: it turns a lockout into the lockout page
+
+# How many reverse proxies stand in front (nginx: 1): the client address is then the Nth X-Forwarded-For entry
+# from the right, for the login lockout, the API throttles and (unless set apart) the web forms' rate limit.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=WEBFORMS_PROXY_COUNT)
+if "WEBFORMS_PROXY_COUNT" not in os.environ:
+    WEBFORMS_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Logins (the login page, the admin's, any authenticate(request, ...)): django-axes with its database handler
+# (no Redis needed). After AXES_FAILURE_LIMIT failures for a username, or from an address, even the right
+# password is refused until AXES_COOLOFF_MINUTES have passed since the last failure, or an administrator
+# unlocks it (`quota unlock USERNAME`, or Administration > Axes > Access attempts).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+# Tries during a lockout are refused without being counted, so the lockout ends when the page says it does.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "quota.accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "quota.accounts.lockout.lockout_response"
+cast(dict, LOGGING.setdefault("loggers", {}))["axes.apps"] = {"level": "WARNING"}  # no version banner per command
+
+# API tokens: an address that sent too many bad tokens gets 429 until the window passes (DRF's throttle cache).
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "rest_framework.authentication.SessionAuthentication",
+    "quota.api.authentication.ThrottledTokenAuthentication",
+]
+cast(dict, REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])["api_token_failure"] = env("API_TOKEN_FAILURE_RATE", default="10/min")
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT or None
+
+# HTTPS: redirect, secure cookies, HSTS. /healthz stays reachable over plain HTTP for load balancers.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preload is a promise to browser makers that is slow to take back: only on request, and then the deploy
+# check's reminder about it (security.W021) is moot.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# Behind a proxy that terminates TLS: the header it sets to "https" (nginx recipe: X-Forwarded-Proto).
+_proxy_ssl_header = env("SECURE_PROXY_SSL_HEADER", default="")
+SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images only from Quota itself; no inline
+# script, no eval. Style attributes stay allowed (progress bars' widths, the admin's widgets, ECharts'
+# tooltips), <style> elements do not. API docs pages widen it for themselves (quota/api/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if not env.bool("CSP_ENABLED", default=True):
+    CONTENT_SECURITY_POLICY = {}
+# ============================================================================ security posture (end)

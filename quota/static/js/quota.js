@@ -25,6 +25,9 @@
       input.dispatchEvent(new Event("change", { bubbles: true }));
       return;
     }
+    // A read-only snippet box selects its whole text when clicked, ready to copy.
+    var snippet = event.target.closest("[data-select-on-click]");
+    if (snippet) snippet.select();
     // "Cancel" on a form loaded in place removes it again.
     var dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) dismiss.closest(dismiss.dataset.dismiss).remove();
@@ -35,6 +38,12 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches("[data-no-change]")) event.stopPropagation();
   }, true);
+
+  // A select marked data-autosubmit (the language switcher, a status filter) submits its form when changed.
+  // (A listener here, not an inline onchange: the Content-Security-Policy runs no inline script.)
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[data-autosubmit]")) event.target.form.submit();
+  });
 
   // A list's search form leaves empty fields out of the request, so the URL stays short and shareable.
   document.addEventListener("htmx:configRequest", function (event) {
