@@ -253,7 +253,7 @@ def targets(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     choice, grid = _chosen_grid(request, timezone.now())
     if grid is None:
-        if request.method == "POST":
+        if request.method == "POST" and (not choice.errors or "team" in choice.errors):  # a grid the user may not see
             return forbidden(request, PermissionDenied(_("You cannot set these targets.")))
         # Parameters that choose no grid are a bad request; a person without a team asking for nothing is not.
         status = 400 if request.GET else 200
