@@ -99,7 +99,7 @@ class Source:
         header = next(self._csv_records(), None)
         if header is None or not any(cell.strip() for cell in header):
             raise SourceError("the file is empty: there is no header row")
-        self.info.header = self._capped(_clean_header(header))
+        self.info.header = _clean_header(self._capped(header))
 
     def _csv_records(self) -> Iterator[list[str]]:
         with _open_binary(self.file) as raw:
@@ -144,7 +144,7 @@ class Source:
         if header is None or not any(cell not in (None, "") for cell in header):
             raise SourceError("the sheet is empty: there is no header row")
         named = ["" if cell is None else str(cell) for cell in header]
-        return self._capped(_clean_header(named[: _named_width(named)]), exact=False)
+        return _clean_header(self._capped(named[: _named_width(named)], exact=False))
 
     def _capped(self, header: list[str], *, exact: bool = True) -> list[str]:
         """The header, if it has at most `max_columns` columns (an XLSX header is read one cell past that: not `exact`)."""
@@ -191,7 +191,7 @@ def _checked_lines(text: IO[str]) -> Iterator[str]:
 
 def _named_width(header: list[str]) -> int:
     """How many columns the header spans, up to its last named one (blank cells after it are no columns)."""
-    return next((index + 1 for index in range(len(header) - 1, -1, -1) if header[index]), 0)
+    return next((index + 1 for index in range(len(header) - 1, -1, -1) if header[index].strip()), 0)
 
 
 def _name_of(file: FileInput) -> str:
@@ -302,11 +302,14 @@ def _sniff_delimiter(sample: str) -> str:
 
 
 def _clean_header(header: list[str]) -> list[str]:
-    """Trimmed column names; a repeated name gets a suffix so no column silently hides another."""
+    """Trimmed column names; a repeated name gets a suffix so no column silently hides another (blank ones stay blank)."""
     seen: dict[str, int] = {}
     cleaned = []
     for cell in header:
         name = cell.strip().lstrip("\ufeff")
+        if not name:  # a blank header cell names no column: its cells are not read
+            cleaned.append(name)
+            continue
         if name in seen:
             seen[name] += 1
             name = f"{name} ({seen[name]})"
