@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -22,7 +24,8 @@ def bound_admin_json_fields() -> None:
 
     from quota.core.inputs import BoundedJSONField
 
-    bounded = {"form_class": BoundedJSONField}
-    options.FORMFIELD_FOR_DBFIELD_DEFAULTS.setdefault(models.JSONField, {}).update(bounded)
+    defaults: Any = options.FORMFIELD_FOR_DBFIELD_DEFAULTS
+    defaults.setdefault(models.JSONField, {})["form_class"] = BoundedJSONField
     for model_admin in admin.site._registry.values():
-        model_admin.formfield_overrides.setdefault(models.JSONField, {}).setdefault("form_class", BoundedJSONField)
+        overrides: Any = model_admin.formfield_overrides
+        overrides.setdefault(models.JSONField, {}).setdefault("form_class", BoundedJSONField)

@@ -304,7 +304,7 @@ def _sniff_delimiter(sample: str) -> str:
 def _clean_header(header: list[str]) -> list[str]:
     """Trimmed column names; a repeated name gets a suffix so no column silently hides another (blank ones stay blank)."""
     seen: dict[str, int] = {}
-    cleaned = []
+    cleaned: list[str] = []
     for cell in header:
         name = cell.strip().lstrip("\ufeff")
         if not name:  # a blank header cell names no column: its cells are not read

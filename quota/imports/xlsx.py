@@ -73,7 +73,7 @@ class BoundedZipFile(zipfile.ZipFile):
         self.unpacked = 0
         check_archive(self, limit)
 
-    def open(self, name: Any, mode: str = "r", pwd: bytes | None = None, *, force_zip64: bool = False) -> Any:
+    def open(self, name: Any, mode: Any = "r", pwd: bytes | None = None, *, force_zip64: bool = False) -> Any:
         handle = super().open(name, mode, pwd, force_zip64=force_zip64)
         if mode != "r":
             return handle
