@@ -1,9 +1,10 @@
 import django_filters as filters
 
 from quota.activities.models import Activity
+from quota.core.filtersets import FilterSet
 
 
-class ActivityFilterSet(filters.FilterSet):
+class ActivityFilterSet(FilterSet):
     after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 

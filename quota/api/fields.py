@@ -1,10 +1,12 @@
-"""Related-record fields that only accept records the requesting user may see."""
+"""Serializer fields: related records the requesting user may see, and bounded JSON."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rest_framework import serializers
+
+from quota.core.inputs import JSONTooDeep, check_json_depth, too_deep_message
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
@@ -16,3 +18,16 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         if request is not None and hasattr(queryset, "visible_to"):
             return queryset.visible_to(request.user)
         return queryset
+
+
+class BoundedJSONField(serializers.JSONField):
+    """A JSON value, also when a form post sends it as text, nested at most `MAX_JSON_DEPTH` levels."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            value = super().to_internal_value(data)
+            return check_json_depth(value)
+        except RecursionError:
+            raise serializers.ValidationError(too_deep_message()) from None
+        except JSONTooDeep as exc:
+            raise serializers.ValidationError(str(exc)) from None

@@ -10,7 +10,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from quota.activities.models import Activity
-from quota.api.fields import VisibleRelatedField
+from quota.api.fields import BoundedJSONField, VisibleRelatedField
 from quota.core.services import record_create, record_update
 from quota.crm import services as crm
 from quota.crm.models import Company, Contact, CustomField, Deal, DealStageChange, Lead, LeadSource, LossReason, Pipeline, Stage
@@ -25,7 +25,11 @@ class RecordSerializer(serializers.ModelSerializer):
     """Base: foreign keys limited to visible records, the owner defaults to the caller, writes through services."""
 
     serializer_related_field = VisibleRelatedField
-    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, PhoneNumberModelField: PhoneNumberField}
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        PhoneNumberModelField: PhoneNumberField,
+        models.JSONField: BoundedJSONField,
+    }
 
     def build_field(self, field_name: str, info: Any, model_class: Any, nested_depth: int) -> Any:
         model_field = info.fields.get(field_name)

@@ -494,6 +494,10 @@ class RecordListView(RecordView):
         pages = self.pages
         listed = list_query(pages, request)
         filterset = listed.filterset
+        partial = getattr(request, "htmx", False) and request.htmx.target == "record-table"  # type: ignore[attr-defined]
+        refused = listed.refusal
+        if refused and partial:  # the filter form (outside the table) is not swapped: the message is flashed
+            return render(request, "core/_error.html", {"message": refused}, status=400)
         page: Page = CappedPaginator(listed.queryset, self.paginate_by).get_page(request.GET.get("page"))
         context = {
             "pages": pages,
@@ -505,8 +509,9 @@ class RecordListView(RecordView):
             "create_url": _reverse_or_none(pages.url_name("create")),
             "export_url": reverse(pages.url_name("export")),
         }
-        partial = getattr(request, "htmx", False) and request.htmx.target == "record-table"  # type: ignore[attr-defined]
-        return render(request, self.partial_template if partial else self.template_name, context)
+        # Filters that cannot apply are a bad request: the page shows why beside them, and lists without them.
+        status = 400 if refused else 200
+        return render(request, self.partial_template if partial else self.template_name, context, status=status)
 
 
 @dataclass(frozen=True)
@@ -517,6 +522,22 @@ class ListQuery:
     filterset: Any
     text: str
     headers: list[Header]
+
+    @property
+    def refusal(self) -> str:
+        """Why some filters could not be applied ("" when all could): each filter's label and message."""
+        if self.filterset is None or not self.filterset.is_bound:
+            return ""
+        return form_error_text(self.filterset.form)
+
+
+def form_error_text(form: forms.BaseForm) -> str:
+    """A form's errors on one line, each after its field's label ("Closed after: Choose a date ...")."""
+    lines: list[str] = []
+    for name, errors in form.errors.items():
+        label = capfirst(form[name].label) if name in form.fields else ""
+        lines += [f"{label}: {error}" if label else str(error) for error in errors]
+    return " ".join(lines)
 
 
 def list_query(pages: type[RecordPages], request: HttpRequest) -> ListQuery:
@@ -539,6 +560,8 @@ class RecordExportView(RecordView):
     def get(self, request: HttpRequest) -> HttpResponseBase:
         pages = self.pages
         listed = list_query(pages, request)
+        if listed.refusal:  # a file of every record would pass for the filtered list asked for
+            return HttpResponseBadRequest(listed.refusal)
         with translation.override("en"):  # a file name that scripts can rely on, whatever the user's language
             name = pages.slug or str(pages.verbose_name_plural())
         table = record_table(name=name, model=pages.model, headers=listed.headers, queryset=listed.queryset)

@@ -25,28 +25,56 @@ def clean_custom_values(*, target: str, values: dict[str, Any]) -> dict[str, Any
         values = {}
     if not isinstance(values, dict):
         raise ValidationError({"custom": _("Custom fields must be given as a mapping of key to value.")})
+    _check_size(values)
     fields = definitions(target)
     errors: dict[str, Any] = {}
     cleaned: dict[str, Any] = {}
     for key in values.keys() - fields.keys():
-        errors[key] = _("There is no custom field '%(key)s' on this record.") % {"key": key}
+        shown = str(key)[:MAX_KEY_CHARS]
+        errors[shown] = _("There is no custom field '%(key)s' on this record.") % {"key": shown}
     for key, field in fields.items():
         value = values.get(key)
         if value in (None, ""):
             if field.required:
                 errors[key] = _("%(label)s is required.") % {"label": field.label}
             continue
+        if not isinstance(value, SINGLE_VALUES):
+            errors[key] = _("%(label)s takes a single value (text, a number or a date), not a list or an object.") % {
+                "label": field.label
+            }
+            continue
         try:
             cleaned[key] = stored_value(field, value)
         except (ValueError, TypeError, ArithmeticError):
-            errors[key] = _("%(value)r is not a valid %(type)s for %(label)s.") % {
-                "value": value,
+            errors[key] = _("%(value)s is not a valid %(type)s for %(label)s.") % {
+                "value": repr(value)[:MAX_KEY_CHARS],
                 "type": field.get_field_type_display(),
                 "label": field.label,
             }
     if errors:
         raise ValidationError({"custom": [f"{k}: {v}" for k, v in sorted(errors.items())]})
     return cleaned
+
+
+# Bounds on what a record's `custom` mapping may hold, whoever sends it (a form, the API, an import).
+MAX_VALUES = 200  # keys; a record has as many as its definitions, a few dozen at most
+MAX_TEXT_CHARS = 10_000  # per value: a paragraph, not a document
+MAX_KEY_CHARS = 100  # of a key or value quoted in a message
+SINGLE_VALUES = (str, int, float, bool, Decimal, dt.date)
+
+
+def _check_size(values: dict[str, Any]) -> None:
+    """Refuse a mapping too large to be custom values, before any of it is read (or quoted in a message)."""
+    if len(values) > MAX_VALUES:
+        raise ValidationError({"custom": _("A record holds at most %(limit)s custom values.") % {"limit": MAX_VALUES}})
+    for key, value in values.items():
+        if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+            raise ValidationError(
+                {
+                    "custom": _("%(key)s: the value is longer than %(limit)s characters.")
+                    % {"key": str(key)[:MAX_KEY_CHARS], "limit": f"{MAX_TEXT_CHARS:,}"}
+                }
+            )
 
 
 def definitions(target: str) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 import django_filters as filters
 
+from quota.core.filtersets import FilterSet
 from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead
 
 
-class CompanyFilterSet(filters.FilterSet):
+class CompanyFilterSet(FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
@@ -14,7 +15,7 @@ class CompanyFilterSet(filters.FilterSet):
         fields = ["name", "industry", "country", "owner", "external_id", "domain"]
 
 
-class ContactFilterSet(filters.FilterSet):
+class ContactFilterSet(FilterSet):
     name = filters.CharFilter(field_name="last_name", lookup_expr="icontains")
     email = filters.CharFilter(lookup_expr="iexact")
 
@@ -23,7 +24,7 @@ class ContactFilterSet(filters.FilterSet):
         fields = ["company", "owner", "email", "external_id"]
 
 
-class LeadFilterSet(filters.FilterSet):
+class LeadFilterSet(FilterSet):
     source = filters.CharFilter(field_name="source__key")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -33,7 +34,7 @@ class LeadFilterSet(filters.FilterSet):
         fields = ["status", "source", "owner", "campaign"]
 
 
-class DealFilterSet(filters.FilterSet):
+class DealFilterSet(FilterSet):
     title = filters.CharFilter(lookup_expr="icontains")
     source = filters.CharFilter(field_name="source__key")
     min_amount = filters.NumberFilter(field_name="amount", lookup_expr="gte")
@@ -48,7 +49,7 @@ class DealFilterSet(filters.FilterSet):
         fields = ["status", "pipeline", "stage", "owner", "company", "business_type", "source", "loss_reason", "external_id"]
 
 
-class DealStageChangeFilterSet(filters.FilterSet):
+class DealStageChangeFilterSet(FilterSet):
     class Meta:
         model = DealStageChange
         fields = ["deal", "to_stage", "to_status"]

@@ -316,14 +316,16 @@ class DealLoseView(RecordActionView):
 
     def get_form(self, record: Any, *, data: Any = None, initial: dict[str, Any] | None = None) -> DealLoseForm:  # type: ignore[override]
         form = super().get_form(record, data=data, initial=initial)
-        # Picking a reason re-renders the form with its follow-up date proposed (what was typed is kept).
+        # Picking a reason fetches the form for that reason and swaps in its follow-up date alone. The GET
+        # carries the reason only: never the note being typed nor the CSRF token, which would land in logs.
+        follow_up = f"#{form['follow_up_on'].id_for_label}"
         form.fields["loss_reason"].widget.attrs.update(
             {
                 "hx-get": self.request.path,
                 "hx-trigger": "change",
-                "hx-target": "closest form",
+                "hx-select": follow_up,
+                "hx-target": follow_up,
                 "hx-swap": "outerHTML",
-                "hx-include": "closest form",
             }
         )
         return form  # type: ignore[return-value]

@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from quota.core.inputs import validate_supported_day
 from quota.kpi.periods import Every, Span, floor, inclusive, shift
 
 # Longer custom ranges are refused: nobody reads them on a dashboard, and they are slow to evaluate.
@@ -118,8 +119,18 @@ class PeriodForm(forms.Form):
     """The period picker; an invalid choice shows its errors and the dashboard falls back to this month."""
 
     period = forms.ChoiceField(label=gettext_lazy("Period"), choices=PERIOD_CHOICES, required=False)
-    start = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=gettext_lazy("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_supported_day],
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_supported_day],
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

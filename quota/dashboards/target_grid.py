@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quota.accounts.models import Team, User
+from quota.core.inputs import validate_supported_day
 from quota.dashboards.formatting import display_text
 from quota.dashboards.services import TargetCell, allows_negative
 from quota.kpi.definitions import Unit
@@ -39,7 +40,10 @@ class GridChoiceForm(forms.Form):
     team = forms.ChoiceField(label=gettext_lazy("Targets of"))
     period = forms.ChoiceField(label=gettext_lazy("Period"), choices=PERIODS, initial=TargetPeriod.MONTH)
     day = forms.DateField(
-        label=gettext_lazy("Period containing"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), required=False
+        label=gettext_lazy("Period containing"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        required=False,
+        validators=[validate_supported_day],
     )
     kpi = forms.MultipleChoiceField(label=gettext_lazy("KPIs"), choices=(), widget=forms.SelectMultiple(attrs={"size": 6}))
 

@@ -72,9 +72,26 @@ def _period(request: HttpRequest, now: dt.datetime) -> tuple[Period, PeriodForm]
     return period_from(request.GET, company_today(now))
 
 
+def _form_errors(form: Any) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+def _htmx_period_refusal(request: HttpRequest, period_form: PeriodForm) -> HttpResponse | None:
+    """An HTMX request for a period that cannot be shown gets its reason alone, as a 400 (the page keeps what it shows).
+
+    A whole page shows the picker with the reason above this month's figures, also as a 400.
+    """
+    if period_form.errors and getattr(request, "htmx", False):
+        return render(request, "core/_error.html", {"message": _form_errors(period_form)}, status=400)
+    return None
+
+
 def _board_page(request: HttpRequest, chosen: Board) -> HttpResponse:
     now = timezone.now()
     period, period_form = _period(request, now)
+    refused = _htmx_period_refusal(request, period_form)
+    if refused is not None:
+        return refused
     context = build(BoardRequest(chosen, request.user, period, now))
     context.update(
         board=chosen,
@@ -86,7 +103,8 @@ def _board_page(request: HttpRequest, chosen: Board) -> HttpResponse:
         page_url=reverse("dashboards:board", args=[chosen.value]),
     )
     partial = getattr(request, "htmx", False) and request.htmx.target == "dashboard"  # type: ignore[attr-defined]
-    return render(request, "dashboards/_dashboard.html" if partial else "dashboards/board.html", context)
+    status = 400 if period_form.errors else 200
+    return render(request, "dashboards/_dashboard.html" if partial else "dashboards/board.html", context, status=status)
 
 
 # --------------------------------------------------------------------------- one KPI
@@ -98,6 +116,9 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     metric = get_object_or_404(Metric.objects.current(), key=key)
     now = timezone.now()
     period, period_form = _period(request, now)
+    refused = _htmx_period_refusal(request, period_form)
+    if refused is not None:
+        return refused
     choices, by = _breakdown_by(request, metric)
     today = company_today(now)
     split = breakdown(metric, user=request.user, period=period, by=by, today=today) if choices else None
@@ -134,7 +155,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     )
     if getattr(request, "htmx", False) and request.htmx.target == "kpi-body":  # type: ignore[attr-defined]
         return render(request, "dashboards/_kpi_body.html", context)
-    return render(request, "dashboards/kpi.html", context)
+    return render(request, "dashboards/kpi.html", context, status=400 if period_form.errors else 200)
 
 
 def _breakdown_by(request: HttpRequest, metric: Metric) -> tuple[list[str], str]:
@@ -150,7 +171,9 @@ def kpi_export(request: HttpRequest, key: str) -> HttpResponseBase:
     `?table=trend` (the 13 months), and `format=csv|xlsx`."""
     metric = get_object_or_404(Metric.objects.current(), key=key)
     now = timezone.now()
-    period, _period_form = _period(request, now)
+    period, period_form = _period(request, now)
+    if period_form.errors:  # a file of this month's figures would pass for the period asked for
+        return HttpResponseBadRequest(_form_errors(period_form))
     which = request.GET.get("table", "breakdown")
     if which == "trend":
         table = trend_table(metric, monthly_trend([metric], user=request.user, end=period.end))
@@ -230,9 +253,11 @@ def targets(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     choice, grid = _chosen_grid(request, timezone.now())
     if grid is None:
-        if request.method == "POST":
+        if request.method == "POST" and (not choice.errors or "team" in choice.errors):  # a grid the user may not see
             return forbidden(request, PermissionDenied(_("You cannot set these targets.")))
-        return render(request, "dashboards/targets.html", {"choice": choice, "grid": None, "form": None})
+        # Parameters that choose no grid are a bad request; a person without a team asking for nothing is not.
+        status = 400 if request.GET else 200
+        return render(request, "dashboards/targets.html", {"choice": choice, "grid": None, "form": None}, status=status)
     may_edit = services.may_set_targets(user, grid.team)
 
     if request.method == "POST":
@@ -261,7 +286,7 @@ def targets_export(request: HttpRequest) -> HttpResponseBase:
     """The targets grid the same GET parameters show, with actuals and attainment, as CSV or XLSX (`format=`)."""
     choice, grid = _chosen_grid(request, timezone.now())
     if grid is None:
-        return HttpResponseBadRequest(" ".join(str(error) for errors in choice.errors.values() for error in errors))
+        return HttpResponseBadRequest(_form_errors(choice))
     try:
         return export_response(target_grid_table(grid), request.GET.get("format", "csv"))
     except UnknownFormat as exc:

@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -31,7 +32,7 @@ from quota.imports.models import ImportJob, ImportJobPhase, ImportJobState, Impo
 from quota.imports.presets import Preset, load
 from quota.imports.problems import Problem, ProblemKind
 from quota.imports.report import Report
-from quota.imports.sources import FileInput, Source, SourceError
+from quota.imports.sources import FileInput, Source, SourceError, check_upload
 from quota.imports.suggest import Proposal, best_step, compose, fitting_steps, guess, header_signature, propose
 from quota.imports.targets import target_named
 from quota.imports.values import is_blank, text
@@ -218,6 +219,16 @@ def _storable(value: Any) -> Any:
 SAMPLE_ROWS = 3
 PROBLEMS_KEPT = 100_000  # every problem of a file this bad is more than anyone reads; the counts stay exact
 PROGRESS_SECONDS = 24 * 3600
+# The widest file the pages import (settings.IMPORTS_MAX_COLUMNS): its mapping form has a select per column.
+DEFAULT_MAX_COLUMNS = 500
+MAPPING_FORM_FIELDS = 8  # the mapping form's fields besides the columns' (duplicates, save as, a saved mapping, CSRF)
+
+
+def max_columns() -> int:
+    """IMPORTS_MAX_COLUMNS, and never more than a mapping form can post (DATA_UPLOAD_MAX_NUMBER_FIELDS)."""
+    wanted = int(getattr(settings, "IMPORTS_MAX_COLUMNS", DEFAULT_MAX_COLUMNS))
+    posted = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    return wanted if posted is None else min(wanted, posted - MAPPING_FORM_FIELDS)
 
 
 class UploadError(ValueError):
@@ -230,20 +241,79 @@ def may_import(user: Any) -> bool:
     )
 
 
-def job_create(*, file: Any, holds: str, by: Any, encoding: str = "", delimiter: str = "") -> tuple[ImportJob, list[str]]:
-    """Read the uploaded file through once (header, samples, row count) and keep it with a first
-    mapping. `holds` is "into:<records>" or "preset:<name>". Returns the job and notes for the user;
-    a file that is not a usable table raises UploadError and nothing is kept."""
+def job_create(*, file: Any, holds: str, by: Any, encoding: str = "", delimiter: str = "") -> ImportJob:
+    """Keep an uploaded file for the worker to read (`job_read`): the request only stores it.
+
+    `holds` is "into:<records>" or "preset:<name>". Only what costs nothing is checked here: the
+    kind of records, the encoding's name and, for a workbook, what its zip directory declares
+    (`sources.check_upload`). A file refused here raises UploadError and nothing is kept.
+    """
     require_importer(by)
     kind, _sep, name = holds.partition(":")
     name_of_file = Path(getattr(file, "name", "") or "upload.csv").name
+    if kind == "preset":
+        load(name)  # PresetError for a preset that does not exist
+    else:
+        target_named(name)  # KeyError for a kind of record the engine does not import
     try:
-        # The upload's own binary stream: the CSV reader wraps it in a text reader.
-        source = Source(getattr(file, "file", file), name=name_of_file, encoding=encoding or None, delimiter=delimiter or None)
-        header = source.info.header
-        samples, rows = _read_through(source)
+        check_upload(getattr(file, "file", file), name=name_of_file, encoding=encoding or None)
     except SourceError as exc:
-        raise UploadError(_("%(file)s cannot be read: %(reason)s") % {"file": name_of_file, "reason": exc}) from exc
+        raise UploadError(_cannot_read(name_of_file, exc)) from exc
+    job = ImportJob(
+        file_name=name_of_file[:255],
+        into=name if kind != "preset" else "",  # a preset's records are known once the header is read
+        preset=name if kind == "preset" else "",
+        encoding=encoding,
+        delimiter=delimiter,
+        state=ImportJobState.WAITING,
+        by=by,
+    )
+    _rewind(file)
+    job.file.save(name_of_file, File(file, name=name_of_file), save=False)
+    job.save()
+    return job
+
+
+def job_read(job_id: int) -> ImportJob | None:
+    """Read a waiting upload through once (header, samples, row count) and propose a mapping: the task's body.
+
+    Every limit on what a file may hold applies here (`sources`): a file that breaks one, or cannot be
+    read at all, is deleted and the job keeps the reason (`job_read_failure`). Delivered twice, it runs once.
+    """
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update()
+            .filter(pk=job_id, phase=ImportJobPhase.UPLOADED, state=ImportJobState.WAITING)
+            .first()
+        )
+        if job is None:
+            return None
+        job.state = ImportJobState.RUNNING
+        job.save(update_fields=["state", "updated_at"])
+    try:
+        _read_upload(job)
+    except UploadError as error:
+        _refuse_upload(job, str(error))
+    except Exception as exc:  # the page must not wait forever for a file the worker could not read
+        logger.exception("Reading the upload of import job %s failed", job.pk)
+        _refuse_upload(job, _cannot_read(job.file_name, f"{type(exc).__name__}: {str(exc)[:200]}"))
+    return job
+
+
+def _read_upload(job: ImportJob) -> None:
+    with job.file.open("rb") as handle:
+        try:
+            source = Source(
+                handle,
+                name=job.file_name,
+                encoding=job.encoding or None,
+                delimiter=job.delimiter or None,
+                max_columns=max_columns(),
+            )
+            header = source.info.header
+            samples, rows = _read_through(source)
+        except SourceError as exc:
+            raise UploadError(_cannot_read(job.file_name, exc)) from exc
     columns = [c for c in header if c]
     if len(columns) < 2:
         raise UploadError(
@@ -254,40 +324,59 @@ def job_create(*, file: Any, holds: str, by: Any, encoding: str = "", delimiter:
             % {"header": (columns[0] if columns else "")[:120]}
         )
     if not rows:
-        raise UploadError(_("%(file)s has a header but no rows to import.") % {"file": name_of_file})
-    notes = [str(source.info.encoding_note)] if source.info.encoding_note else []
-    preset, into, mapping = "", name, None
-    if kind == "preset":
-        chosen = load(name)
+        raise UploadError(_("%(file)s has a header but no rows to import.") % {"file": job.file_name})
+    mapping = None
+    if job.preset:
+        chosen = load(job.preset)
         step = best_step(chosen, header)
         if step is None:
             raise UploadError(
                 _("The columns of %(file)s are not those of a %(preset)s export this preset knows (%(files)s).")
-                % {"file": name_of_file, "preset": chosen.title, "files": ", ".join(chosen.files())}
+                % {"file": job.file_name, "preset": chosen.title, "files": ", ".join(chosen.files())}
             )
-        preset, into, mapping = chosen.name, step.mapping.into, step.mapping
+        job.into, mapping = step.mapping.into, step.mapping
     else:
-        target_named(into)  # KeyError for a kind of record the engine does not import
-        mapping = remembered_mapping(into=into, header=header)
+        mapping = remembered_mapping(into=job.into, header=header)
         if mapping is None:
-            guessed = guess(header, target_named(into).fields())
-            mapping = StepMapping(into=into, fields={f: FieldRule(f, column=c) for c, f in guessed.items()}) if guessed else None
-    job = ImportJob(
-        file_name=name_of_file[:255],
-        into=into,
-        preset=preset,
-        encoding=encoding,
-        delimiter=delimiter,
-        header=header,
-        samples=samples,
-        rows_total=rows,
-        mapping=mapping.as_dict() if mapping else {},
-        by=by,
-    )
-    _rewind(file)
-    job.file.save(name_of_file, File(file, name=name_of_file), save=False)
-    job.save()
-    return job, notes
+            guessed = guess(header, target_named(job.into).fields())
+            if guessed:
+                mapping = StepMapping(into=job.into, fields={f: FieldRule(f, column=c) for c, f in guessed.items()})
+    notes = [str(source.info.encoding_note)] if source.info.encoding_note else []
+    job.header, job.samples, job.rows_total = header, _storable(samples), rows
+    job.mapping = mapping.as_dict() if mapping else {}
+    job.report, job.state = {"notes": notes}, ImportJobState.DONE
+    job.save(update_fields=["into", "header", "samples", "rows_total", "mapping", "report", "state", "updated_at"])
+
+
+def _refuse_upload(job: ImportJob, reason: str) -> None:
+    """The file cannot be imported: it goes, the job keeps why (for the page that waits for it)."""
+    job.file.delete(save=False)
+    job.report = {"ok": False, "status": "unreadable", "reason": _storable(reason)}
+    job.state = ImportJobState.DONE
+    job.save(update_fields=["file", "report", "state", "updated_at"])
+
+
+def _cannot_read(name: str, reason: object) -> str:
+    return _("%(file)s cannot be read: %(reason)s") % {"file": name, "reason": reason}
+
+
+def job_read_failure(job: ImportJob) -> str:
+    """Why an uploaded file cannot be mapped ("" if it can, or is still being read)."""
+    if job.phase != ImportJobPhase.UPLOADED or job.busy or job.report.get("ok") is not False:
+        return ""
+    return str(job.report.get("reason") or _("The file cannot be read."))
+
+
+def job_read_notes(job: ImportJob) -> list[str]:
+    """What reading the file noticed (a guessed encoding), for the mapping page."""
+    return [str(note) for note in job.report.get("notes", [])] if job.phase == ImportJobPhase.UPLOADED else []
+
+
+def job_discard(*, job: ImportJob, by: Any) -> None:
+    """Forget an upload that could not be read (its refusal was shown on the upload form)."""
+    require_importer(by)
+    job.file.delete(save=False)
+    job.delete()
 
 
 def _read_through(source: Source) -> tuple[list[dict[str, str]], int]:

@@ -2,6 +2,11 @@
 
 A source yields `(row_number, {column: value})` one row at a time, so memory does not grow with the
 file. Row numbers are what a spreadsheet shows: the header is row 1, the first record row 2.
+
+What a file may hold is bounded, whoever imports it: text without NUL characters and lines of at
+most MAX_LINE_CHARS (CSV), at most `max_columns` columns (the pages ask for fewer, so their mapping
+form stays small), at most Excel's 1,048,576 rows in a sheet, and a workbook that unpacks to at
+most `xlsx.max_unpacked_bytes()` (see `xlsx`: zip bombs).
 """
 
 from __future__ import annotations
@@ -10,17 +15,25 @@ import codecs
 import csv
 import io
 import os
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
+from quota.imports.xlsx import WorkbookTooLarge, check_archive, load_bounded_workbook, max_unpacked_bytes
+
+NUL = "\x00"
 SNIFF_BYTES = 64 * 1024
 CHUNK_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 # A cell larger than this is refused (the csv module's own guard, raised from 128 KB).
 MAX_CELL_CHARS = 1024 * 1024
 csv.field_size_limit(MAX_CELL_CHARS)
+# A physical line longer than this is refused before it is split: a line of a million delimiters is no table.
+MAX_LINE_CHARS = 4 * MAX_CELL_CHARS
+MAX_COLUMNS = 16_384  # Excel's; the import pages take far fewer (forms.max_columns)
+MAX_SHEET_ROWS = 1_048_576  # Excel's: a sheet that numbers its rows past this is damaged
 
 # Letters cp1250 makes of bytes that Western (cp1252) text shows as symbols: evidence of Central European text.
 CENTRAL_EUROPEAN_ONLY = set("ąĄłŁżŻľĽ")
@@ -54,9 +67,11 @@ class Source:
         sheet: str | None = None,
         encoding: str | None = None,
         delimiter: str | None = None,
+        max_columns: int = MAX_COLUMNS,
     ) -> None:
         self.file = file
         self.sheet = sheet
+        self.max_columns = max_columns
         self.forced_encoding, self.forced_delimiter = encoding, delimiter
         try:
             self.info = SourceInfo(name=name or _name_of(file), format=_format_of(file, name))
@@ -84,13 +99,13 @@ class Source:
         header = next(self._csv_records(), None)
         if header is None or not any(cell.strip() for cell in header):
             raise SourceError("the file is empty: there is no header row")
-        self.info.header = _clean_header(header)
+        self.info.header = _clean_header(self._capped(header))
 
     def _csv_records(self) -> Iterator[list[str]]:
         with _open_binary(self.file) as raw:
             text = io.TextIOWrapper(raw, encoding=self.info.encoding, errors="strict", newline="")
             try:
-                yield from csv.reader(text, delimiter=self.info.delimiter, strict=False)
+                yield from csv.reader(_checked_lines(text), delimiter=self.info.delimiter, strict=False)
             except csv.Error as exc:
                 raise SourceError(f"not a readable CSV table: {exc}") from exc
             except UnicodeDecodeError as exc:
@@ -100,36 +115,53 @@ class Source:
 
     # ------------------------------------------------------------------ XLSX
 
-    def _xlsx_rows(self) -> Iterator[tuple[Any, ...]]:
-        from openpyxl import load_workbook
-
+    def _xlsx_rows(self, width: int) -> Iterator[tuple[Any, ...]]:
+        """The sheet's rows, `width` cells each (cells further right are not read, however wide a row claims to be)."""
         try:
             with _open_binary(self.file) as raw:
-                workbook = load_workbook(raw, read_only=True, data_only=True)
+                workbook = load_bounded_workbook(raw)
                 try:
                     sheet = workbook[self.sheet] if self.sheet else workbook.worksheets[0]
-                    yield from sheet.iter_rows(values_only=True)
+                    sheet.reset_dimensions()  # the size a sheet declares may lie; its rows say how many there are
+                    for number, row in enumerate(sheet.iter_rows(values_only=True, max_col=width), start=1):
+                        if number > MAX_SHEET_ROWS:
+                            raise SourceError(f"the sheet has rows past row {MAX_SHEET_ROWS:,}, Excel's last: a damaged file?")
+                        yield row
                 finally:
                     workbook.close()
         except KeyError as exc:
             raise SourceError(f"the workbook has no sheet {self.sheet!r}") from exc
+        except WorkbookTooLarge as exc:
+            raise SourceError(str(exc)) from exc
         except SourceError:
             raise
         except Exception as exc:  # openpyxl raises many kinds (zip, XML, value) for a damaged workbook
             raise SourceError(f"not a readable XLSX workbook: {exc}") from exc
 
     def _xlsx_header(self) -> list[str]:
-        header = next(self._xlsx_rows(), None)
+        # One cell more than the limit: enough to know the header is too wide, without reading it all.
+        header = next(self._xlsx_rows(self.max_columns + 1), None)
         if header is None or not any(cell not in (None, "") for cell in header):
             raise SourceError("the sheet is empty: there is no header row")
-        return _clean_header(["" if cell is None else str(cell) for cell in header])
+        named = ["" if cell is None else str(cell) for cell in header]
+        return _clean_header(self._capped(named[: _named_width(named)], exact=False))
+
+    def _capped(self, header: list[str], *, exact: bool = True) -> list[str]:
+        """The header, if it has at most `max_columns` columns (an XLSX header is read one cell past that: not `exact`)."""
+        width = _named_width(header)
+        if width > self.max_columns:
+            count = f"{width:,}" if exact else f"more than {self.max_columns:,}"
+            raise SourceError(
+                f"the file has {count} columns; an import takes at most {self.max_columns:,} (remove the ones not imported)"
+            )
+        return header
 
     # ------------------------------------------------------------------ rows
 
     def rows(self) -> Iterator[tuple[int, Row]]:
         """Each record as (row number, {column: value}); blank lines are skipped."""
-        records: Iterator[Any] = self._xlsx_rows() if self.info.format == "xlsx" else self._csv_records()
         header = self.info.header
+        records: Iterator[Any] = self._xlsx_rows(len(header)) if self.info.format == "xlsx" else self._csv_records()
         next(records, None)
         for number, record in enumerate(records, start=2):
             if not any(cell not in (None, "") for cell in record):
@@ -142,6 +174,24 @@ class Source:
 
 # A row with more cells than the header has them counted under this key, so the engine can say so.
 EXTRA_CELLS = "\x00extra"
+
+
+def _checked_lines(text: IO[str]) -> Iterator[str]:
+    """The text's lines for the csv reader, refusing a NUL character or a line too long to be a table's row."""
+    for number, line in enumerate(iter(lambda: text.readline(MAX_LINE_CHARS + 1), ""), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise SourceError(f"line {number:,} is longer than {MAX_LINE_CHARS:,} characters: not a table's row")
+        if NUL in line:
+            raise SourceError(
+                f"line {number:,} holds a NUL character (\\0): the file is binary, or not in the encoding it was read in; "
+                "save it again as CSV text"
+            )
+        yield line
+
+
+def _named_width(header: list[str]) -> int:
+    """How many columns the header spans, up to its last named one (blank cells after it are no columns)."""
+    return next((index + 1 for index in range(len(header) - 1, -1, -1) if header[index].strip()), 0)
 
 
 def _name_of(file: FileInput) -> str:
@@ -252,11 +302,14 @@ def _sniff_delimiter(sample: str) -> str:
 
 
 def _clean_header(header: list[str]) -> list[str]:
-    """Trimmed column names; a repeated name gets a suffix so no column silently hides another."""
+    """Trimmed column names; a repeated name gets a suffix so no column silently hides another (blank ones stay blank)."""
     seen: dict[str, int] = {}
-    cleaned = []
+    cleaned: list[str] = []
     for cell in header:
         name = cell.strip().lstrip("\ufeff")
+        if not name:  # a blank header cell names no column: its cells are not read
+            cleaned.append(name)
+            continue
         if name in seen:
             seen[name] += 1
             name = f"{name} ({seen[name]})"
@@ -264,3 +317,21 @@ def _clean_header(header: list[str]) -> list[str]:
             seen[name] = 1
         cleaned.append(name)
     return cleaned
+
+
+def check_upload(file: FileInput, *, name: str, encoding: str | None = None) -> None:
+    """What can be checked of a file without reading it: the encoding's name, and a workbook's zip directory.
+
+    The import pages run this in the upload request; reading the file is left to the worker.
+    """
+    if encoding:
+        _known_codec(encoding)
+    if _format_of(file, name) != "xlsx":
+        return
+    try:
+        with _open_binary(file) as raw, zipfile.ZipFile(raw) as archive:
+            check_archive(archive, max_unpacked_bytes())
+    except WorkbookTooLarge as exc:
+        raise SourceError(str(exc)) from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise SourceError(f"not a readable XLSX workbook: {exc}") from exc

@@ -44,17 +44,25 @@ class JobMixin(ImportAccess):
 
 
 class UploadView(ImportAccess, FormView):
+    """Store the file and hand its reading to the worker (in this request when there is no worker)."""
+
     template_name = "imports/upload.html"
     form_class = UploadForm
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        recent = ImportJob.objects.filter(by=self.request.user.pk).select_related("run")[:5]
+        recent = [
+            (job, services.job_read_failure(job))
+            for job in ImportJob.objects.filter(by=self.request.user.pk).select_related("run")[:5]
+        ]
         return super().get_context_data(**kwargs, max_bytes=MAX_UPLOAD_BYTES, recent=recent)
+
+    def form_invalid(self, form: UploadForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def form_valid(self, form: UploadForm) -> HttpResponse:
         data = form.cleaned_data
         try:
-            job, notes = services.job_create(
+            job = services.job_create(
                 file=data["file"],
                 holds=data["holds"],
                 by=self.request.user,
@@ -64,8 +72,13 @@ class UploadView(ImportAccess, FormView):
         except services.UploadError as error:
             form.add_error("file", str(error))
             return self.form_invalid(form)
-        for note in notes:
-            messages.warning(self.request, note)
+        tasks.read_import_file.delay(job.pk)
+        job.refresh_from_db()
+        failure = services.job_read_failure(job)
+        if failure:  # read at once (no worker): the reason belongs on this form, and the upload is not kept
+            services.job_discard(job=job, by=self.request.user)
+            form.add_error("file", failure)
+            return self.form_invalid(form)
         return redirect("imports:map", pk=job.pk)
 
 
@@ -76,7 +89,25 @@ class MapView(JobMixin, FormView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if self.job.busy:
             return redirect("imports:progress", pk=self.job.pk)
+        failure = services.job_read_failure(self.job)
+        if failure:
+            return self._unreadable(failure)
         return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        failure = services.job_read_failure(self.job)
+        if failure:
+            return self._unreadable(failure)
+        if self.job.busy and self.job.phase == ImportJobPhase.UPLOADED:  # still being read: nothing to map yet
+            return redirect("imports:progress", pk=self.job.pk)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: MappingForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def _unreadable(self, reason: str) -> HttpResponse:
+        """The worker could not read the file (it is gone): say why, and offer another upload."""
+        return render(self.request, "imports/unreadable.html", {"job": self.job, "reason": reason}, status=422)
 
     def _saved(self) -> SavedMapping | None:
         chosen = self.request.GET.get("use") or self.request.POST.get("use")
@@ -107,6 +138,7 @@ class MapView(JobMixin, FormView):
         return super().get_context_data(
             **kwargs,
             job=self.job,
+            notes=services.job_read_notes(self.job),
             rows=rows,
             extras=extras,
             saved_mappings=saved,

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from quota.core.inputs import BoundedJSONField
 from quota.kpi import builder
 from quota.kpi.definitions import Better, Definition, DefinitionError, Op, Unit
 from quota.kpi.engine import KpiResult
@@ -53,16 +54,16 @@ class KpiBuilderForm(forms.Form):
     per = forms.ChoiceField(
         label=_("Duration in"), choices=[("day", _("days")), ("hour", _("hours")), ("minute", _("minutes"))], initial="day"
     )
-    filters = forms.JSONField(label=_("Filters"), required=False, help_text=FILTER_HELP)
+    filters = BoundedJSONField(label=_("Filters"), required=False, help_text=FILTER_HELP)
     date = forms.CharField(label=_("Date placing a record in a period"), required=False)
     attribution = forms.CharField(label=_("Counted for (person)"), required=False)
     ratio_of = forms.ChoiceField(label=_("Share of"), choices=[("", "-")] + [(p, p) for p in builder.RATIO_PARTS], required=False)
-    numerator_filters = forms.JSONField(label=_("Share: filters"), required=False)
+    numerator_filters = BoundedJSONField(label=_("Share: filters"), required=False)
     denominator = forms.ChoiceField(
         label=_("Out of"), choices=[("", "-")] + [(p, p) for p in builder.RATIO_PARTS], required=False
     )
     denominator_field = forms.CharField(label=_("Out of: field"), required=False)
-    denominator_filters = forms.JSONField(label=_("Out of: filters"), required=False)
+    denominator_filters = BoundedJSONField(label=_("Out of: filters"), required=False)
     unit = forms.ChoiceField(
         label=_("Unit"), choices=[("", _("(from the measure)"))] + [(u.value, u.value) for u in Unit], required=False
     )

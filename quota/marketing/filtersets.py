@@ -1,9 +1,10 @@
 import django_filters as filters
 
+from quota.core.filtersets import FilterSet
 from quota.marketing.models import Campaign
 
 
-class CampaignFilterSet(filters.FilterSet):
+class CampaignFilterSet(FilterSet):
     source = filters.CharFilter(field_name="source__key")
 
     class Meta:

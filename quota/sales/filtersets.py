@@ -1,9 +1,10 @@
 import django_filters as filters
 
+from quota.core.filtersets import FilterSet
 from quota.sales.models import Invoice, Offer, Order, Product
 
 
-class ProductFilterSet(filters.FilterSet):
+class ProductFilterSet(FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -11,13 +12,13 @@ class ProductFilterSet(filters.FilterSet):
         fields = ["name", "series", "is_active", "sku"]
 
 
-class OfferFilterSet(filters.FilterSet):
+class OfferFilterSet(FilterSet):
     class Meta:
         model = Offer
         fields = ["status", "company", "deal", "owner"]
 
 
-class OrderFilterSet(filters.FilterSet):
+class OrderFilterSet(FilterSet):
     ordered_after = filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="gte")
     ordered_before = filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="lt")
 
@@ -26,7 +27,7 @@ class OrderFilterSet(filters.FilterSet):
         fields = ["status", "company", "deal", "owner", "external_id"]
 
 
-class InvoiceFilterSet(filters.FilterSet):
+class InvoiceFilterSet(FilterSet):
     issued_after = filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="gte")
     issued_before = filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="lt")
 

@@ -1,9 +1,10 @@
 import django_filters as filters
 
+from quota.core.filtersets import FilterSet
 from quota.service.models import Case, SurveyAnswer
 
 
-class CaseFilterSet(filters.FilterSet):
+class CaseFilterSet(FilterSet):
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
@@ -12,7 +13,7 @@ class CaseFilterSet(filters.FilterSet):
         fields = ["status", "priority", "owner", "company", "contact"]
 
 
-class SurveyAnswerFilterSet(filters.FilterSet):
+class SurveyAnswerFilterSet(FilterSet):
     class Meta:
         model = SurveyAnswer
         fields = ["kind", "score", "owner", "company", "contact", "case"]

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # After authentication: who changed what is read from the request's user when an audit entry is written.
     "quota.audit.middleware.AuditActorMiddleware",
+    # Bad input (issue #12): a NUL character anywhere in a request is a 400, before any view or query sees it.
+    "quota.core.middleware.RejectNulMiddleware",
 ]
 
 # Audit trail: changes kept as JSON values (old, new); no client address, since behind a proxy
@@ -195,6 +197,12 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
+    # Bad input (issue #12): JSON nested too deeply is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "quota.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -239,6 +247,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Redis gives a task whose worker died to another worker after this many seconds (tasks are acked late).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+
+# Imports (bad input, issue #12): the most columns the pages map (each is a field of the mapping form),
+# and the most unpacked data an XLSX workbook may hold (a zip bomb is refused, not parsed).
+IMPORTS_MAX_COLUMNS = env.int("IMPORTS_MAX_COLUMNS", default=500)
+IMPORTS_MAX_UNPACKED_BYTES = env.int("IMPORTS_MAX_UNPACKED_BYTES", default=1024**3)
 
 # The company currency: every money KPI is reported in it (ISO 4217 code).
 QUOTA_CURRENCY = env("QUOTA_CURRENCY", default="EUR")

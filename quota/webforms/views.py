@@ -6,7 +6,6 @@ protected by `protection` instead, and every write goes through `services.submis
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -22,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView, ListView
 
+from quota.core.inputs import load_json
 from quota.webforms import protection, services, snippets
 from quota.webforms.forms import IDEMPOTENCY_KEY_FIELD, SubmissionForm, WebFormBuilderForm, new_idempotency_key
 from quota.webforms.models import WebForm, WebFormSubmission
@@ -182,8 +182,8 @@ def _receive_json(request: HttpRequest, webform: WebForm) -> JsonResponse:
             response["Retry-After"] = str(refusal.retry_after)
         return response
     try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        data = load_json(request.body or b"null", limit=1)  # an object of text values: one level
+    except (ValueError, UnicodeDecodeError):  # invalid JSON, and JSON nested more deeply
         data = None
     if not isinstance(data, dict) or not all(isinstance(v, str | int | float | type(None)) for v in data.values()):
         return JsonResponse({"detail": _('Send a JSON object of text values, e.g. {"email": "ann@example.com"}.')}, status=400)

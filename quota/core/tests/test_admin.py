@@ -51,3 +51,27 @@ def test_admin_pages_render(admin_client, model):
     if first is not None:
         change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk])
         assert admin_client.get(change).status_code == 200
+
+
+def test_json_nested_too_deeply_is_a_form_error_in_every_admin_form(admin_client):
+    from django.db import models
+
+    from quota.core.inputs import BoundedJSONField
+    from quota.crm.models import Deal
+
+    for model_admin in admin.site._registry.values():  # every JSON field, of every admin form
+        for field in model_admin.model._meta.get_fields():
+            if isinstance(field, models.JSONField):
+                assert isinstance(model_admin.formfield_for_dbfield(field, request=None), BoundedJSONField), field
+
+    deal = Deal.objects.get()
+    page = admin_client.get(reverse("admin:crm_deal_change", args=[deal.pk])).context
+    form = page["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update({"custom": "[" * 20_000 + "]" * 20_000, "_save": "Save"})
+    for inline in page["inline_admin_formsets"]:
+        data.update({f"{inline.formset.prefix}-TOTAL_FORMS": "0", f"{inline.formset.prefix}-INITIAL_FORMS": "0"})
+    response = admin_client.post(reverse("admin:crm_deal_change", args=[deal.pk]), data)
+    assert response.status_code == 200 and "nested more than 32 levels" in response.content.decode()
+    deal.refresh_from_db()
+    assert deal.custom == {}

@@ -206,3 +206,13 @@ def test_a_typed_number_is_stored_and_shown_again_as_the_same_number(rep, number
     assert Decimal(str(stored)) == number
     again = CompanyForm(instance=Company(name="Acme", custom={"score": stored}), user=rep)
     assert Decimal(str(again.initial[PREFIX + "score"])) == number
+
+
+def test_deeply_nested_or_huge_text_in_a_form_is_refused_next_to_its_field(client, rep, deal_fields):
+    """A text field takes what is typed as text: 20,000 brackets are not parsed, but they are too long to keep."""
+    client.force_login(rep)
+    deep = "[" * 20_000 + "]" * 20_000
+    response = client.post(reverse("crm:deal_create"), new_deal(rep, seats="1", note=deep))
+    assert response.status_code == 200
+    assert "longer than 10,000 characters" in field_html(response.content.decode(), "note")
+    assert not Deal.objects.exists()

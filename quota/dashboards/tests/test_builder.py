@@ -168,3 +168,13 @@ def test_saving_a_definition_with_a_refused_field_writes_nothing(client, world):
         response.content.decode().replace("&#x27;", "'")
     )
     assert Metric.objects.count() == before and not Metric.objects.filter(key="big_deals_won").exists()
+
+
+def test_filters_nested_too_deeply_are_a_form_error_not_a_server_error(client, world):
+    client.force_login(world.director)
+    deep = "[" * 20_000 + "]" * 20_000
+    preview = client.post("/dashboards/builder/preview/", {**BIG_DEALS, "filters": deep}, HTTP_HX_REQUEST="true")
+    assert preview.status_code == 200 and "nested more than 32 levels" in preview.content.decode()
+    saved = client.post("/dashboards/builder/", {**BIG_DEALS, "filters": deep})
+    assert saved.status_code == 200 and "nested more than 32 levels" in saved.content.decode()
+    assert not Metric.objects.filter(key="big_deals_won").exists()

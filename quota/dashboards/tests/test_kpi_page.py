@@ -93,3 +93,23 @@ def test_the_period_picker_swaps_the_kpi_pages_body(client, world):
     assert "<html" not in content and 'id="chart-trend"' in content and 'id="breakdown"' in content
     assert response.context["period"].every == "year" and response.context["by"] == "source"
     assert len(response.context["trend"].months) == 13
+
+
+OUT_OF_RANGE = {"period": "custom", "start": "9999-12-25", "end": "9999-12-31"}
+
+
+@pytest.mark.parametrize("page", ["/", "/dashboards/sales/", "/dashboards/kpi/won_revenue/"])
+def test_a_period_out_of_range_is_a_400_with_the_reason(client, world, page):
+    client.force_login(world.director)
+    response = client.get(page, OUT_OF_RANGE)
+    assert response.status_code == 400 and "Choose a date between" in response.content.decode()
+    partial = client.get(page, OUT_OF_RANGE, HTTP_HX_TARGET="dashboard", **HTMX)
+    assert partial.status_code == 400 and "<html" not in partial.content.decode()
+    assert "Choose a date between" in partial.content.decode()
+
+
+@pytest.mark.parametrize("table", ["trend", "breakdown"])
+def test_an_export_for_a_period_out_of_range_is_refused(client, world, table):
+    client.force_login(world.director)
+    response = client.get("/dashboards/kpi/won_revenue/export/", {**OUT_OF_RANGE, "table": table, "format": "csv"})
+    assert response.status_code == 400 and "Choose a date between" in response.content.decode()

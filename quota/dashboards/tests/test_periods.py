@@ -57,3 +57,12 @@ def test_invalid_parameters_fall_back_to_this_month_with_the_reason():
         assert period.key == "this_month" and form.errors, params
     period, form = period_from({"period": "custom", "start": "2020-01-01", "end": "2026-01-01"}, TODAY)
     assert "at most three years" in str(form.errors)
+
+
+def test_custom_ranges_at_the_ends_of_the_calendar_are_refused_with_the_reason():
+    for start, end in [("0001-01-01", "0001-01-05"), ("9999-12-25", "9999-12-31"), ("1899-12-01", "1900-01-05")]:
+        period, form = period_from({"period": "custom", "start": start, "end": end}, TODAY)
+        assert period.key == "this_month" and "Choose a date between" in str(form.errors), (start, end)
+    period, form = period_from({"period": "custom", "start": "2999-12-01", "end": "2999-12-31"}, TODAY)
+    assert form.is_valid()
+    assert period.previous_to_date(dt.date(2999, 12, 31)) == Span(dt.date(2999, 10, 31), dt.date(2999, 12, 1))

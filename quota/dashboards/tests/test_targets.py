@@ -156,3 +156,28 @@ def test_each_target_created_changed_or_deleted_in_the_grid_is_audited(client, w
     deleted = LogEntry.objects.get(content_type__model="target", object_id=rate.pk, action=LogEntry.Action.DELETE)
     assert deleted.actor == world.manager and deleted.changes["value"] == ["0.100000", None]  # 10 %
     assert deleted.changes["user"] == [world.rep.pk, None]
+
+
+# -- days at the ends of the calendar: a 400 that says which days work, never an overflow ------------------
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "3000-01-01", "1899-12-31"])
+@pytest.mark.parametrize("period", ["month", "quarter", "year"])
+def test_a_day_out_of_range_is_a_400_with_the_reason(client, world, day, period):
+    client.force_login(world.director)
+    params = {"team": world.north.pk, "period": period, "day": day}
+    page = client.get("/dashboards/targets/", params)
+    assert page.status_code == 400 and "Choose a date between" in page.content.decode()
+    export = client.get("/dashboards/targets/export/", {**params, "format": "csv"})
+    assert export.status_code == 400 and "Choose a date between" in export.content.decode()
+    before = Target.objects.count()
+    url = f"/dashboards/targets/?team={world.north.pk}&period={period}&day={day}"
+    posted = client.post(url, {"cell-company-won_revenue": "1"})
+    assert posted.status_code == 400 and Target.objects.count() == before
+
+
+@pytest.mark.parametrize("day", ["2999-12-31", "1900-01-01"])
+def test_the_first_and_last_days_quota_computes_with_work(client, world, day):
+    client.force_login(world.director)
+    page = client.get("/dashboards/targets/", {"team": world.north.pk, "period": "year", "day": day})
+    assert page.status_code == 200 and page.context["grid"].start.year == int(day[:4])

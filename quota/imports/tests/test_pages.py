@@ -17,8 +17,9 @@ from django.urls import reverse
 from quota.accounts.models import Role
 from quota.crm.models import Company, Deal
 from quota.imports import forms as import_forms
-from quota.imports import services
+from quota.imports import services, tasks
 from quota.imports.models import ImportJob, ImportJobPhase, ImportJobState, ImportProblem, ImportRun, SavedMapping
+from quota.imports.tests.helpers import xlsx_bomb
 from quota.testing.factories import CompanyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -255,7 +256,7 @@ def test_engine_reports_progress_per_batch(browser: Client, monkeypatch) -> None
 
 
 def assert_refused(response, message: str) -> None:
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not ImportJob.objects.exists()
 
@@ -295,7 +296,7 @@ def test_preset_that_does_not_fit_the_file_is_refused(browser: Client) -> None:
 
 @pytest.mark.parametrize("role", [Role.REP, Role.MANAGER, Role.VIEWER, Role.MARKETING])
 def test_only_administrators_and_directors_reach_the_pages(client: Client, director, role: str) -> None:
-    job = services.job_create(file=SimpleUploadedFile("c.csv", csv_bytes(COMPANIES)), holds="into:companies", by=director)[0]
+    job = services.job_create(file=SimpleUploadedFile("c.csv", csv_bytes(COMPANIES)), holds="into:companies", by=director)
     client.force_login(UserFactory(role=role))
     for url in (
         reverse("imports:start"),
@@ -350,3 +351,76 @@ def test_a_dry_run_report_costs_the_same_queries_for_few_problems_or_many(browse
 
     few = queries_for(browser, report_with_problems(2))
     assert queries_for(browser, report_with_problems(40)) == few == PINNED_QUERIES["report"]
+
+
+# ---------------------------------------------------------------------------------------- limits (issue #12)
+
+
+def assert_nothing_kept(media: Path) -> None:
+    assert not ImportJob.objects.exists() and not Company.objects.exists()
+    assert not media.exists() or not any(path.is_file() for path in media.rglob("*"))
+
+
+def test_a_csv_with_a_nul_byte_is_refused_with_its_line(browser: Client, media: Path) -> None:
+    content = b"Company,Country\nAcme Ltd,Poland\nNul\x00Corp,Italy\n"
+    assert_refused(upload(browser, content), "line 3 holds a NUL character")
+    assert_nothing_kept(media)
+
+
+def test_a_zip_bomb_is_refused_in_the_upload_request_from_its_directory(browser: Client, media: Path, settings, monkeypatch):
+    settings.IMPORTS_MAX_UNPACKED_BYTES = 8 * 1024 * 1024
+    monkeypatch.setattr(tasks.read_import_file, "delay", lambda job_id: pytest.fail("the worker must not get a refused file"))
+    assert_refused(upload(browser, xlsx_bomb(64 * 1024 * 1024), name="bomb.xlsx"), "says it unpacks to 64.0")
+    assert_nothing_kept(media)
+
+
+def test_a_zip_bomb_with_a_lying_directory_is_refused_by_the_worker(browser: Client, media: Path, settings) -> None:
+    settings.IMPORTS_MAX_UNPACKED_BYTES = 8 * 1024 * 1024
+    assert_refused(upload(browser, xlsx_bomb(64 * 1024 * 1024, declared=2048), name="bomb.xlsx"), "not a readable XLSX")
+    assert_nothing_kept(media)
+
+
+def test_the_upload_request_only_stores_the_file_and_the_worker_reads_it(browser: Client, media: Path, monkeypatch) -> None:
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.read_import_file, "delay", queued.append)  # a worker elsewhere, not yet started
+    response = upload(browser, b"Company,Country\nAcme Ltd,Poland\nNul\x00Corp,Italy\n")
+    job = job_of(response)
+    assert queued == [job.pk] and job.busy and job.header == [] and Path(job.file.path).is_file()
+    progress = reverse("imports:progress", args=[job.pk])
+    assert browser.get(reverse("imports:map", args=[job.pk]))["Location"] == progress
+    assert "Reading the file" in browser.get(progress).content.decode()
+
+    services.job_read(job.pk)  # the worker
+    job.refresh_from_db()
+    assert not job.busy and not job.file and not any(path.is_file() for path in media.rglob("*"))
+    page = browser.get(reverse("imports:map", args=[job.pk]))
+    assert page.status_code == 422 and "line 3 holds a NUL character" in page.content.decode()
+    posted = browser.post(reverse("imports:map", args=[job.pk]), {"on_duplicate": "skip", "column_0": "name"})
+    assert posted.status_code == 422 and not Company.objects.exists()
+    assert "Cannot be read" in browser.get(reverse("imports:start")).content.decode()
+    assert services.job_read(job.pk) is None  # delivered twice, read once
+
+
+def test_a_file_wider_than_the_mapping_form_can_post_is_refused_at_upload(browser: Client, media: Path) -> None:
+    header = [f"Column {n}" for n in range(10_000)]
+    response = upload(browser, csv_bytes([header, ["x"] * 10_000]))
+    assert_refused(response, "the file has 10,000 columns; an import takes at most 500")
+    assert_nothing_kept(media)
+
+
+def test_the_widest_file_allowed_is_mapped_and_checked(browser: Client, settings) -> None:
+    assert services.max_columns() == 500 and settings.DATA_UPLOAD_MAX_NUMBER_FIELDS >= 500 + services.MAPPING_FORM_FIELDS
+    header = ["Company", "Country"] + [f"Extra {n}" for n in range(498)]
+    job = job_of(upload(browser, csv_bytes([header, ["Acme Ltd", "Poland"] + ["x"] * 498])))
+    assert len(job.header) == 500
+    report = run_dry(browser, job, {"Company": "name", "Country": "country"})
+    assert "The dry run found nothing that stops the import." in report.content.decode()
+    job.refresh_from_db()
+    assert job.report["totals"]["created"] == 1 and not Company.objects.exists()
+
+
+def test_the_column_limit_never_exceeds_what_a_mapping_form_can_post(settings) -> None:
+    settings.IMPORTS_MAX_COLUMNS = 5_000
+    assert services.max_columns() == settings.DATA_UPLOAD_MAX_NUMBER_FIELDS - services.MAPPING_FORM_FIELDS
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = None
+    assert services.max_columns() == 5_000

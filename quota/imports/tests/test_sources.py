@@ -10,7 +10,9 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
+from quota.cli import main
 from quota.crm.models import Company, Deal
+from quota.imports import sources
 from quota.imports.engine import ImportOptions
 from quota.imports.mapping import StepMapping
 from quota.imports.problems import Problem, ProblemKind, ProblemLog
@@ -168,3 +170,75 @@ def test_an_import_runs_in_memory_that_does_not_grow_with_the_file(tmp_path):
 
     small, large = peak_for(600), peak_for(4_800)
     assert large < small * 1.5  # eight times the rows, about the same memory
+
+
+# -- limits on what a file may hold ---------------------------------------------------------------------------
+
+
+def test_a_nul_character_is_refused_with_its_line_and_nothing_is_written(capsys, tmp_path):
+    content = b"Name,City\nAcme,Paris\nNul\x00Corp,Rome\n"
+    with pytest.raises(SourceError, match=r"line 3 holds a NUL character"):
+        list(Source(io.BytesIO(content), name="companies.csv").rows())
+    names = StepMapping.from_dict({"into": "companies", "fields": {"name": "Name", "city": "City"}})
+    report = import_file(io.BytesIO(content), mapping=names, options=ImportOptions(), file_name="companies.csv")
+    assert not report.ok and "NUL character" in report.reason and "\n" not in report.reason
+    assert not Company.objects.exists()
+    # The command line: one line on stderr, a non-zero exit.
+    path = tmp_path / "companies.csv"
+    path.write_bytes(content)
+    capsys.readouterr()
+    assert main(["quota", "import", str(path), "--into", "companies", "--map", "Name=name"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "NUL character" in lines[0]
+    assert not Company.objects.exists()
+
+
+def test_utf16_text_holds_nul_bytes_but_no_nul_characters():
+    content = "Name,City\nŁódź Sp. z o.o.,Łódź\n".encode("utf-16")
+    assert b"\x00" in content
+    assert list(Source(io.BytesIO(content), name="c.csv").rows()) == [(2, {"Name": "Łódź Sp. z o.o.", "City": "Łódź"})]
+
+
+def test_a_file_with_more_columns_than_allowed_is_refused():
+    wide = ",".join(f"C{n}" for n in range(10_000)) + "\n" + ",".join("x" for _ in range(10_000)) + "\n"
+    with pytest.raises(SourceError, match="the file has 10,000 columns; an import takes at most 500"):
+        Source(table(wide, "utf-8"), max_columns=500)
+    assert len(Source(table(wide, "utf-8")).info.header) == 10_000  # the command line's limit is Excel's, 16,384
+    book = Workbook()
+    book.active.append([f"C{n}" for n in range(600)])
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(SourceError, match="the file has more than 500 columns"):
+        Source(io.BytesIO(out.getvalue()), name="wide.xlsx", max_columns=500)
+
+
+def test_trailing_blank_header_cells_are_no_columns():
+    source = Source(table("Name,City,,,\nAcme,Paris,,,\n", "utf-8"), max_columns=2)
+    assert source.info.header == ["Name", "City", "", "", ""]
+
+
+def test_a_line_too_long_to_be_a_row_is_refused(monkeypatch):
+    monkeypatch.setattr(sources, "MAX_LINE_CHARS", 100)
+    with pytest.raises(SourceError, match="line 2 is longer than 100 characters"):
+        list(Source(table("Name,City\n" + "," * 500 + "\n", "utf-8")).rows())
+
+
+def test_a_sheet_that_numbers_rows_past_excels_last_is_refused(monkeypatch):
+    monkeypatch.setattr(sources, "MAX_SHEET_ROWS", 5)
+    book = Workbook()
+    book.active.append(["Name", "City"])
+    book.active.cell(row=9, column=1, value="far down")
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(SourceError, match="rows past row 5"):
+        list(Source(io.BytesIO(out.getvalue()), name="tall.xlsx").rows())
+
+
+def test_cells_right_of_the_header_in_a_sheet_are_not_read():
+    book = Workbook()
+    book.active.append(["Name", "City"])
+    book.active.append(["Acme", "Paris"])
+    book.active.cell(row=2, column=16_000, value="far right")  # a row as wide as Excel allows
+    out = io.BytesIO()
+    book.save(out)
+    assert list(Source(io.BytesIO(out.getvalue()), name="c.xlsx").rows()) == [(2, {"Name": "Acme", "City": "Paris"})]

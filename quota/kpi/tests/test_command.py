@@ -84,6 +84,10 @@ def test_eval_table_says_what_and_when(sales):
         (["eval", "won_revenu"], "There is no KPI 'won_revenu'; did you mean won_revenue"),
         (["eval", "won_revenue", "--from", "2024-02-30"], "--from takes a date as YYYY-MM-DD, not '2024-02-30'"),
         (["eval", "won_revenue", "--from", "2024-03-01", "--to", "2024-02-01"], "--from 2024-03-01 is after --to 2024-02-01"),
+        # The ends of the calendar: periods around them would overflow (the year before 0001-01-01 is year 0).
+        (["eval", "won_revenue", "--to", "0001-01-01"], "--to must be between 1900-01-01 and 2999-12-31, not 0001-01-01"),
+        (["eval", "won_revenue", "--from", "9999-12-01", "--to", "9999-12-31", "--every", "year"], "--to must be between"),
+        (["eval", "won_revenue", "--from", "0001-01-01", "--to", "2024-01-01"], "--from must be between"),
         (["eval", "won_revenue", "--every", "fortnight"], "--every must be one of day, week, month, quarter, year, none"),
         (["eval", "won_revenue", "--by", "region"], "--by must be one of none, person, team, source, stage, product"),
         (["eval", "nps", "--by", "stage"], "Survey answers have no stage"),
@@ -124,3 +128,15 @@ def test_eval_refuses_a_stored_definition_that_names_a_field_kpis_may_not_use(sa
     with pytest.raises(CommandError) as error:
         run("eval", "leaky", "--from", "2024-01-01", "--to", "2024-03-31")
     assert str(error.value).startswith("leaky cannot be computed: filters[0].field: 'owner__password' is not a field of user")
+
+
+def test_the_quota_command_says_why_in_one_line_and_fails():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "quota.settings.test", "DATABASE_URL": "sqlite://:memory:"}
+    args = ["kpi", "eval", "won_revenue", "--from", "9999-12-01", "--to", "9999-12-31", "--every", "year"]
+    result = subprocess.run([sys.executable, "-m", "quota.cli", *args], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 1 and result.stderr.strip().count("\n") == 0
+    assert "--to must be between 1900-01-01 and 2999-12-31, not 9999-12-31" in result.stderr

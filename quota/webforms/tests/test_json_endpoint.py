@@ -68,3 +68,11 @@ def test_allowed_sites_may_post_from_the_browser(client, lead_form):
     assert "Access-Control-Allow-Origin" not in other
     refused = post(client, lead_form, {"name": "A", "email": "a@example.com"}, HTTP_ORIGIN="https://evil.example")
     assert refused.status_code == 403
+
+
+def test_json_nested_too_deeply_is_a_400_not_a_server_error(client, lead_form):
+    deep = '{"name": "Ann", "email": "ann@example.com", "x": ' + "[" * 15_000 + "]" * 15_000 + "}"
+    assert len(deep) < 32 * 1024  # within the body limit: this is what reaches the parser
+    response = post(client, lead_form, deep)
+    assert response.status_code == 400 and "Send a JSON object of text values" in response.json()["detail"]
+    assert not Lead.objects.exists() and not WebFormSubmission.objects.exists()

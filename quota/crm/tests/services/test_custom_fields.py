@@ -63,3 +63,39 @@ def test_a_new_definition_applies_at_once_despite_the_cache():
         clean_custom_values(target="lead", values={})
     CustomField.objects.filter(target="lead").delete()
     assert clean_custom_values(target="lead", values={}) == {}
+
+
+# -- bounds: a value is one value, of bounded size, whoever sends it ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"seats": 1, "note": ["a", "list"]}, "Note takes a single value"),
+        ({"seats": {"nested": {"deeper": 1}}}, "Seats takes a single value"),
+        ({"seats": 1, "note": "x" * 10_001}, "note: the value is longer than 10,000 characters"),
+        ({"seats": 1, **{f"k{i}": 1 for i in range(201)}}, "at most 200 custom values"),
+    ],
+)
+def test_nested_or_oversized_values_are_refused_with_a_reason(fields, values, message):
+    with pytest.raises(ValidationError) as error:
+        clean_custom_values(target="deal", values=values)
+    assert message in str(error.value)
+
+
+def test_a_nested_value_is_refused_and_nothing_is_written(fields):
+    # (JSON text nested deeper is refused before it becomes values: by the API's parser and the form fields.)
+    deal = DealFactory(custom={"seats": 3})
+    deep: list = []
+    for _ in range(100):
+        deep = [deep]
+    with pytest.raises(ValidationError, match="takes a single value"):
+        deal_update(deal=deal, by=deal.owner, data={"custom": {"seats": 3, "note": deep}})
+    deal.refresh_from_db()
+    assert deal.custom == {"seats": 3}
+
+
+def test_a_long_unknown_key_is_quoted_shortened(fields):
+    with pytest.raises(ValidationError) as error:
+        clean_custom_values(target="deal", values={"seats": 1, "k" * 5000: 1})
+    assert "k" * 100 in str(error.value) and "k" * 101 not in str(error.value)

@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
+from quota.core.inputs import EARLIEST_DAY, LATEST_DAY
 from quota.kpi import rollups
 from quota.kpi.definitions import UNIT_LABELS, DefinitionError, Unit
 from quota.kpi.engine import GroupingNotSupported, UnknownKpi, evaluate
@@ -181,6 +182,9 @@ def _choice(value: str, allowed: list[str], option: str) -> str:
 
 def _date(text: str, option: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise CommandError(f"{option} takes a date as YYYY-MM-DD, not {text!r}") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:  # periods around it would overflow the calendar
+        raise CommandError(f"{option} must be between {EARLIEST_DAY} and {LATEST_DAY}, not {text}")
+    return day
