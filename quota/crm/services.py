@@ -59,7 +59,7 @@ def lead_convert(
     if lead.status in (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED):
         raise ValidationError(_("This lead is already %(status)s.") % {"status": lead.get_status_display().lower()})
     at = at or timezone.now()
-    owner = lead.owner or (by if by is not None and by.role != "viewer" else None)
+    owner = lead.owner or (by if by is not None and by.has_perm("records.create") else None)
 
     if company is None and lead.company_name:
         company = Company.objects.filter(name__iexact=lead.company_name).first() or Company.objects.create(

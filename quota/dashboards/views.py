@@ -24,8 +24,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from quota.accounts.models import Team
 from quota.core.exports import UnknownFormat, export_response
+from quota.core.permissions import require
 from quota.core.views import forbidden
-from quota.core.visibility import CHANGE_ALL_ROLES
 from quota.dashboards import services
 from quota.dashboards.access import Board, boards_for, home_board, scope_for
 from quota.dashboards.boards import BoardRequest, build
@@ -63,8 +63,7 @@ def board(request: HttpRequest, board: str) -> HttpResponse:
         chosen = Board(board)
     except ValueError:
         raise Http404 from None
-    if chosen not in boards_for(request.user):
-        return forbidden(request, PermissionDenied(_("This dashboard is not part of your role's views.")))
+    require(request.user, f"dashboards.view_{chosen.value}")
     return _board_page(request, chosen)
 
 
@@ -231,15 +230,12 @@ def targets(request: HttpRequest) -> HttpResponse:
     choice, grid = _chosen_grid(request, timezone.now())
     if grid is None:
         if request.method == "POST":
-            return forbidden(request, PermissionDenied(_("You cannot set these targets.")))
+            raise PermissionDenied(_("You cannot set these targets."))
         return render(request, "dashboards/targets.html", {"choice": choice, "grid": None, "form": None})
     may_edit = services.may_set_targets(user, grid.team)
 
     if request.method == "POST":
-        if not may_edit:
-            return forbidden(
-                request, PermissionDenied(_("Only directors, administrators and the team's manager set its targets."))
-            )
+        require(user, "targets.set", grid.team)
         form = TargetCellsForm(request.POST, grid=grid)
         if form.is_valid():
             try:
@@ -307,6 +303,8 @@ def _grid_choice(request: HttpRequest, teams: list[Team], company: bool, now: dt
 def builder(request: HttpRequest) -> HttpResponse:
     """Build a KPI, preview it with HTMX and save it (administrators and directors); add any KPI to a dashboard."""
     user: Any = request.user
+    if request.method == "POST":
+        require(user, "kpi.define")  # everyone previews; saving is refused before the form is read
     form = _compact(KpiBuilderForm(request.POST or None))
     if request.method == "POST" and form.is_valid():
         try:
@@ -321,7 +319,7 @@ def builder(request: HttpRequest) -> HttpResponse:
     metrics = sorted(Metric.objects.current(), key=lambda m: (not m.is_builtin, m.display_name.casefold()))
     context = {
         "form": form,
-        "may_define": user.is_superuser or user.role in CHANGE_ALL_ROLES,
+        "may_define": user.has_perm("kpi.define"),
         "metrics": metrics,
         "boards": [(b, b.label) for b in boards_for(request.user)],
         "home": home_board(request.user),

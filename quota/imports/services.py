@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from quota.core.visibility import CHANGE_ALL_ROLES
+from quota.core.permissions import require
 from quota.imports.engine import ImportOptions, PlannedStep, run_import
 from quota.imports.mapping import FieldRule, MappingError, StepMapping
 from quota.imports.models import ImportJob, ImportJobPhase, ImportJobState, ImportProblem, ImportRun, SavedMapping
@@ -121,11 +121,6 @@ def saved_mapping(name: str) -> StepMapping | None:
     return StepMapping.from_dict(saved.mapping) if saved else None
 
 
-def require_importer(by: Any) -> None:
-    if by is not None and not (by.is_active and (by.is_superuser or by.role in CHANGE_ALL_ROLES)):
-        raise PermissionDenied("Only administrators and directors may import files.")
-
-
 def _import_preset_file(chosen: Preset, file: Path, *, options: ImportOptions) -> Report:
     title = f"Import of {file.name} with the {chosen.name} preset"
     try:
@@ -157,7 +152,7 @@ def _run_and_record(steps: list[PlannedStep], *, options: ImportOptions, title: 
 def _run_and_keep(
     steps: list[PlannedStep], *, options: ImportOptions, title: str, **kwargs: Any
 ) -> tuple[Report, ImportRun | None]:
-    require_importer(options.by)
+    require(options.by, "imports.run")
     preset = kwargs.pop("preset", "")
     started = timezone.now()
     report = run_import(steps, options=options, title=title, **kwargs)
@@ -222,17 +217,11 @@ class UploadError(ValueError):
     """The uploaded file cannot be imported; the message says why and what to do."""
 
 
-def may_import(user: Any) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False) and user.is_active and (user.is_superuser or user.role in CHANGE_ALL_ROLES)
-    )
-
-
 def job_create(*, file: Any, holds: str, by: Any, encoding: str = "", delimiter: str = "") -> tuple[ImportJob, list[str]]:
     """Read the uploaded file through once (header, samples, row count) and keep it with a first
     mapping. `holds` is "into:<records>" or "preset:<name>". Returns the job and notes for the user;
     a file that is not a usable table raises UploadError and nothing is kept."""
-    require_importer(by)
+    require(by, "imports.run")
     kind, _sep, name = holds.partition(":")
     name_of_file = Path(getattr(file, "name", "") or "upload.csv").name
     try:
@@ -337,7 +326,7 @@ def job_set_mapping(
     save_as: str = "",
     saved: SavedMapping | None = None,
 ) -> StepMapping:
-    require_importer(by)
+    require(by, "imports.run")
     if job.busy:
         raise ValidationError(_("This import is running; wait until it has finished."))
     base = job_base_mapping(job)
@@ -360,7 +349,7 @@ def job_set_mapping(
 
 def job_queue(*, job: ImportJob, phase: str, by: Any) -> ImportJob:
     """Mark the job waiting for its dry run or commit; the caller hands it to the task queue."""
-    require_importer(by)
+    require(by, "imports.run")
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.busy:

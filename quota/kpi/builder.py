@@ -21,10 +21,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from quota.core.visibility import CHANGE_ALL_ROLES
+from quota.core.permissions import require
 from quota.kpi import definitions
 from quota.kpi.catalogue import BY_KEY
 from quota.kpi.definitions import Definition, Problem
@@ -104,8 +104,7 @@ def preview(
 
 def save(*, definition: Definition, key: str, name: str, description: str, by: Any) -> Metric:
     """Save a custom KPI (a new version when the key exists). Administrators and directors define KPIs."""
-    if by is not None and not (by.is_superuser or by.role in CHANGE_ALL_ROLES):
-        raise PermissionDenied(_("Only administrators and directors define KPIs."))
+    require(by, "kpi.define")
     if is_builtin_key(key):
         raise ValidationError({"key": _("'%(key)s' is a built-in KPI; choose another key.") % {"key": key}})
     return metric_save_version(key=key, name=name, description=description, definition=definition, by=by)

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "rest_framework.authtoken",
     "phonenumber_field",
+    "rules",  # the {% has_perm %} template tag; the permissions themselves are quota.core.permissions
     "quota.core",
     "quota.accounts",
     "quota.crm",
@@ -108,6 +109,11 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Who may do what: Quota's named permissions (quota.core.permissions) first, then Django's model permissions.
+AUTHENTICATION_BACKENDS = [
+    "quota.core.permissions.RulesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
