@@ -27,6 +27,16 @@ def allows(permission: str, *, writes_only: bool = False) -> type[BasePermission
     return Allows
 
 
+class ChangesTheRecord(BasePermission):
+    """A write to one record needs `records.change` on it: checked by `get_object()`, before any payload is read."""
+
+    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        self.message = refusal("records.change", obj)
+        return bool(request.user.has_perm("records.change", obj))
+
+
 # Viewers read; changing anything needs a role that changes some records (`records.create`).
 ReadOnlyForViewers = allows("records.create", writes_only=True)
 # Pipelines, stages, sources, loss reasons, custom fields and products: `configuration.change`.

@@ -170,7 +170,7 @@ for _name, _predicate in PERMISSIONS.items():
 # What a refused person reads (the 403 page, the API's "detail", a form error).
 REFUSALS: dict[str, Promise] = {
     "records.create": _("Your role may read records but not create or change them."),
-    "records.change": _("You may not change this record: it belongs to another person or team."),
+    "records.change": _("You may not change this %(what)s: it belongs to another person or team."),
     "records.leave_unowned": _("Only a manager or director may leave a record without an owner."),
     "configuration.change": _("Only an administrator or director may change the configuration."),
     "kpi.define": _("Only administrators and directors define KPIs."),
@@ -187,15 +187,18 @@ REFUSALS: dict[str, Promise] = {
 }
 
 
-def refusal(permission: str) -> str:
-    """Why someone without `permission` is refused, in the active language."""
-    return str(REFUSALS.get(permission, _("You may not do this.")))
+def refusal(permission: str, obj: Any = None) -> str:
+    """Why someone without `permission` (on `obj`) is refused, in the active language."""
+    message = str(REFUSALS.get(permission, _("You may not do this.")))
+    if "%(what)s" in message:
+        message %= {"what": getattr(getattr(obj, "_meta", None), "verbose_name", obj)}
+    return message
 
 
 def require(user: Any, permission: str, obj: Any = None) -> None:
     """Refuse (PermissionDenied with the reason) unless `user` has `permission`; `user` None is system work."""
     if user is not None and not user.has_perm(permission, obj):
-        raise PermissionDenied(refusal(permission))
+        raise PermissionDenied(refusal(permission, obj))
 
 
 class RulesBackend(ObjectPermissionBackend):

@@ -22,13 +22,8 @@ M = TypeVar("M", bound=models.Model)
 
 
 def require_change(user: Any, record: models.Model) -> None:
-    """Refuse a change `user` may not make, with a message that says why."""
-    if user is None:
-        return  # system work: imports, seeds, tasks
-    if not user.has_perm("records.change", record):
-        raise PermissionDenied(
-            _("You may not change this %(what)s: it belongs to another person or team.") % {"what": record._meta.verbose_name}
-        )
+    """Refuse a change `user` may not make (`records.change`), with a message that says why; None is system work."""
+    require(user, "records.change", record)
 
 
 def require_owner_allowed(by: Any, owner: Any) -> None:

@@ -651,13 +651,22 @@ class RecordFormView(RecordView):
 
 
 class RecordActionView(RecordView):
-    """A form that runs one service on one record. Subclasses name the form and `perform` the change."""
+    """A form that runs one service on one record. Subclasses name the form and `perform` the change.
 
+    The form itself (GET) is refused like its POST: the user must have `permission` on the record.
+    """
+
+    permission = "records.change"
     form_class: type[ActionForm]
     title: Any = ""
     submit_label: Any = gettext_lazy("Save")
     template_name = "core/action.html"
     partial_template = "core/_action_form.html"
+
+    def get_record(self, pk: int) -> Any:
+        record = super().get_record(pk)
+        require(self.request.user, self.permission, record)
+        return record
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         record = self.get_record(pk)
