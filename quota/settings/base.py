@@ -193,6 +193,7 @@ SPECTACULAR_SETTINGS = {
     "(`quota api-token USERNAME` prints one). A token sees exactly what its user sees in the pages.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # the schema and its docs: signed-in people
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
