@@ -388,9 +388,11 @@ def build_world() -> World:
         company_ = f.CompanyFactory(name=f"{mark} Co", owner=owner)
         contact = f.ContactFactory(first_name=mark, last_name="Contact", company=company_, owner=owner)
         lead = f.LeadFactory(title=f"{mark} lead", last_name="Lead", company_name=f"{mark} prospect", owner=owner)
-        deal = f.DealFactory(title=f"{mark} deal", owner=owner, company=company_, contact=contact)
+        deal: Any = f.DealFactory(title=f"{mark} deal", owner=owner, company=company_, contact=contact)
         crm.deal_move_stage(deal=deal, stage=deal.pipeline.stages.order_by("position")[1], by=None)  # a stage change
-        won = f.DealFactory(title=f"{mark} won deal", owner=owner, company=company_, created_at=MOMENT - dt.timedelta(days=30))
+        won: Deal = f.DealFactory(
+            title=f"{mark} won deal", owner=owner, company=company_, created_at=MOMENT - dt.timedelta(days=30)
+        )
         crm.deal_close_won(deal=won, by=None, at=MOMENT - dt.timedelta(days=8))
         offer = f.OfferFactory(number=f"{tag}-Q1", company=company_, owner=owner, deal=deal)
         line = f.OfferLineFactory(offer=offer)
@@ -574,8 +576,7 @@ def api_operations() -> list[Operation]:
 
 
 def api_view(path: str) -> Any:
-
-    return resolve(re.sub(r"\{\w+\}", "1", path)).func.cls
+    return getattr(resolve(re.sub(r"\{\w+\}", "1", path)).func, "cls", None)
 
 
 def api_model(view: Any) -> type[models.Model]:
