@@ -105,10 +105,13 @@ def target_team_ids(user: Any) -> list[int] | None:
 
 
 @rules.predicate
-def sets_targets_of(user: Any, team: Any) -> bool:
-    """`team` None asks about the company's targets (and so every team's)."""
+def sets_targets_of(user: Any, scope: Any) -> bool:
+    """`scope`: a team, a person (their team's targets), or None for the company's (and so every team's)."""
     team_ids = target_team_ids(user)
-    return team_ids is None or (team is not None and team.pk in team_ids)
+    if team_ids is None:
+        return True
+    team_id = scope.pk if isinstance(scope, Team) else getattr(scope, "team_id", None)
+    return team_id is not None and team_id in team_ids
 
 
 # --------------------------------------------------------------------------- dashboards
@@ -148,7 +151,7 @@ PERMISSIONS: dict[str, rules.Predicate] = {
     "configuration.change": changes_everything,  # pipelines, stages, sources, loss reasons, custom fields, products
     # KPIs, targets and dashboards
     "kpi.define": changes_everything,
-    "targets.set": is_signed_in & sets_targets_of,  # the object: a team, or None for the company's
+    "targets.set": is_signed_in & sets_targets_of,  # the object: a team or a person, or None for the company's
     **{f"dashboards.view_{board}": shows_board(board) for board in BOARDS},
     # reports (the object: a report)
     "reports.define": has_role("admin", "director", "manager", "rep"),

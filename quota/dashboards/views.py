@@ -147,6 +147,7 @@ def _breakdown_by(request: HttpRequest, metric: Metric) -> tuple[list[str], str]
 def kpi_export(request: HttpRequest, key: str) -> HttpResponseBase:
     """A table of the KPI page as a file, for the page's period: `?table=breakdown` (with its `by`) or
     `?table=trend` (the 13 months), and `format=csv|xlsx`."""
+    require(request.user, "records.export")
     metric = get_object_or_404(Metric.objects.current(), key=key)
     now = timezone.now()
     period, _period_form = _period(request, now)
@@ -255,6 +256,7 @@ def targets(request: HttpRequest) -> HttpResponse:
 @login_required
 def targets_export(request: HttpRequest) -> HttpResponseBase:
     """The targets grid the same GET parameters show, with actuals and attainment, as CSV or XLSX (`format=`)."""
+    require(request.user, "records.export")
     choice, grid = _chosen_grid(request, timezone.now())
     if grid is None:
         return HttpResponseBadRequest(" ".join(str(error) for errors in choice.errors.values() for error in errors))

@@ -105,6 +105,8 @@ def test_targets_of_a_team_tree_are_its_managers(db):
     assert not manager.has_perm("targets.set", south) and not manager.has_perm("targets.set", None)
     assert UserFactory(role=Role.DIRECTOR).has_perm("targets.set", None)
     assert not UserFactory(role=Role.REP, team=north).has_perm("targets.set", north)
+    assert manager.has_perm("targets.set", UserFactory(team=north_east))
+    assert not manager.has_perm("targets.set", UserFactory(team=south))
 
 
 def test_reports_are_changed_by_their_owner_and_seen_by_their_recipients(people):
