@@ -28,5 +28,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", dashboard_views.healthz, name="healthz"),
 ]
+# A refused page is the styled 403 page (an HTMX request gets its message only; the API answers JSON itself).
+handler403 = "quota.core.views.permission_denied"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

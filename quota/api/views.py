@@ -16,7 +16,7 @@ from quota.activities.filtersets import ActivityFilterSet
 from quota.activities.models import Activity
 from quota.api import serializers as s
 from quota.api.history import HistoryMixin
-from quota.api.permissions import ConfigurationWrite, ReadOnlyForViewers
+from quota.api.permissions import ChangesTheRecord, ConfigurationWrite, ReadOnlyForViewers
 from quota.core.services import record_delete
 from quota.crm import services as crm
 from quota.crm.filtersets import CompanyFilterSet, ContactFilterSet, DealFilterSet, DealStageChangeFilterSet, LeadFilterSet
@@ -33,7 +33,7 @@ from quota.service.models import Case, SurveyAnswer
 class RecordViewSet(viewsets.ModelViewSet):
     """Create, read, update, list and delete one kind of record."""
 
-    permission_classes = [IsAuthenticated, ReadOnlyForViewers]
+    permission_classes = [IsAuthenticated, ReadOnlyForViewers, ChangesTheRecord]
     model: type[models.Model]
     related: tuple[str, ...] = ()
 
@@ -48,7 +48,7 @@ class RecordViewSet(viewsets.ModelViewSet):
 
 
 class ConfigurationViewSet(RecordViewSet):
-    permission_classes = [IsAuthenticated, ConfigurationWrite]
+    permission_classes = [IsAuthenticated, ConfigurationWrite, ChangesTheRecord]
 
     def perform_destroy(self, instance: models.Model) -> None:
         record_delete(instance=instance, by=None)
@@ -151,7 +151,7 @@ class LeadViewSet(_LeadBase):
     @action(detail=True, methods=["post"])
     def convert(self, request: Request, pk: str | None = None) -> Response:
         """Convert the lead into a contact, a company and an open deal."""
-        lead = self.get_object()
+        lead = self.get_object()  # first: a refused caller hears so before any check of the payload
         payload = s.LeadConvertSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         deal = crm.lead_convert(lead=lead, by=request.user, **payload.validated_data)
@@ -166,30 +166,31 @@ class DealViewSet(_DealBase):  # type: ignore[misc]
     @action(detail=True, methods=["post"])
     def move(self, request: Request, pk: str | None = None) -> Response:
         """Move an open deal to another stage of its pipeline (recorded in its history)."""
+        deal = self.get_object()  # first: a refused caller hears so before any check of the payload
         payload = s.DealMoveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        return self._respond(crm.deal_move_stage(deal=self.get_object(), stage=payload.validated_data["stage"], by=request.user))
+        return self._respond(crm.deal_move_stage(deal=deal, stage=payload.validated_data["stage"], by=request.user))
 
     @extend_schema(request=s.DealWinSerializer, responses=s.DealSerializer)
     @action(detail=True, methods=["post"])
     def win(self, request: Request, pk: str | None = None) -> Response:
         """Mark the deal won."""
+        deal = self.get_object()
         payload = s.DealWinSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        return self._respond(
-            crm.deal_close_won(deal=self.get_object(), by=request.user, at=data.get("closed_at"), amount=data.get("amount"))
-        )
+        return self._respond(crm.deal_close_won(deal=deal, by=request.user, at=data.get("closed_at"), amount=data.get("amount")))
 
     @extend_schema(request=s.DealLoseSerializer, responses=s.DealSerializer)
     @action(detail=True, methods=["post"])
     def lose(self, request: Request, pk: str | None = None) -> Response:
         """Mark the deal lost, with its reason."""
+        deal = self.get_object()
         payload = s.DealLoseSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         deal = crm.deal_close_lost(
-            deal=self.get_object(),
+            deal=deal,
             by=request.user,
             reason=data["loss_reason"],
             note=data["note"],

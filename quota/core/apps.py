@@ -9,6 +9,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from quota.core import permissions  # noqa: F401  (registers every permission with django-rules)
+
         bound_admin_json_fields()
 
 

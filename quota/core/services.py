@@ -16,19 +16,15 @@ from django.utils.translation import gettext as _
 
 from quota.core.actor import acts_as_by
 from quota.core.money import rate_on
-from quota.core.visibility import can_change, changeable_owner_ids
+from quota.core.permissions import require
+from quota.core.visibility import changeable_owner_ids
 
 M = TypeVar("M", bound=models.Model)
 
 
 def require_change(user: Any, record: models.Model) -> None:
-    """Refuse a change `user` may not make, with a message that says why."""
-    if user is None:
-        return  # system work: imports, seeds, tasks
-    if not can_change(user, record):
-        raise PermissionDenied(
-            _("You may not change this %(what)s: it belongs to another person or team.") % {"what": record._meta.verbose_name}
-        )
+    """Refuse a change `user` may not make (`records.change`), with a message that says why; None is system work."""
+    require(user, "records.change", record)
 
 
 def require_owner_allowed(by: Any, owner: Any) -> None:
@@ -39,8 +35,7 @@ def require_owner_allowed(by: Any, owner: Any) -> None:
     if allowed is None:
         return
     if owner is None:
-        if by.role != "manager":
-            raise PermissionDenied(_("Only a manager or director may leave a record without an owner."))
+        require(by, "records.leave_unowned")
         return
     if owner.pk not in allowed:
         raise PermissionDenied(_("You may not give a record to %(name)s: they are outside your team.") % {"name": owner})

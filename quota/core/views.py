@@ -23,7 +23,7 @@ from typing import Any, ClassVar, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models
@@ -33,6 +33,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import translation
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -42,8 +43,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from quota.core.custom_field_forms import CustomFormFields, custom_field_summary
 from quota.core.exports import UnknownFormat, export_response, record_table
+from quota.core.permissions import refusal, require
 from quota.core.services import record_create, record_update, require_change, require_owner_allowed
-from quota.core.visibility import VisibleQuerySet, can_change, changeable_owner_ids, visible_owner_ids
+from quota.core.visibility import VisibleQuerySet, changeable_owner_ids, visible_owner_ids
 
 # --------------------------------------------------------------------------- describing a kind of record
 
@@ -453,11 +455,36 @@ def sort_headers(pages: type[RecordPages], requested: str) -> tuple[list[Header]
 # --------------------------------------------------------------------------- views
 
 
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Every refusal of a page: the 403 page in the site's layout with the reason and a way back.
+
+    Django's `handler403` (any view that raises PermissionDenied) and `forbidden()` both answer
+    here; an HTMX request gets only the message, which the page shows in its flash box. The API
+    answers its refusals in JSON itself (DRF turns PermissionDenied into a 403 response).
+    """
+    message = str(exception or "") or _("You may not do this.")
+    if getattr(request, "htmx", False):
+        return render(request, "core/_error.html", {"message": message}, status=403)
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else ""
+    return render(request, "403.html", {"message": message, "back_url": back}, status=403)
+
+
 def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    """A 403 page with the service's reason (or just the message, for an HTMX request)."""
-    message = str(exc) or _("You may not do this.")
-    template = "core/_error.html" if getattr(request, "htmx", False) else "core/403.html"
-    return render(request, template, {"message": message}, status=403)
+    """A view's own refusal (a service's PermissionDenied it caught): the same 403 page as `handler403`."""
+    return permission_denied(request, exc)
+
+
+class PermissionRequired(PermissionRequiredMixin):
+    """A class-based view for people with `permission_required` (a name from core.permissions).
+
+    Anonymous people go to the login page; signed-in people without it get the 403 page with the
+    permission's reason.
+    """
+
+    def get_permission_denied_message(self) -> str:
+        names = self.get_permission_required()
+        return refusal(names[0]) if names else str(super().get_permission_denied_message())
 
 
 def redirect_after_change(request: HttpRequest, url: str) -> HttpResponse:
@@ -558,6 +585,7 @@ class RecordExportView(RecordView):
     """The whole list as its page shows it (filters, search, sort; every page) as CSV or XLSX: `?format=csv|xlsx`."""
 
     def get(self, request: HttpRequest) -> HttpResponseBase:
+        require(request.user, "records.export")
         pages = self.pages
         listed = list_query(pages, request)
         if listed.refusal:  # a file of every record would pass for the filtered list asked for
@@ -577,7 +605,7 @@ class RecordDetailView(RecordView):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         pages = self.pages
         record = self.get_record(pk)
-        may_change = can_change(request.user, record)
+        may_change = request.user.has_perm("records.change", record)
         actions = []
         if may_change:
             if pages.form_class is not None:
@@ -626,6 +654,7 @@ class RecordFormView(RecordView):
 
     def _record(self, pk: int | None) -> Any:
         if pk is None:
+            require(self.request.user, "records.create")  # a viewer gets the 403 page, not a form the service refuses
             return None
         record = self.get_record(pk)
         require_change(self.request.user, record)  # refuse the edit page itself, with the service's message
@@ -645,13 +674,22 @@ class RecordFormView(RecordView):
 
 
 class RecordActionView(RecordView):
-    """A form that runs one service on one record. Subclasses name the form and `perform` the change."""
+    """A form that runs one service on one record. Subclasses name the form and `perform` the change.
 
+    The form itself (GET) is refused like its POST: the user must have `permission` on the record.
+    """
+
+    permission = "records.change"
     form_class: type[ActionForm]
     title: Any = ""
     submit_label: Any = gettext_lazy("Save")
     template_name = "core/action.html"
     partial_template = "core/_action_form.html"
+
+    def get_record(self, pk: int) -> Any:
+        record = super().get_record(pk)
+        require(self.request.user, self.permission, record)
+        return record
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         record = self.get_record(pk)

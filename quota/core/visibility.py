@@ -1,7 +1,9 @@
-"""Who sees what: the one place where record visibility is decided.
+"""Who sees what: the one place where record visibility is decided (the queryset side).
 
 Every owned record's manager is a `VisibleQuerySet`; pages, API, reports and KPIs
-ask `Model.objects.visible_to(user)` (read) or `.editable_by(user)` (change).
+ask `Model.objects.visible_to(user)` (read) or `.editable_by(user)` (change). Everything else
+someone may do (open a page, define a KPI, manage webhooks) is a named permission in
+`core.permissions`, whose record permissions ask this module about one record.
 
 | role              | reads                              | changes                     |
 | ----------------- | ---------------------------------- | --------------------------- |
@@ -95,10 +97,10 @@ def may_change_owned_by(user: Any, owner_id: int | None, owner_ids: list[int] | 
 def can_change(user: Any, record: models.Model) -> bool:
     """Whether `user` may change this one record (same rule as `editable_by`).
 
-    Records nobody owns (pipelines, sources, products: the configuration) are changed by
-    administrators and directors.
+    Records nobody owns (pipelines, sources, products: the configuration) are changed by those
+    with the `configuration.change` permission (core.permissions).
     """
     queryset = type(record)._default_manager.all()
     if not isinstance(queryset, VisibleQuerySet):
-        return bool(user.is_superuser or user.role in CHANGE_ALL_ROLES) and user.is_active
+        return bool(user.has_perm("configuration.change"))
     return queryset.editable_by(user).filter(pk=record.pk).exists()

@@ -66,7 +66,7 @@ def lead_convert(
     if lead.status in (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED):
         raise ValidationError(_("This lead is already %(status)s.") % {"status": lead.get_status_display().lower()})
     at = at or timezone.now()
-    owner = lead.owner or (by if by is not None and by.role != "viewer" else None)
+    owner = lead.owner or (by if by is not None and by.has_perm("records.create") else None)
 
     companies = _visible(Company.objects.all(), by, owner)
     if company is not None and not companies.filter(pk=company.pk).exists():

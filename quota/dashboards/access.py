@@ -1,7 +1,8 @@
 """Which dashboards a user lands on and may open, and whose figures a dashboard's cards show.
 
 Every figure is read through the KPI engine as the user, so `visible_to` already limits what a
-dashboard can show; these rules only decide which views make sense for a role.
+dashboard can show; which boards a role opens is the `dashboards.view_<board>` permissions of
+core.permissions (`boards_of` lists them in the role's order, home first).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from quota.core.permissions import boards_of
 from quota.core.visibility import visible_owner_ids
 
 
@@ -33,22 +35,10 @@ BOARD_LABELS = {
     Board.SERVICE: _("Service"),
 }
 
-# The first board of each list is the role's home (what "/" shows); the others are tabs.
-ROLE_BOARDS: dict[str, tuple[Board, ...]] = {
-    "admin": (Board.SALES, Board.MARKETING, Board.SERVICE),
-    "director": (Board.SALES, Board.MARKETING, Board.SERVICE),
-    "viewer": (Board.SALES, Board.MARKETING, Board.SERVICE),
-    "manager": (Board.SALES, Board.MY, Board.MARKETING, Board.SERVICE),
-    "rep": (Board.MY, Board.SALES),
-    "marketing": (Board.MARKETING, Board.SALES, Board.SERVICE),
-    "service": (Board.SERVICE, Board.SALES, Board.MARKETING),
-}
-
 
 def boards_for(user: Any) -> tuple[Board, ...]:
-    if user.is_superuser:
-        return ROLE_BOARDS["admin"]
-    return ROLE_BOARDS.get(user.role, (Board.SALES,))
+    """The boards `user` may open (`dashboards.view_<board>`), their home first."""
+    return tuple(Board(name) for name in boards_of(user))
 
 
 def home_board(user: Any) -> Board:

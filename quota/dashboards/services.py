@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from quota.accounts.models import Team, User
 from quota.core.actor import acts_as_by
-from quota.core.visibility import CHANGE_ALL_ROLES
-from quota.dashboards.access import Board, boards_for
+from quota.core.permissions import refusal, target_team_ids
+from quota.dashboards.access import Board
 from quota.dashboards.models import DashboardCard
 from quota.kpi.definitions import Unit
 from quota.kpi.models import Metric, Target, TargetPeriod, TeamTarget, period_bounds
@@ -29,7 +29,7 @@ MAX_CARDS = 12
 
 def card_add(*, user: Any, key: str, board: str) -> DashboardCard:
     """Add a KPI to one of the user's dashboards (at the end; adding it twice changes nothing)."""
-    if board not in {b.value for b in boards_for(user)}:
+    if board not in {b.value for b in Board} or not user.has_perm(f"dashboards.view_{board}"):
         raise PermissionDenied(_("You cannot open this dashboard."))
     if not Metric.objects.current().filter(key=key).exists():
         raise ValidationError({"key": _("There is no KPI '%(key)s'.") % {"key": key}})
@@ -58,21 +58,14 @@ def card_remove(*, user: Any, card_id: int) -> None:
 
 
 def teams_managed_by(user: Any) -> QuerySet[Team]:
-    """Teams whose targets `user` sets: every team for directors and administrators, their own tree for managers."""
-    if user.is_superuser or user.role in CHANGE_ALL_ROLES:
-        return Team.objects.all()
-    if user.role == "manager" and user.team_id:
-        return Team.objects.filter(pk__in=Team(pk=user.team_id).subtree_ids())
-    return Team.objects.none()
+    """Teams whose targets `user` sets (`targets.set`): every team for directors and administrators, a manager's tree."""
+    team_ids = target_team_ids(user)
+    return Team.objects.all() if team_ids is None else Team.objects.filter(pk__in=team_ids)
 
 
 def may_set_targets(user: Any, team: Team | None) -> bool:
     """Whether `user` sets the targets of `team` and its members (None: the company's and its teams')."""
-    if not user.is_active:
-        return False
-    if team is None:
-        return bool(user.is_superuser or user.role in CHANGE_ALL_ROLES)
-    return teams_managed_by(user).filter(pk=team.pk).exists()
+    return bool(user.has_perm("targets.set", team))
 
 
 def allows_negative(unit: Unit) -> bool:
@@ -106,7 +99,7 @@ def targets_save(*, by: Any, period: str, start: dt.date, end: dt.date, cells: l
         period, start
     ):
         raise ValidationError({"period": _("Targets are set here for a whole month, quarter or year.")})
-    managed = set(teams_managed_by(by).values_list("pk", flat=True)) if by.is_active else set()
+    managed = set(teams_managed_by(by).values_list("pk", flat=True))
     people_teams = dict(User.objects.filter(pk__in={c.person_id for c in cells if c.person_id}).values_list("pk", "team_id"))
     for cell in cells:
         if cell.person_id is not None:
@@ -116,7 +109,7 @@ def targets_save(*, by: Any, period: str, start: dt.date, end: dt.date, cells: l
         else:
             allowed = may_set_targets(by, None)
         if not allowed:
-            raise PermissionDenied(_("Only directors, administrators and the team's manager set its targets."))
+            raise PermissionDenied(refusal("targets.set"))
         if cell.value is not None and cell.value < 0 and not allows_negative(cell.metric.unit):
             raise ValidationError(_("A target cannot be negative."))
 

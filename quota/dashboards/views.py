@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from quota.accounts.models import Team
 from quota.core.exports import UnknownFormat, export_response
+from quota.core.permissions import require
 from quota.core.views import forbidden
 from quota.dashboards import services
 from quota.dashboards.access import Board, boards_for, home_board, scope_for
@@ -63,8 +64,7 @@ def board(request: HttpRequest, board: str) -> HttpResponse:
         chosen = Board(board)
     except ValueError:
         raise Http404 from None
-    if chosen not in boards_for(request.user):
-        return forbidden(request, PermissionDenied(_("This dashboard is not part of your role's views.")))
+    require(request.user, f"dashboards.view_{chosen.value}")
     return _board_page(request, chosen)
 
 
@@ -169,6 +169,7 @@ def _breakdown_by(request: HttpRequest, metric: Metric) -> tuple[list[str], str]
 def kpi_export(request: HttpRequest, key: str) -> HttpResponseBase:
     """A table of the KPI page as a file, for the page's period: `?table=breakdown` (with its `by`) or
     `?table=trend` (the 13 months), and `format=csv|xlsx`."""
+    require(request.user, "records.export")
     metric = get_object_or_404(Metric.objects.current(), key=key)
     now = timezone.now()
     period, period_form = _period(request, now)
@@ -254,17 +255,14 @@ def targets(request: HttpRequest) -> HttpResponse:
     choice, grid = _chosen_grid(request, timezone.now())
     if grid is None:
         if request.method == "POST" and (not choice.errors or "team" in choice.errors):  # a grid the user may not see
-            return forbidden(request, PermissionDenied(_("You cannot set these targets.")))
+            raise PermissionDenied(_("You cannot set these targets."))
         # Parameters that choose no grid are a bad request; a person without a team asking for nothing is not.
         status = 400 if request.GET else 200
         return render(request, "dashboards/targets.html", {"choice": choice, "grid": None, "form": None}, status=status)
     may_edit = services.may_set_targets(user, grid.team)
 
     if request.method == "POST":
-        if not may_edit:
-            return forbidden(
-                request, PermissionDenied(_("Only directors, administrators and the team's manager set its targets."))
-            )
+        require(user, "targets.set", grid.team)
         form = TargetCellsForm(request.POST, grid=grid)
         if form.is_valid():
             try:
@@ -284,6 +282,7 @@ def targets(request: HttpRequest) -> HttpResponse:
 @login_required
 def targets_export(request: HttpRequest) -> HttpResponseBase:
     """The targets grid the same GET parameters show, with actuals and attainment, as CSV or XLSX (`format=`)."""
+    require(request.user, "records.export")
     choice, grid = _chosen_grid(request, timezone.now())
     if grid is None:
         return HttpResponseBadRequest(_form_errors(choice))
@@ -332,6 +331,8 @@ def _grid_choice(request: HttpRequest, teams: list[Team], company: bool, now: dt
 def builder(request: HttpRequest) -> HttpResponse:
     """Build a KPI, preview it with HTMX and save it (administrators and directors); add any KPI to a dashboard."""
     user: Any = request.user
+    if request.method == "POST":
+        require(user, "kpi.define")  # everyone previews; saving is refused before the form is read
     form = _compact(KpiBuilderForm(request.POST or None))
     if request.method == "POST" and form.is_valid():
         try:

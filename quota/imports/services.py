@@ -18,14 +18,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota.core.actor import acting_as
-from quota.core.visibility import CHANGE_ALL_ROLES
+from quota.core.permissions import require
 from quota.imports.engine import ImportOptions, PlannedStep, run_import
 from quota.imports.mapping import FieldRule, MappingError, StepMapping
 from quota.imports.models import ImportJob, ImportJobPhase, ImportJobState, ImportProblem, ImportRun, SavedMapping
@@ -123,11 +123,6 @@ def saved_mapping(name: str) -> StepMapping | None:
     return StepMapping.from_dict(saved.mapping) if saved else None
 
 
-def require_importer(by: Any) -> None:
-    if by is not None and not (by.is_active and (by.is_superuser or by.role in CHANGE_ALL_ROLES)):
-        raise PermissionDenied("Only administrators and directors may import files.")
-
-
 def _import_preset_file(chosen: Preset, file: Path, *, options: ImportOptions) -> Report:
     title = f"Import of {file.name} with the {chosen.name} preset"
     try:
@@ -159,7 +154,7 @@ def _run_and_record(steps: list[PlannedStep], *, options: ImportOptions, title: 
 def _run_and_keep(
     steps: list[PlannedStep], *, options: ImportOptions, title: str, **kwargs: Any
 ) -> tuple[Report, ImportRun | None]:
-    require_importer(options.by)
+    require(options.by, "imports.run")
     preset = kwargs.pop("preset", "")
     started = timezone.now()
     with acting_as(options.by):  # a background job or the command line: the audit trail names the importer
@@ -235,12 +230,6 @@ class UploadError(ValueError):
     """The uploaded file cannot be imported; the message says why and what to do."""
 
 
-def may_import(user: Any) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False) and user.is_active and (user.is_superuser or user.role in CHANGE_ALL_ROLES)
-    )
-
-
 def job_create(*, file: Any, holds: str, by: Any, encoding: str = "", delimiter: str = "") -> ImportJob:
     """Keep an uploaded file for the worker to read (`job_read`): the request only stores it.
 
@@ -248,7 +237,7 @@ def job_create(*, file: Any, holds: str, by: Any, encoding: str = "", delimiter:
     kind of records, the encoding's name and, for a workbook, what its zip directory declares
     (`sources.check_upload`). A file refused here raises UploadError and nothing is kept.
     """
-    require_importer(by)
+    require(by, "imports.run")
     kind, _sep, name = holds.partition(":")
     name_of_file = Path(getattr(file, "name", "") or "upload.csv").name
     if kind == "preset":
@@ -374,7 +363,7 @@ def job_read_notes(job: ImportJob) -> list[str]:
 
 def job_discard(*, job: ImportJob, by: Any) -> None:
     """Forget an upload that could not be read (its refusal was shown on the upload form)."""
-    require_importer(by)
+    require(by, "imports.run")
     job.file.delete(save=False)
     job.delete()
 
@@ -428,7 +417,7 @@ def job_set_mapping(
     save_as: str = "",
     saved: SavedMapping | None = None,
 ) -> StepMapping:
-    require_importer(by)
+    require(by, "imports.run")
     if job.busy:
         raise ValidationError(_("This import is running; wait until it has finished."))
     base = job_base_mapping(job)
@@ -451,7 +440,7 @@ def job_set_mapping(
 
 def job_queue(*, job: ImportJob, phase: str, by: Any) -> ImportJob:
     """Mark the job waiting for its dry run or commit; the caller hands it to the task queue."""
-    require_importer(by)
+    require(by, "imports.run")
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.busy:

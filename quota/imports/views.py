@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -17,6 +16,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
+from quota.core.views import PermissionRequired
 from quota.imports import services, tasks
 from quota.imports.forms import MAX_UPLOAD_BYTES, MappingForm, UploadForm
 from quota.imports.models import ImportJob, ImportJobPhase, ImportProblem, ImportRun, SavedMapping
@@ -28,11 +28,10 @@ RUNS_PAGE_SIZE = 50
 SEVERITIES = ("error", "warning", "notice")
 
 
-class ImportAccess(LoginRequiredMixin, UserPassesTestMixin):
-    """Administrators and directors: an import can create records owned by anyone."""
+class ImportAccess(PermissionRequired):
+    """`imports.run` (administrators and directors): an import can create records owned by anyone."""
 
-    def test_func(self) -> bool:
-        return services.may_import(self.request.user)  # type: ignore[attr-defined]
+    permission_required = "imports.run"
 
 
 class JobMixin(ImportAccess):

@@ -21,10 +21,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from quota.core.visibility import CHANGE_ALL_ROLES
+from quota.core.permissions import require
 from quota.kpi import definitions
 from quota.kpi.catalogue import BY_KEY
 from quota.kpi.definitions import Definition, Problem
@@ -96,14 +96,14 @@ def build(choices: Mapping[str, Any]) -> Definition:
 
 
 def may_define(user: Any) -> bool:
-    """Whether `user` defines KPIs: previews and saves them (None is system work). The one place that says so."""
-    return user is None or bool(user.is_superuser or user.role in CHANGE_ALL_ROLES)
+    """Whether `user` defines KPIs: previews and saves them (None is system work); asks quota.core.permissions."""
+    return user is None or user.has_perm("kpi.define")
 
 
 def require_define(user: Any) -> None:
     """PermissionDenied, with the reason, unless `user` may define KPIs."""
-    if not may_define(user):
-        raise PermissionDenied(_("Only administrators and directors define KPIs."))
+    if user is not None:
+        require(user, "kpi.define")
 
 
 def preview(

@@ -1,7 +1,8 @@
-"""Who may define, see and receive which report (on top of core.visibility's record rules).
+"""Who may receive which report (on top of core.visibility's record rules).
 
-- Directors, managers and reps (and administrators) define reports; each changes their own,
-  administrators and directors change any.
+- Who defines, sees, changes and sends a report is core.permissions' (`reports.define`,
+  `reports.view`, `reports.change`, `reports.send`): directors, managers and reps (and
+  administrators) define reports; each changes their own, administrators and directors change any.
 - A recipient must be able to see everything the report's scope person sees, and may only get
   KPIs their role may see. A plain e-mail address that is not a Quota user can only be added by
   someone who reads everything: they decide what leaves the company.
@@ -18,21 +19,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from quota.accounts.models import Role
-from quota.core.visibility import CHANGE_ALL_ROLES, READ_ALL_ROLES, visible_owner_ids
+from quota.core.permissions import role_of
+from quota.core.visibility import READ_ALL_ROLES, visible_owner_ids
 from quota.kpi.models import Metric
 from quota.reports import conf
-
-AUTHOR_ROLES = {Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.REP}
-
-
-def may_define_reports(user: Any) -> bool:
-    return bool(user.is_active and (user.is_superuser or user.role in AUTHOR_ROLES))
-
-
-def may_change_report(user: Any, report: Any) -> bool:
-    if not user.is_active:
-        return False
-    return bool(user.is_superuser or user.role in CHANGE_ALL_ROLES or report.owner_id == user.pk)
 
 
 def sees_everything_of(viewer: Any, subject: Any) -> bool:
@@ -64,7 +54,7 @@ def kpi_roles(metric: Metric) -> set[str] | None:
 def kpi_refusal(metric: Metric, user: Any) -> str | None:
     """Why `user` may not get `metric` in a report, or None if they may."""
     roles = kpi_roles(metric)
-    if roles is None or user.is_superuser or user.role in roles:
+    if roles is None or role_of(user) in roles:
         return None
     names = ", ".join(sorted(str(Role(role).label) for role in roles if role in Role.values))
     return _("%(person)s may not see the KPI %(kpi)s (only: %(roles)s).") % {

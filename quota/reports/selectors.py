@@ -6,18 +6,17 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from quota.core.visibility import CHANGE_ALL_ROLES
 from quota.kpi.models import Metric
 from quota.reports.choices import ReportPeriod, ReportTable
 from quota.reports.models import Report, ReportDelivery
 
 
 def reports_for(user: Any) -> QuerySet[Report]:
-    """Reports `user` owns or receives; administrators and directors see them all."""
+    """Reports `user` owns or receives (`reports.view`); with `reports.view_all` (administrators, directors) all."""
     if not user.is_active:
         return Report.objects.none()
     reports = Report.objects.select_related("owner", "scope_user")
-    if user.is_superuser or user.role in CHANGE_ALL_ROLES:
+    if user.has_perm("reports.view_all"):
         return reports.all()
     return reports.filter(Q(owner=user) | Q(recipients=user)).distinct()
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from quota.reports.access import may_change_report, may_define_reports
+from quota.core.permissions import refusal, require
 from quota.reports.choices import DeliveryTrigger, Frequency
 from quota.reports.content import build_content
 from quota.reports.deliveries import delivery_run, render_files
@@ -47,8 +47,8 @@ def report_create(*, by: Any, owner: Any = None, recipients: Iterable[Any] = (),
     owner = owner or by
     if owner is None:
         raise ValidationError({"owner": _("A report needs an owner.")})
-    if not may_define_reports(owner):
-        raise PermissionDenied(_("Only directors, managers and reps define reports."))
+    if not owner.has_perm("reports.define"):
+        raise PermissionDenied(refusal("reports.define"))
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(_("Unknown report fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -65,8 +65,7 @@ def report_create(*, by: Any, owner: Any = None, recipients: Iterable[Any] = (),
 @transaction.atomic
 def report_update(*, report: Report, by: Any, data: dict[str, Any]) -> Report:
     """Change a report; a changed schedule (or reactivation) recomputes the next run from now."""
-    if by is not None and not may_change_report(by, report):
-        raise PermissionDenied(_("You may not change this report: it belongs to someone else."))
+    require(by, "reports.change", report)
     unknown = set(data) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(_("Unknown report fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -115,8 +114,7 @@ def _next_run(report: Report) -> dt.datetime | None:
 @transaction.atomic
 def report_send_now(*, report: Report, by: Any) -> ReportDelivery:
     """Queue a delivery of the report now, outside its schedule (the "Send now" button)."""
-    if by is not None and not may_change_report(by, report):
-        raise PermissionDenied(_("You may not send this report: it belongs to someone else."))
+    require(by, "reports.send", report)
     delivery = ReportDelivery.objects.create(report=report, trigger=DeliveryTrigger.MANUAL, requested_by=by)
     transaction.on_commit(partial(enqueue_delivery, delivery.pk))
     return delivery

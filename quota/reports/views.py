@@ -6,14 +6,13 @@ import datetime as dt
 from pathlib import PurePosixPath
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from quota.core.permissions import require
 from quota.reports import selectors, services
-from quota.reports.access import may_change_report, may_define_reports
 from quota.reports.forms import ReportForm
 from quota.reports.renderers import RENDERERS
 
@@ -30,7 +29,9 @@ NEW_REPORT = {
 @login_required
 def report_list(request: HttpRequest) -> HttpResponse:
     reports = selectors.reports_for(request.user).order_by("name")
-    return render(request, "reports/report_list.html", {"reports": reports, "may_create": may_define_reports(request.user)})
+    return render(
+        request, "reports/report_list.html", {"reports": reports, "may_create": request.user.has_perm("reports.define")}
+    )
 
 
 @login_required
@@ -42,7 +43,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "report": report,
             "deliveries": selectors.deliveries_of(report),
-            "may_change": may_change_report(request.user, report),
+            "may_change": request.user.has_perm("reports.change", report),
             "recipients": list(report.recipients.all()),
             "labels": selectors.report_labels(report),
         },
@@ -52,10 +53,10 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def report_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     report = get_object_or_404(selectors.reports_for(request.user), pk=pk) if pk else None
-    if report is None and not may_define_reports(request.user):
-        raise PermissionDenied(_("Only directors, managers and reps define reports."))
-    if report is not None and not may_change_report(request.user, report):
-        raise PermissionDenied(_("You may not change this report: it belongs to someone else."))
+    if report is None:
+        require(request.user, "reports.define")
+    else:
+        require(request.user, "reports.change", report)
     initial = ReportForm.initial_for(report) if report else NEW_REPORT
     form = ReportForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():

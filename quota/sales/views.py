@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy
 from django_htmx.http import reswap, retarget
 
 from quota.activities.views import HasTimeline
-from quota.core.services import require_change
 from quota.core.views import (
     Column,
     Panel,
@@ -96,7 +95,6 @@ class OfferLineView(RecordActionView):
 
     def get_record(self, pk: int) -> Offer:
         offer = super().get_record(pk)
-        require_change(self.request.user, offer)  # refuse the form itself, with the service's reason
         if self.line_pk is not None:
             self.line = get_object_or_404(OfferLine.objects.select_related("product"), offer=offer, pk=self.line_pk)
         self.title = _("Change the line") if self.line else _("Add a line")

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "rest_framework.authtoken",
     "phonenumber_field",
+    "rules",  # the {% has_perm %} template tag; the permissions themselves are quota.core.permissions
     "quota.core",
     "quota.accounts",
     "quota.crm",
@@ -122,6 +123,11 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Who may do what: Quota's named permissions (quota.core.permissions) first, then Django's model permissions.
+AUTHENTICATION_BACKENDS = [
+    "quota.core.permissions.RulesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -215,6 +221,7 @@ SPECTACULAR_SETTINGS = {
     "(`quota api-token USERNAME` prints one). A token sees exactly what its user sees in the pages.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # the schema and its docs: signed-in people
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -15,13 +15,14 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from quota.core.permissions import require
 from quota.crm import services as crm
 from quota.crm.models import Contact, Lead
 from quota.marketing.models import Campaign
@@ -29,7 +30,6 @@ from quota.service.models import Case
 from quota.service.services import case_create
 from quota.webforms.models import FormTarget, WebForm, WebFormSubmission
 
-BUILDER_ROLES = {"admin", "director", "marketing"}
 WEBFORM_FIELDS = {
     "name",
     "target",
@@ -45,21 +45,12 @@ WEBFORM_FIELDS = {
 FALLBACK_KEY_WINDOW_SECONDS = 10 * 60
 
 
-def can_build_forms(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and (user.is_superuser or user.role in BUILDER_ROLES))
-
-
-def _require_builder(user: Any) -> None:
-    if user is not None and not can_build_forms(user):
-        raise PermissionDenied(_("Only an administrator, director or marketing user may build web forms."))
-
-
 # ----------------------------------------------------------------------------- building forms
 
 
 @transaction.atomic
 def webform_create(*, by: Any, name: str, **fields: Any) -> WebForm:
-    _require_builder(by)
+    require(by, "webforms.build")
     unknown = set(fields) - WEBFORM_FIELDS
     if unknown:
         raise ValidationError(_("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -71,7 +62,7 @@ def webform_create(*, by: Any, name: str, **fields: Any) -> WebForm:
 
 @transaction.atomic
 def webform_update(*, webform: WebForm, by: Any, data: dict[str, Any]) -> WebForm:
-    _require_builder(by)
+    require(by, "webforms.build")
     unknown = set(data) - WEBFORM_FIELDS
     if unknown:
         raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})

@@ -10,7 +10,6 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView, ListView
 
 from quota.core.inputs import load_json
+from quota.core.views import PermissionRequired
 from quota.webforms import protection, services, snippets
 from quota.webforms.forms import IDEMPOTENCY_KEY_FIELD, SubmissionForm, WebFormBuilderForm, new_idempotency_key
 from quota.webforms.models import WebForm, WebFormSubmission
@@ -29,9 +29,8 @@ from quota.webforms.models import WebForm, WebFormSubmission
 # ----------------------------------------------------------------------------- builder
 
 
-class BuilderAccess(LoginRequiredMixin, UserPassesTestMixin):
-    def test_func(self) -> bool:
-        return services.can_build_forms(self.request.user)  # type: ignore[attr-defined]
+class BuilderAccess(PermissionRequired):
+    permission_required = "webforms.build"
 
 
 class WebFormListView(BuilderAccess, ListView):

@@ -7,23 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from quota.api.permissions import allows
 from quota.webhooks import services
 from quota.webhooks.models import EVENT_CHOICES, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
-
-class ManagesWebhooks(BasePermission):
-    message = _("Only an administrator or director may manage webhooks.")
-
-    def has_permission(self, request: Any, view: Any) -> bool:
-        return services.can_manage_webhooks(request.user)
+ManagesWebhooks = allows("webhooks.manage")
 
 
 class WebhookSubscriptionSerializer(serializers.ModelSerializer):

@@ -15,13 +15,13 @@ import uuid
 from functools import partial
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from quota.core.visibility import CHANGE_ALL_ROLES
+from quota.core.permissions import require
 from quota.webhooks import signing, transport
 from quota.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -39,18 +39,6 @@ SWEEP_GRACE = dt.timedelta(minutes=2)
 SUBSCRIPTION_FIELDS = {"url", "description", "events", "is_active"}
 
 
-def can_manage_webhooks(user: Any) -> bool:
-    """Webhooks send every record's changes outside: administrators and directors only."""
-    return bool(
-        getattr(user, "is_authenticated", False) and user.is_active and (user.is_superuser or user.role in CHANGE_ALL_ROLES)
-    )
-
-
-def _require_manager(user: Any) -> None:
-    if user is not None and not can_manage_webhooks(user):
-        raise PermissionDenied(_("Only an administrator or director may manage webhooks."))
-
-
 def _check_url(url: str) -> None:
     try:
         transport.check_url(url)
@@ -65,7 +53,7 @@ def _check_url(url: str) -> None:
 def subscription_create(
     *, by: Any, url: str, events: list[str], description: str = "", is_active: bool = True
 ) -> WebhookSubscription:
-    _require_manager(by)
+    require(by, "webhooks.manage")
     subscription = WebhookSubscription(url=url, events=events, description=description, is_active=is_active, created_by=by)
     subscription.full_clean()
     _check_url(subscription.url)
@@ -75,7 +63,7 @@ def subscription_create(
 
 @transaction.atomic
 def subscription_update(*, subscription: WebhookSubscription, by: Any, data: dict[str, Any]) -> WebhookSubscription:
-    _require_manager(by)
+    require(by, "webhooks.manage")
     unknown = set(data) - SUBSCRIPTION_FIELDS
     if unknown:
         raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -93,7 +81,7 @@ def subscription_update(*, subscription: WebhookSubscription, by: Any, data: dic
 @transaction.atomic
 def subscription_delete(*, subscription: WebhookSubscription, by: Any) -> None:
     """Delete a subscription with its delivery log (disable it instead to keep the log)."""
-    _require_manager(by)
+    require(by, "webhooks.manage")
     subscription.delete()
 
 
@@ -242,7 +230,7 @@ def _finish_unsent(delivery: WebhookDelivery, reason: str) -> WebhookDelivery:
 @transaction.atomic
 def delivery_redeliver(*, delivery: WebhookDelivery, by: Any) -> WebhookDelivery:
     """Send a delivery's event again as a new delivery (same event id, a fresh attempt budget)."""
-    _require_manager(by)
+    require(by, "webhooks.manage")
     if not delivery.subscription.is_active:
         raise ValidationError(_("Enable the subscription before redelivering its events."))
     now = timezone.now()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
+from quota.core.views import PermissionRequired
 from quota.webhooks import services
 from quota.webhooks.forms import SubscriptionForm
 from quota.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
@@ -22,9 +22,8 @@ from quota.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscr
 LOG_PAGE_SIZE = 50
 
 
-class WebhookAccess(LoginRequiredMixin, UserPassesTestMixin):
-    def test_func(self) -> bool:
-        return services.can_manage_webhooks(self.request.user)  # type: ignore[attr-defined]
+class WebhookAccess(PermissionRequired):
+    permission_required = "webhooks.manage"
 
 
 def add_service_errors(form: SubscriptionForm, error: ValidationError) -> None:

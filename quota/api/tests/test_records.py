@@ -185,7 +185,9 @@ def test_deleting_a_company_with_deals_is_refused_with_a_reason(teams):
     assert response.status_code == 400 and "cannot be deleted" in str(response.json())
 
 
-def test_schema_and_docs_are_served(client):
+def test_schema_and_docs_are_served_to_signed_in_people(client, teams):
+    assert client.get("/api/schema/").status_code == 403
+    client.force_login(teams["rep_n"])
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
 

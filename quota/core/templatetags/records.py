@@ -16,21 +16,21 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
-from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quota.core.views import Column, record_url
-from quota.core.visibility import CHANGE_ALL_ROLES, changeable_owner_ids
 
 register = template.Library()
 
 EMPTY = mark_safe('<span class="muted">-</span>')
 
-# The main navigation: (section, [(url name, label), ...]). Every list page is one click away.
-NAVIGATION: tuple[tuple[Any, tuple[tuple[str, Any], ...]], ...] = (
+# The main navigation: (section, [(url name, label[, permission]), ...]). Every list page is one click
+# away; an entry that names a permission (core.permissions) is shown only to those who have it, so the
+# menu never offers a page that answers 403.
+NAVIGATION: tuple[tuple[Any, tuple[tuple[Any, ...], ...]], ...] = (
     (
         gettext_lazy("Sales"),
         (
@@ -58,7 +58,10 @@ NAVIGATION: tuple[tuple[Any, tuple[tuple[str, Any], ...]], ...] = (
     ),
     (
         gettext_lazy("Marketing"),
-        (("marketing:campaign_list", gettext_lazy("Campaigns")), ("webforms:list", gettext_lazy("Web forms"))),
+        (
+            ("marketing:campaign_list", gettext_lazy("Campaigns")),
+            ("webforms:list", gettext_lazy("Web forms"), "webforms.build"),
+        ),
     ),
     (
         gettext_lazy("Performance"),
@@ -71,31 +74,24 @@ NAVIGATION: tuple[tuple[Any, tuple[tuple[str, Any], ...]], ...] = (
     (
         gettext_lazy("Integrations"),
         (
-            ("webhooks:list", gettext_lazy("Webhooks")),
-            ("imports:start", gettext_lazy("Import")),
-            ("audit:log", gettext_lazy("Audit trail")),
+            ("webhooks:list", gettext_lazy("Webhooks"), "webhooks.manage"),
+            ("imports:start", gettext_lazy("Import"), "imports.run"),
+            ("audit:log", gettext_lazy("Audit trail"), "audit.view"),
         ),
     ),
 )
-# Entries only some people see, decided on the signed-in user alone (no query per page).
-NAVIGATION_ONLY_FOR: dict[str, Any] = {
-    "imports:start": lambda user: user.is_superuser or user.role in CHANGE_ALL_ROLES,  # as imports.services.may_import
-    "audit:log": "quota.audit.access.can_view_audit",  # a dotted path: the ground floor does not import the apps
-}
 
 
 @register.inclusion_tag("core/_navigation.html", takes_context=True)
 def main_navigation(context: dict[str, Any]) -> dict[str, Any]:
     request: HttpRequest | None = context.get("request")
     current = request.path if request else ""
+    user = request.user if request is not None else None
     sections = []
     for title, entries in NAVIGATION:
         links = []
-        for url_name, label in entries:
-            allowed = NAVIGATION_ONLY_FOR.get(url_name)
-            if isinstance(allowed, str):
-                allowed = import_string(allowed)
-            if allowed is not None and not (request is not None and allowed(request.user)):
+        for url_name, label, *permission in entries:
+            if permission and not (user is not None and user.has_perm(permission[0])):
                 continue
             try:
                 url = reverse(url_name)
@@ -105,12 +101,6 @@ def main_navigation(context: dict[str, Any]) -> dict[str, Any]:
         if links:
             sections.append({"title": title, "links": links})
     return {"sections": sections}
-
-
-@register.filter
-def may_create(user: Any) -> bool:
-    """Whether to offer "New" buttons: the services refuse records from people who may change none."""
-    return bool(getattr(user, "is_authenticated", False)) and changeable_owner_ids(user) != []
 
 
 @register.simple_tag
