@@ -451,7 +451,7 @@ def build_world() -> World:
     world.add(only=WebhookDelivery.objects.create(subscription=subscription, event="deal.won", payload={"id": 1}))
     webform = WebForm.objects.create(name="Contact us", source=f.lead_source("website"))
     world.add(only=webform)
-    job, _notes = imports.job_create(
+    job = imports.job_create(
         file=SimpleUploadedFile("companies.csv", b"Company,Country\nAcme,Poland\n"), holds="into:companies", by=None
     )
     world.add(only=job)

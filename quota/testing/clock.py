@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import time_machine
 
@@ -19,7 +20,7 @@ ORDINARY_MOMENT = dt.datetime(2026, 5, 13, 10, 0, tzinfo=dt.UTC)
 
 
 @contextmanager
-def clock_at(moment: dt.datetime = ORDINARY_MOMENT, *, tick: bool = True) -> Iterator[time_machine.Coordinates]:
+def clock_at(moment: dt.datetime = ORDINARY_MOMENT, *, tick: bool = True) -> Iterator[Any]:
     """Run the block with the process clock at `moment` (ticking unless `tick=False`)."""
     with time_machine.travel(moment, tick=tick) as traveller:
         yield traveller
