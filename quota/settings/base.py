@@ -294,7 +294,8 @@ if "WEBFORMS_PROXY_COUNT" not in os.environ:
 # (no Redis needed). After AXES_FAILURE_LIMIT failures for a username, or from an address, even the right
 # password is refused until AXES_COOLOFF_MINUTES have passed since the last failure, or an administrator
 # unlocks it (`quota unlock USERNAME`, or Administration > Axes > Access attempts).
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# django-axes checks every sign-in first; the permission backends above keep their order after it.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])

@@ -20,7 +20,11 @@ STORAGES = {
 # The login lockout stays on in tests (the pages' logins go through it); only request-less logins
 # (`client.login`, a bare `authenticate`) skip it, see quota.testing.auth. The HTTPS-only switches are
 # off: the test client and the browser tests' live server speak plain HTTP.
-AUTHENTICATION_BACKENDS = ["quota.testing.auth.RequestOptionalAxesBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "quota.testing.auth.RequestOptionalAxesBackend",
+    "quota.core.permissions.RulesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 SECURE_SSL_REDIRECT = False
 SECURE_COOKIES = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0

@@ -191,6 +191,11 @@ def staff_only(who: Principal, variant: str, write: bool) -> Outcome:
     return Outcome.OK if who.role == "admin" else Outcome.ADMIN_LOGIN
 
 
+def staff_read_only(who: Principal, variant: str, write: bool) -> Outcome:
+    """A log kept by the system (audit trail, sign-in attempts): the admin reads it, nobody adds or edits entries."""
+    return Outcome.DENIED if who.role == "admin" else Outcome.ADMIN_LOGIN
+
+
 def staff_bad_input(who: Principal, variant: str, write: bool) -> Outcome:
     """An admin route asked without what it needs (a search's model, an object's site, a page that is not there)."""
     return Outcome.HIDDEN if who.role == "admin" else Outcome.ADMIN_LOGIN
@@ -208,6 +213,11 @@ PAGE_POLICIES: list[tuple[str, Policy | str]] = [
     ("admin/(*", staff_bad_input),  # the admin site's last route: any other path under it
     ("admin:autocomplete", staff_bad_input),
     ("admin:view_on_site", staff_bad_input),  # companies have no page outside Quota's own
+    ("admin:auditlog_logentry_add", staff_read_only),
+    ("admin:auditlog_logentry_delete", staff_read_only),
+    ("admin:axes_accessattempt_add", staff_read_only),
+    ("admin:axes_accesslog_add", staff_read_only),
+    ("admin:axes_accessfailurelog_add", staff_read_only),
     ("admin:*", staff_only),
     ("admin/*", staff_only),  # the admin's unnamed redirects to an object's page
     ("home", allowed_to(None)),
