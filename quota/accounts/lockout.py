@@ -21,14 +21,17 @@ from django.shortcuts import render
 from django.utils import timezone
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client's address. Behind N trusted proxies (TRUSTED_PROXY_COUNT) it is the Nth X-Forwarded-For from the right."""
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address, None when unknown (a test client's login, a Unix socket).
+
+    Behind N trusted proxies (TRUSTED_PROXY_COUNT) it is the Nth X-Forwarded-For entry from the right.
+    """
     proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
     if proxies:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def lockout_ends_at(request: HttpRequest, credentials: dict[str, Any] | None = None) -> dt.datetime | None:

@@ -181,3 +181,25 @@ def test_client_login_and_force_login_still_work_in_tests(alice):
     forced = Client()
     forced.force_login(alice)
     assert forced.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("proxies", "meta", "expected"),
+    [
+        (0, {"REMOTE_ADDR": "198.51.100.7", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "198.51.100.7"),
+        (1, {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "10.0.0.1, 203.0.113.9"}, "203.0.113.9"),
+        (2, {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9, 10.0.0.1"}, "203.0.113.9"),
+        (1, {"REMOTE_ADDR": "127.0.0.1"}, "127.0.0.1"),  # no header: the proxy's own request
+        (0, {}, None),  # a test client's login, a Unix socket: unknown, stored as NULL
+    ],
+)
+def test_client_ip(settings, proxies, meta, expected):
+    from django.test import RequestFactory
+
+    from quota.accounts.lockout import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/")
+    request.META.pop("REMOTE_ADDR", None)
+    request.META.update(meta)
+    assert client_ip(request) == expected
