@@ -24,7 +24,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 NUL = "\x00"
 
@@ -109,8 +108,6 @@ def load_json(text: str | bytes, *, limit: int = MAX_JSON_DEPTH, **kwargs: Any) 
 
 class BoundedJSONField(forms.JSONField):
     """A form's JSON field that says "nested too deeply" instead of failing with a RecursionError."""
-
-    default_error_messages = {"too_deep": gettext_lazy("The JSON is nested too deeply.")}
 
     def to_python(self, value: Any) -> Any:
         try:

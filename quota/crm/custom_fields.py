@@ -7,6 +7,7 @@ definitions and is called from the records' `clean()`, so every write path valid
 from __future__ import annotations
 
 import datetime as dt
+import reprlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -46,8 +47,8 @@ def clean_custom_values(*, target: str, values: dict[str, Any]) -> dict[str, Any
         try:
             cleaned[key] = stored_value(field, value)
         except (ValueError, TypeError, ArithmeticError):
-            errors[key] = _("%(value)s is not a valid %(type)s for %(label)s.") % {
-                "value": repr(value)[:MAX_KEY_CHARS],
+            errors[key] = _("%(value)r is not a valid %(type)s for %(label)s.") % {
+                "value": _Quoted(value),
                 "type": field.get_field_type_display(),
                 "label": field.label,
             }
@@ -61,6 +62,16 @@ MAX_VALUES = 200  # keys; a record has as many as its definitions, a few dozen a
 MAX_TEXT_CHARS = 10_000  # per value: a paragraph, not a document
 MAX_KEY_CHARS = 100  # of a key or value quoted in a message
 SINGLE_VALUES = (str, int, float, bool, Decimal, dt.date)
+
+
+class _Quoted:
+    """A value in a message: `%r` shows its repr cut short (a text value may be ten thousand characters)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return reprlib.repr(self.value)
 
 
 def _check_size(values: dict[str, Any]) -> None:
