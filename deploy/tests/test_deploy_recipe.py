@@ -81,6 +81,26 @@ def wait_until_serving(port: int, process: subprocess.Popen, log: Path, seconds:
     pytest.fail(f"gunicorn did not answer /healthz after {seconds} s:\n{log.read_text()[-3000:]}")
 
 
+def warm_up(port: int, seconds: float = 90) -> None:
+    """Every worker loads Quota's URLs on its first request: send parallel requests until all answer at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def timed_health() -> float:
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+        connection.getresponse().read()
+        connection.close()
+        return time.monotonic() - started
+
+    deadline = time.monotonic() + seconds
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        while time.monotonic() < deadline:
+            if max(pool.map(lambda _: timed_health(), range(4))) < 0.5:
+                return
+    pytest.fail(f"gunicorn's workers still answer slowly after {seconds} s")
+
+
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     if process.poll() is None:
         process.send_signal(sig)
@@ -132,7 +152,7 @@ class Stack:
     def gunicorn_log(self) -> str:
         return (self.tmp / "gunicorn.log").read_text()
 
-    def request(self, method: str, path: str, *, via: str, timeout: float = 2.0) -> http.client.HTTPResponse:
+    def request(self, method: str, path: str, *, via: str, timeout: float = 10.0) -> http.client.HTTPResponse:
         if via == "https":
             connection: http.client.HTTPConnection = http.client.HTTPSConnection(
                 "127.0.0.1", self.https_port, timeout=timeout, context=self.tls
@@ -147,12 +167,18 @@ class Stack:
         return response
 
     def stalled_upload(self, *, via: str, content_length: int) -> socket.socket:
-        """A POST that announces `content_length` bytes of multipart body, sends a few, then stops."""
+        """A login POST that announces `content_length` bytes of multipart body, sends a few, then stops.
+
+        It passes every check Django makes before reading a body (HTTPS as nginx would say it, a same-site
+        Origin, a CSRF cookie), so Django reads the body to find the CSRF token in it, and waits.
+        """
         raw = socket.create_connection(("127.0.0.1", self.https_port if via == "https" else self.gunicorn_port), timeout=5)
         sock = self.tls.wrap_socket(raw) if via == "https" else raw
         sock.sendall(
             (
                 "POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "X-Forwarded-Proto: https\r\nOrigin: https://127.0.0.1\r\n"
+                f"Cookie: csrftoken={'a' * 32}\r\n"
                 "Content-Type: multipart/form-data; boundary=quota\r\n"
                 f"Content-Length: {content_length}\r\n\r\n--quota\r\n"
             ).encode()
@@ -207,6 +233,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     try:
         wait_for_port(ports["gunicorn"], gunicorn, gunicorn_log)
         wait_until_serving(ports["gunicorn"], gunicorn, gunicorn_log)
+        warm_up(ports["gunicorn"])
         (tmp / "quota.conf").write_text(
             render_site(
                 QUOTA_SERVER_NAME="127.0.0.1 localhost",
