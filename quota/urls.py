@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from quota.core.views import healthz
 from quota.dashboards import views as dashboard_views
 
 urlpatterns = [
@@ -25,7 +26,7 @@ urlpatterns = [
     path("imports/", include("quota.imports.urls")),
     path("api/", include("quota.api.urls")),
     path("admin/", admin.site.urls),
-    path("healthz", dashboard_views.healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

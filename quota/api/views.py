@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from quota.activities.filtersets import ActivityFilterSet
 from quota.activities.models import Activity
 from quota.api import serializers as s
+from quota.api.idempotency import IdempotentPosts, IdempotentSchema
 from quota.api.permissions import ConfigurationWrite, ReadOnlyForViewers
 from quota.core.services import record_delete
 from quota.crm import services as crm
@@ -29,9 +30,10 @@ from quota.service.filtersets import CaseFilterSet, SurveyAnswerFilterSet
 from quota.service.models import Case, SurveyAnswer
 
 
-class RecordViewSet(viewsets.ModelViewSet):
-    """Create, read, update, list and delete one kind of record."""
+class RecordViewSet(IdempotentPosts, viewsets.ModelViewSet):
+    """Create, read, update, list and delete one kind of record; POSTs take an Idempotency-Key (api.idempotency)."""
 
+    schema = IdempotentSchema()
     permission_classes = [IsAuthenticated, ReadOnlyForViewers]
     model: type[models.Model]
     related: tuple[str, ...] = ()

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from quota.imports import services
+from quota.imports import recovery, services
 
 
 @shared_task(ignore_result=True)
 def run_import_job(job_id: int) -> None:
     """A web import's dry run or commit; a second delivery of the same job does nothing."""
     services.job_run(job_id)
+
+
+@shared_task(ignore_result=True)
+def fail_stuck_jobs() -> int:
+    """Stop the jobs whose worker died or never came, with the reason (periodic); how many."""
+    return len(recovery.jobs_fail_stuck())

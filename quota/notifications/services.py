@@ -30,7 +30,7 @@ def notify(*, user: Any, kind: str, title: str, body: str, dedupe_key: str, link
     except IntegrityError:
         return None
     if user.email:
-        transaction.on_commit(lambda: _email(notification, user.email))
+        transaction.on_commit(lambda: _email(notification, user.email), robust=True)
     return notification
 
 

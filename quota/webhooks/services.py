@@ -12,7 +12,6 @@ import http.client
 import json
 import time
 import uuid
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from quota.core.queue import enqueue_on_commit
 from quota.core.visibility import CHANGE_ALL_ROLES
 from quota.webhooks import signing, transport
 from quota.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -122,7 +122,7 @@ def deliveries_for_event(*, event: str, payload: dict[str, Any]) -> list[Webhook
 def _enqueue(delivery: WebhookDelivery) -> None:
     from quota.webhooks.tasks import deliver_webhook
 
-    transaction.on_commit(partial(deliver_webhook.delay, delivery.pk))
+    enqueue_on_commit(deliver_webhook, delivery.pk)
 
 
 def delivery_body(delivery: WebhookDelivery) -> bytes:
