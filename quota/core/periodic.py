@@ -11,11 +11,13 @@ conditional update: two schedulers at once do not both run it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import socket
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 from celery.schedules import BaseSchedule, maybe_schedule
@@ -69,18 +71,16 @@ def entries() -> list[Entry]:
 
 def run_due(*, now: dt.datetime | None = None) -> list[Ran]:
     """One pass: run here every entry that is due, in declaration order; what ran and what each returned."""
-    from quota.celery import app
 
     now = now or timezone.now()
     heartbeat_record(SCHEDULER_KEY, at=now, detail=f"{socket.gethostname()}:{os.getpid()}")
-    app.loader.import_default_modules()  # the tasks' modules, as a worker loads them
     last_runs = dict(Heartbeat.objects.filter(key__startswith="periodic:").values_list("key", "at"))
     ran = []
     for entry in entries():
         last = last_runs.get(entry.key)
         if last is not None and not _is_due(entry.schedule, last, now):
             continue
-        task = app.tasks.get(entry.task)
+        task = _task(entry.task)
         if task is None:
             logger.error("Periodic entry %s names the unknown task %s: skipped", entry.name, entry.task)
             continue
@@ -91,6 +91,16 @@ def run_due(*, now: dt.datetime | None = None) -> list[Ran]:
             logger.error("Periodic task %s failed: %r", entry.name, result.result, exc_info=result.result)
         ran.append(Ran(entry.name, None if result.failed() else result.result, result.failed()))
     return ran
+
+
+def _task(name: str) -> Any:
+    """The registered task `name`, importing its module first (Celery's default names are dotted paths)."""
+    from quota.celery import app
+
+    if name not in app.tasks:
+        with contextlib.suppress(ImportError):
+            import_module(name.rpartition(".")[0])
+    return app.tasks.get(name)
 
 
 def _is_due(schedule: BaseSchedule, last: dt.datetime, now: dt.datetime) -> bool:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from kombu import pools
+
 import quota.settings.base
 from quota.celery import app
 from quota.core import queue
@@ -55,7 +57,7 @@ def celery_broker(url: str, *, eager: bool = False, queue_name: str | None = Non
 
 
 def _drop_pools() -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    """Close kombu's pools (they are global, keyed by broker URL) and forget the app's handles on them."""
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
