@@ -5,9 +5,12 @@ server is down (a closed port): django-redis as the cache, Celery publishing to 
 """
 
 import json
+import uuid
 from decimal import Decimal
 
 import pytest
+import redis
+from celery import shared_task
 from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
@@ -15,7 +18,7 @@ from django.urls import reverse
 from quota.core import queue
 from quota.crm.models import Deal, DealStageChange, Lead
 from quota.testing.factories import CompanyFactory, UserFactory, default_pipeline, lead_source
-from quota.testing.outages import REDIS_DOWN, celery_broker, production_settings
+from quota.testing.outages import REDIS_DOWN, REDIS_UP, celery_broker, production_settings
 from quota.webforms import services as webforms
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +90,40 @@ def test_a_web_form_creates_a_lead_and_its_e_mail_is_sent_from_the_web_process(
     # The broker refused the task, so it ran here: the confirmation went out all the same.
     assert [message.to for message in mail.outbox] == [["ann@example.com"]]
     assert queue.broker_state() == "down"
+
+
+# ------------------------------------------------------------------------------------- and with Redis up
+
+sent_here: list[int] = []
+
+
+@shared_task(name="quota.core.tests.test_redis_outage.remember")
+def remember(number: int) -> None:
+    sent_here.append(number)
+
+
+def _redis_reachable() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_UP, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="Redis is not reachable on 127.0.0.1:6379")
+def test_with_redis_up_the_cache_is_shared_and_tasks_go_to_the_broker(client, settings):
+    production = production_settings(REDIS_UP)
+    settings.CACHES = {"default": {**production["CACHES"]["default"], "KEY_PREFIX": "quota-test-outages"}}
+    server = redis.Redis.from_url(REDIS_UP)
+    name = f"quota-test-outages-{uuid.uuid4().hex[:8]}"
+    try:
+        with celery_broker(production["CELERY_BROKER_URL"], queue_name=name):
+            cache.set("shared", 41)
+            assert cache.get("shared") == 41 and server.exists("quota-test-outages:1:shared")
+            queue.enqueue(remember, 7)
+            assert sent_here == [] and server.llen(name) == 1  # queued for a worker, not run here
+            checks = client.get("/healthz").json()["checks"]
+        assert checks["cache"]["status"] == checks["broker"]["status"] == "ok"
+        assert checks["worker"]["status"] == "degraded"  # no worker has run the heartbeat task
+    finally:
+        cache.delete("shared")
+        server.delete(name, *server.keys(f"_kombu.binding*{name}*"))
