@@ -57,6 +57,7 @@ def entries() -> list[Entry]:
     """The periodic work as declared in settings.CELERY_BEAT_SCHEDULE."""
     from quota.celery import app
 
+    declared: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
     return [
         Entry(
             name=name,
@@ -65,7 +66,7 @@ def entries() -> list[Entry]:
             args=tuple(spec.get("args", ())),
             kwargs=dict(spec.get("kwargs", {})),
         )
-        for name, spec in settings.CELERY_BEAT_SCHEDULE.items()
+        for name, spec in declared.items()
     ]
 
 
