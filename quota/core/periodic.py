@@ -72,7 +72,6 @@ def entries() -> list[Entry]:
 
 def run_due(*, now: dt.datetime | None = None) -> list[Ran]:
     """One pass: run here every entry that is due, in declaration order; what ran and what each returned."""
-
     now = now or timezone.now()
     heartbeat_record(SCHEDULER_KEY, at=now, detail=f"{socket.gethostname()}:{os.getpid()}")
     last_runs = dict(Heartbeat.objects.filter(key__startswith="periodic:").values_list("key", "at"))
@@ -110,6 +109,7 @@ def _is_due(schedule: BaseSchedule, last: dt.datetime, now: dt.datetime) -> bool
 
 
 def _take(entry: Entry, last: dt.datetime | None, now: dt.datetime) -> bool:
+    """Claim this run of the entry: moving its last run from `last` to `now` only if nobody moved it first."""
     if last is not None:
         return bool(Heartbeat.objects.filter(key=entry.key, at=last).update(at=now))
     try:

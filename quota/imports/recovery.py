@@ -17,6 +17,7 @@ or never get the task (the broker lost it): the job would say "running" or "wait
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -92,6 +93,17 @@ class Heartbeat:
         if (now - self.last).total_seconds() < HEARTBEAT_SECONDS or not heartbeats_possible():
             return
         self.last = now
+        try:
+            ours = self._beat(now)
+        except DatabaseError:  # a missed sign of life must not fail the import: try again at the next beat
+            logger.warning("Import job %s: could not record a sign of life", self.job_id, exc_info=True)
+            self.close()
+            return
+        if not ours:
+            raise JobTakenOver(self.job_id)
+
+    def _beat(self, now: dt.datetime) -> bool:
+        """Record the sign of life; False when the job is visibly no longer this run's."""
         if self.connection is None:
             self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
         table = self.connection.ops.quote_name(ImportJob._meta.db_table)
@@ -101,14 +113,14 @@ class Heartbeat:
                 [now, self.job_id, self.token, ImportJobState.RUNNING],
             )
             if cursor.rowcount:
-                return
+                return True
             cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s", [self.job_id])
-            if cursor.fetchone() is not None:  # (an uncommitted job, as in a test's transaction, is not seen)
-                raise JobTakenOver(self.job_id)
+            return cursor.fetchone() is None  # (an uncommitted job, as in a test's transaction, is not seen)
 
     def close(self) -> None:
         if self.connection is not None:
-            self.connection.close()
+            with contextlib.suppress(DatabaseError):
+                self.connection.close()
             self.connection = None
 
 

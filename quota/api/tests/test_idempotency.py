@@ -144,3 +144,13 @@ def test_the_schema_documents_the_header_on_post_operations(client):
     assert headers[("/api/deals/{id}/win/", "post")] == [idempotency.HEADER]
     assert headers[("/api/webhook-subscriptions/", "post")] == [idempotency.HEADER]
     assert headers[("/api/deals/", "get")] == [] and headers[("/api/deals/{id}/", "patch")] == []
+
+
+def test_a_twin_request_that_stored_its_key_first_decides_the_answer(rep, monkeypatch):
+    api = client_for(rep)
+    first = post(api, "/api/companies/", {"name": "Acme"}, "twin")
+    # The twin checked for the key before the first had committed it: it runs, then meets the key at the end.
+    monkeypatch.setattr(idempotency, "earlier_response", lambda **kwargs: None)
+    twin = post(api, "/api/companies/", {"name": "Acme"}, "twin")
+    assert twin.status_code == 201 and twin["Idempotent-Replayed"] == "true" and json.loads(twin.content) == first.json()
+    assert Company.objects.count() == 1  # the twin's own write was rolled back with it

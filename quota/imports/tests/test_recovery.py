@@ -167,3 +167,17 @@ def test_on_sqlite_no_heartbeat_is_attempted(checked):
     with time_machine.travel(NOON + dt.timedelta(minutes=5), tick=False):
         heartbeat()
     assert heartbeat.connection is None
+
+
+def test_a_sign_of_life_that_cannot_be_written_does_not_stop_the_import(monkeypatch, caplog):
+    from django.db import OperationalError
+
+    def broken(self, now):
+        raise OperationalError("the server closed the connection unexpectedly")
+
+    monkeypatch.setattr(recovery, "heartbeats_possible", lambda using="default": True)
+    monkeypatch.setattr(recovery.Heartbeat, "_beat", broken)
+    heartbeat = recovery.Heartbeat(1, "t1", started=NOON)
+    with time_machine.travel(NOON + dt.timedelta(minutes=1), tick=False):
+        heartbeat()  # logged, not raised: the next beat tries again
+    assert heartbeat.connection is None and "could not record a sign of life" in caplog.text
