@@ -340,7 +340,9 @@ def test_a_connection_killed_after_the_commit_still_answers_201_and_leaves_them_
     monkeypatch.setattr(rollups, "_refresh_safely", killed_then_refresh)
     api = APIClient()
     api.force_authenticate(sales[0])
-    response = api.post("/api/deals/", {"title": "Killed", "amount": "70", "owner": sales[0].pk, "currency": "EUR"}, format="json")
+    response = api.post(
+        "/api/deals/", {"title": "Killed", "amount": "70", "owner": sales[0].pk, "currency": "EUR"}, format="json"
+    )
     assert response.status_code == 201
     assert Deal.objects.filter(title="Killed").exists()  # committed, and answered as such
     assert set(RollupState.objects.filter(source="deals").values_list("max_pk", flat=True)) == {-1}
