@@ -25,7 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from quota.core.models import Heartbeat
-from quota.core.tasks import WORKER_KEY
+from quota.core.tasks import SCHEDULER_KEY, WORKER_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,9 @@ def worker() -> dict[str, Any]:
     from quota.celery import app
 
     if app.conf.task_always_eager:
-        return {"status": IN_PROCESS}
+        # No worker: tasks run in the web process, periodic work in `quota report scheduler` (its last pass, if any).
+        scheduler = Heartbeat.objects.filter(key=SCHEDULER_KEY).first()
+        return {"status": IN_PROCESS, "scheduler_last_seen": scheduler.at.isoformat() if scheduler else None}
     beat = Heartbeat.objects.filter(key=WORKER_KEY).first()
     if beat is None:
         return {"status": DEGRADED, "error": "no Celery worker has reported yet (is `celery -A quota worker` running, and beat?)"}

@@ -27,10 +27,9 @@ from django.utils import timezone
 
 from quota.core.models import Heartbeat
 from quota.core.services import heartbeat_record
+from quota.core.tasks import SCHEDULER_KEY
 
 logger = logging.getLogger(__name__)
-
-SCHEDULER_KEY = "scheduler"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from quota.core.services import heartbeat_record
 
 WORKER_KEY = "worker"
+SCHEDULER_KEY = "scheduler"  # the embedded scheduler's last pass (core.periodic)
 
 
 @shared_task(bind=True, ignore_result=True)

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from quota.core import health
+from quota.core import health, periodic
 from quota.core.services import heartbeat_record
 from quota.kpi import rollups
 from quota.kpi.models import RollupState
@@ -16,7 +16,7 @@ from quota.testing.outages import REDIS_DOWN, celery_broker, production_settings
 pytestmark = pytest.mark.django_db
 
 
-def test_the_embedded_default_is_ok_with_tasks_in_process(client):
+def test_the_embedded_default_is_ok_with_tasks_in_process(client, settings):
     response = client.get("/healthz")
     assert response.status_code == 200 and response["Cache-Control"].startswith("max-age=0")
     body = response.json()
@@ -29,6 +29,10 @@ def test_the_embedded_default_is_ok_with_tasks_in_process(client):
     }
     assert checks["broker"]["status"] == "in-process" and checks["worker"]["status"] == "in-process"
     assert checks["rollups"]["status"] == "ok"
+    assert checks["worker"]["scheduler_last_seen"] is None  # `quota report scheduler` has not run
+    settings.CELERY_BEAT_SCHEDULE = {}  # a pass with nothing to run: only its sign of life
+    periodic.run_due()
+    assert client.get("/healthz").json()["checks"]["worker"]["scheduler_last_seen"] is not None
 
 
 def test_redis_down_is_degraded_but_up(client, settings):

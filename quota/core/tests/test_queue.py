@@ -3,21 +3,22 @@
 import logging
 
 import pytest
-from celery import shared_task
 
+from quota.celery import app
 from quota.core import queue
 from quota.testing.outages import REDIS_DOWN, celery_broker
 
 ran: list[int] = []
 
 
-@shared_task(name="quota.core.tests.test_queue.remember")
+# Bound to Quota's app, not whichever app is current (another test may have made its own).
+@app.task(name="quota.core.tests.test_queue.remember")
 def remember(number: int) -> int:
     ran.append(number)
     return number
 
 
-@shared_task(name="quota.core.tests.test_queue.explode")
+@app.task(name="quota.core.tests.test_queue.explode")
 def explode() -> None:
     raise RuntimeError("boom")
 

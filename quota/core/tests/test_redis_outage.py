@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 import redis
-from celery import shared_task
 from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 
+from quota.celery import app
 from quota.core import queue
 from quota.crm.models import Deal, DealStageChange, Lead
 from quota.testing.factories import CompanyFactory, UserFactory, default_pipeline, lead_source
@@ -97,7 +97,7 @@ def test_a_web_form_creates_a_lead_and_its_e_mail_is_sent_from_the_web_process(
 sent_here: list[int] = []
 
 
-@shared_task(name="quota.core.tests.test_redis_outage.remember")
+@app.task(name="quota.core.tests.test_redis_outage.remember")
 def remember(number: int) -> None:
     sent_here.append(number)
 
