@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from quota.core.views import healthz
 from quota.dashboards import views as dashboard_views
 
 urlpatterns = [
@@ -26,7 +27,7 @@ urlpatterns = [
     path("audit/", include("quota.audit.urls")),
     path("api/", include("quota.api.urls")),
     path("admin/", admin.site.urls),
-    path("healthz", dashboard_views.healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),
 ]
 # A refused page is the styled 403 page (an HTMX request gets its message only; the API answers JSON itself).
 handler403 = "quota.core.views.permission_denied"

@@ -16,6 +16,7 @@ from quota.activities.filtersets import ActivityFilterSet
 from quota.activities.models import Activity
 from quota.api import serializers as s
 from quota.api.history import HistoryMixin
+from quota.api.idempotency import IdempotentPosts, IdempotentSchema
 from quota.api.permissions import ChangesTheRecord, ConfigurationWrite, ReadOnlyForViewers
 from quota.core.services import record_delete
 from quota.crm import services as crm
@@ -30,9 +31,10 @@ from quota.service.filtersets import CaseFilterSet, SurveyAnswerFilterSet
 from quota.service.models import Case, SurveyAnswer
 
 
-class RecordViewSet(viewsets.ModelViewSet):
-    """Create, read, update, list and delete one kind of record."""
+class RecordViewSet(IdempotentPosts, viewsets.ModelViewSet):
+    """Create, read, update, list and delete one kind of record; POSTs take an Idempotency-Key (api.idempotency)."""
 
+    schema = IdempotentSchema()
     permission_classes = [IsAuthenticated, ReadOnlyForViewers, ChangesTheRecord]
     model: type[models.Model]
     related: tuple[str, ...] = ()

@@ -1,7 +1,8 @@
 """Domain events: services announce what happened; webhooks, alerts and caches listen.
 
 An event is sent only once the transaction that made it has committed, so a listener never
-sees a change that was rolled back.
+sees a change that was rolled back. A listener that fails is logged and the others still hear the
+event: the change is committed, so no listener may turn it into an error for the caller.
 """
 
 from __future__ import annotations
@@ -27,4 +28,5 @@ domain_event = Signal()
 def emit(name: str, payload: dict[str, Any]) -> None:
     if name not in EVENTS:
         raise ValueError(f"Unknown event {name!r}")
-    transaction.on_commit(lambda: domain_event.send(sender=name, payload=payload))
+    # send_robust logs a failing listener (the "django.dispatch" logger) and goes on to the next.
+    transaction.on_commit(lambda: domain_event.send_robust(sender=name, payload=payload), robust=True)

@@ -1,4 +1,4 @@
-"""Shared building blocks: timestamps, exchange rates."""
+"""Shared building blocks: timestamps, exchange rates, heartbeats of background processes."""
 
 from __future__ import annotations
 
@@ -23,3 +23,21 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate} from {self.valid_from}"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background process or periodic job (`key`), for /healthz and the embedded scheduler.
+
+    Keys: "worker" (a Celery worker ran the heartbeat task), "scheduler" (the embedded scheduler's
+    last pass) and "periodic:<name>" (when the embedded scheduler last ran that periodic task).
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    at = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.at:%Y-%m-%d %H:%M:%S}"

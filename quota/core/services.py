@@ -15,6 +15,7 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from quota.core.actor import acts_as_by
+from quota.core.models import Heartbeat
 from quota.core.money import rate_on
 from quota.core.permissions import require
 from quota.core.visibility import changeable_owner_ids
@@ -103,3 +104,13 @@ def model_update(*, instance: M, data: dict[str, Any], user: Any = None) -> tupl
     before = {name: getattr(instance, name) for name in data}
     record_update(instance=instance, by=user, data=data)
     return instance, any(before[name] != data[name] for name in data)
+
+
+def heartbeat_record(key: str, *, at: dt.datetime, detail: str = "") -> None:
+    """Record a sign of life (core.models.Heartbeat): one upsert statement, so concurrent writers do not collide."""
+    Heartbeat.objects.bulk_create(
+        [Heartbeat(key=key, at=at, detail=detail[:200])],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["at", "detail"],
+    )

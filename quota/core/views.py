@@ -28,7 +28,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import F, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import translation
@@ -39,8 +39,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
+from django.views.decorators.cache import never_cache
 from django_htmx.http import HttpResponseClientRedirect
 
+from quota.core import health
 from quota.core.custom_field_forms import CustomFormFields, custom_field_summary
 from quota.core.exports import UnknownFormat, export_response, record_table
 from quota.core.permissions import refusal, require
@@ -746,3 +748,10 @@ def _reverse_or_none(name: str) -> str | None:
         return reverse(name)
     except NoReverseMatch:
         return None
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The state of the database, cache, broker, worker and rollups (see core.health); 503 only when the database is down."""
+    status, checks = health.report()
+    return JsonResponse({"status": status, "checks": checks}, status=503 if status == health.DOWN else 200)

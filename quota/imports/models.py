@@ -114,6 +114,12 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Who runs it and whether they are alive (see imports.recovery): a run whose worker died, or that no
+    # worker started, is stopped with the reason, and may be started again.
+    worker = models.CharField(_("worker"), max_length=200, blank=True, default="", help_text=_("host:pid of the run."))
+    run_token = models.CharField(_("run"), max_length=32, blank=True, default="")
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    stopped_reason = models.TextField(_("stopped because"), blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -126,6 +132,11 @@ class ImportJob(models.Model):
     @property
     def busy(self) -> bool:
         return self.state != ImportJobState.DONE
+
+    @property
+    def restartable(self) -> bool:
+        """Stopped because its worker died or never came: the same dry run or commit may run again."""
+        return bool(self.stopped_reason) and not self.busy
 
 
 class ImportProblem(models.Model):

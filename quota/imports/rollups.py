@@ -11,18 +11,15 @@ embedded default. Rollups that were never built (nothing reads them) are left al
 
 from __future__ import annotations
 
-import logging
-
 from django.db import models
 
+from quota.core.queue import enqueue
 from quota.imports.report import Report
 from quota.imports.targets import TARGETS, Outcome
 from quota.kpi import rollups
 from quota.kpi.models import RollupState
 from quota.kpi.sources import get_source
 from quota.kpi.tasks import rebuild_rollups
-
-logger = logging.getLogger(__name__)
 
 
 def written_models(report: Report) -> set[type[models.Model]]:
@@ -45,8 +42,5 @@ def rebuild_after_import(report: Report) -> list[str]:
     if not sources:
         return []
     RollupState.objects.filter(source__in=sources).update(max_pk=-1)  # read the records until rebuilt
-    try:
-        rebuild_rollups.delay(sources)
-    except Exception:  # no broker: the rollups stay stale (right, slower) until `quota kpi rollup`
-        logger.exception("Could not queue the rebuild of the KPI rollups of %s after an import", ", ".join(sources))
+    enqueue(rebuild_rollups, sources)  # no broker: rebuilt here (and the scheduled rebuild catches any it missed)
     return sources

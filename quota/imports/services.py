@@ -26,9 +26,19 @@ from django.utils.translation import gettext as _
 
 from quota.core.actor import acting_as
 from quota.core.permissions import require
+from quota.core.queue import enqueue_on_commit
+from quota.imports import recovery
 from quota.imports.engine import ImportOptions, PlannedStep, run_import
 from quota.imports.mapping import FieldRule, MappingError, StepMapping
-from quota.imports.models import ImportJob, ImportJobPhase, ImportJobState, ImportProblem, ImportRun, SavedMapping
+from quota.imports.models import (
+    ImportJob,
+    ImportJobPhase,
+    ImportJobState,
+    ImportProblem,
+    ImportRun,
+    ImportRunStatus,
+    SavedMapping,
+)
 from quota.imports.presets import Preset, load
 from quota.imports.problems import Problem, ProblemKind
 from quota.imports.report import Report
@@ -458,14 +468,32 @@ def job_queue(*, job: ImportJob, phase: str, by: Any) -> ImportJob:
     return job
 
 
+def job_restart(*, job: ImportJob, by: Any) -> ImportJob:
+    """Queue again a dry run or commit that was stopped because its worker died or never came (see recovery)."""
+    from quota.imports.tasks import run_import_job  # tasks call the services, not the other way round
+
+    require(by, "imports.run")
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if not job.restartable:
+            raise ValidationError(_("Only an import that was stopped because its worker was lost can be started again."))
+        job.state = ImportJobState.WAITING
+        job.save(update_fields=["state", "updated_at"])
+        enqueue_on_commit(run_import_job, job.pk)
+    cache.set(_progress_key(job), 0, PROGRESS_SECONDS)
+    return job
+
+
 def job_run(job_id: int) -> ImportJob | None:
     """Run a queued job's dry run or commit (the task's body). Delivered twice, it runs once."""
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().filter(pk=job_id, state=ImportJobState.WAITING).first()
         if job is None:
             return None
-        job.state = ImportJobState.RUNNING
-        job.save(update_fields=["state", "updated_at"])
+        job.state, job.stopped_reason = ImportJobState.RUNNING, ""
+        job.worker, job.run_token, job.heartbeat_at = recovery.worker_identity(), recovery.new_run_token(), timezone.now()
+        job.save(update_fields=["state", "stopped_reason", "worker", "run_token", "heartbeat_at", "updated_at"])
+    heartbeat = recovery.Heartbeat(job.pk, job.run_token, started=job.heartbeat_at)
     kept: list[ImportProblem] = []
     counted = [0]
 
@@ -474,25 +502,42 @@ def job_run(job_id: int) -> ImportJob | None:
         if len(kept) < PROBLEMS_KEPT:
             kept.append(_problem_row(job, step, problem))
 
+    def progress(rows: int) -> None:
+        cache.set(_progress_key(job), rows, PROGRESS_SECONDS)
+        heartbeat()
+
     options = ImportOptions(
         dry_run=job.phase == ImportJobPhase.CHECK,
         on_duplicate=job.on_duplicate,
         by=job.by,
-        progress=lambda rows: cache.set(_progress_key(job), rows, PROGRESS_SECONDS),
+        progress=progress,
         on_problem=keep,
     )
     run = None
     try:
         report, run = _run_job(job, options)
+    except recovery.JobTakenOver:
+        logger.warning("Import job %s was stopped or started again elsewhere; this run stops without writing", job.pk)
+        return None
     except Exception as exc:  # the page must not wait forever for a job that died
         logger.exception("Import job %s stopped", job.pk)
         report = Report(title=job.file_name, dry_run=options.dry_run, on_duplicate=job.on_duplicate, skip_bad_rows=False)
         report.fail(f"the import stopped unexpectedly ({type(exc).__name__}: {str(exc)[:200]}); nothing was imported")
+    finally:
+        heartbeat.close()
     with transaction.atomic():
+        # Still this run's? Stopped as dead meanwhile: its real result replaces the guess. Started again: not ours.
+        stored = ImportJob.objects.select_for_update().filter(pk=job.pk, run_token=job.run_token).first()
+        if stored is None:
+            logger.warning("Import job %s was started again while this run finished; its result is not kept", job.pk)
+            return None
+        if stored.stopped_reason and stored.run_id and stored.run_id != getattr(run, "pk", None):
+            ImportRun.objects.filter(pk=stored.run_id, status=ImportRunStatus.FAILED).delete()  # the guess, in the history
+        job.stopped_reason = ""
         job.problems.all().delete()
         ImportProblem.objects.bulk_create(kept, batch_size=1000)
         job.report, job.problems_total, job.run, job.state = _storable(report.as_dict()), counted[0], run, ImportJobState.DONE
-        job.save(update_fields=["report", "problems_total", "run", "state", "updated_at"])
+        job.save(update_fields=["report", "problems_total", "run", "state", "stopped_reason", "updated_at"])
     return job
 
 

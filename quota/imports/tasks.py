@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from quota.imports import services
+from quota.imports import recovery, services
 
 
 @shared_task(ignore_result=True)
@@ -23,3 +23,9 @@ def run_import_job(job_id: int) -> None:
 def read_import_file(job_id: int) -> None:
     """An upload's first reading (header, samples, rows, within the limits on a file); a second delivery does nothing."""
     services.job_read(job_id)
+
+
+@shared_task(ignore_result=True)
+def fail_stuck_jobs() -> int:
+    """Stop the jobs whose worker died or never came, with the reason (periodic); how many."""
+    return len(recovery.jobs_fail_stuck())

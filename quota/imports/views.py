@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
+from quota.core.queue import enqueue
 from quota.core.views import PermissionRequired
 from quota.imports import services, tasks
 from quota.imports.forms import MAX_UPLOAD_BYTES, MappingForm, UploadForm
@@ -160,7 +161,7 @@ class MapView(JobMixin, FormView):
         except ValidationError as error:
             form.add_error(None, error.messages)
             return self.form_invalid(form)
-        tasks.run_import_job.delay(job.pk)
+        enqueue(tasks.run_import_job, job.pk)
         return redirect("imports:progress", pk=job.pk)
 
 
@@ -171,7 +172,19 @@ class CommitView(JobMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("imports:report", pk=self.job.pk)
-        tasks.run_import_job.delay(job.pk)
+        enqueue(tasks.run_import_job, job.pk)
+        return redirect("imports:progress", pk=job.pk)
+
+
+class RestartView(JobMixin, View):
+    """Start again a dry run or commit that was stopped because its worker died or never came."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        try:
+            job = services.job_restart(job=self.job, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(_finished_url(self.job))
         return redirect("imports:progress", pk=job.pk)
 
 
@@ -245,4 +258,5 @@ class RunDetailView(ImportAccess, DetailView):
     queryset = ImportRun.objects.select_related("by")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(**kwargs, report=self.object.report)
+        stopped = ImportJob.objects.filter(run=self.object, stopped_reason__gt="").first()  # lost its worker: may restart
+        return super().get_context_data(**kwargs, report=self.object.report, stopped_job=stopped)

@@ -11,12 +11,15 @@ class KpiConfig(AppConfig):
     verbose_name = "KPIs"
 
     def ready(self) -> None:
+        from quota.core import health
         from quota.kpi import rollups
         from quota.kpi.expressions import register_sqlite_functions
+        from quota.kpi.health import rollup_freshness
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="kpi-sqlite-functions")
         post_migrate.connect(_sync_catalogue, sender=self)
         rollups.connect()
+        health.register("rollups", rollup_freshness)
 
 
 def _sync_catalogue(sender: AppConfig, using: str, **kwargs: Any) -> None:

@@ -6,11 +6,14 @@ Everything else - and groupings other than none, person and team - always reads 
 
 How they stay right:
 - `quota kpi rollup` (or `rebuild()`) builds them from the records in a few INSERT ... SELECTs;
-- every save and delete through the ORM refreshes the days and years it touched, after commit;
+- every save and delete through the ORM refreshes the days and years it touched, after commit; if that
+  refresh fails (the write is committed: it must not turn into an error), they are marked stale;
 - the engine uses a leaf's rollups only while they are fresh: built in the current time zone, and no
   record of the source newer than the newest they include (rows inserted behind the ORM's back, by
   COPY or bulk_create, make them stale until the next rebuild). An UPDATE that bypasses the ORM
   (queryset.update) is not noticed: rebuild after one.
+- stale rollups are rebuilt by a periodic task (`rebuild_stale()`, every few minutes), so none stays
+  stale until someone runs `quota kpi rollup`.
 So values stay live either way: rollups are a cache that writes keep current, and the records
 are the fallback.
 """
@@ -33,7 +36,7 @@ import numpy as np
 import psycopg
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -499,6 +502,22 @@ def rebuild(*, using: str = DEFAULT_DB_ALIAS, leaves: Sequence[Leaf] | None = No
     return written
 
 
+def stale_leaves(using: str = DEFAULT_DB_ALIAS) -> list[Leaf]:
+    """The current KPIs' leaves whose rollups were built but are stale now (never-built ones nothing reads)."""
+    from quota.kpi.models import RollupState
+
+    built = set(RollupState.objects.using(using).values_list("leaf", flat=True))
+    leaves = [leaf for leaf in rollup_leaves(using) if leaf.key in built]
+    fresh = fresh_leaves(leaves, using) if leaves else {}
+    return [leaf for leaf in leaves if leaf.key not in fresh]
+
+
+def rebuild_stale(*, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
+    """Rebuild only the stale rollups (the periodic task); rows per source.date field, empty when all are fresh."""
+    leaves = stale_leaves(using)
+    return rebuild(using=using, leaves=leaves) if leaves else {}
+
+
 def drop(*, using: str = DEFAULT_DB_ALIAS) -> None:
     from quota.kpi.models import RollupState
 
@@ -628,7 +647,7 @@ def _changed(source_key: str, sender: type[models.Model], instance: models.Model
     instance.__dict__[_ORIGINAL] = saved
     deleted = "created" not in kwargs  # post_delete
     refresh_later = partial(_refresh_safely, source_key, sender, instance.pk, [loaded, saved], deleted, using)
-    transaction.on_commit(refresh_later, using=using)
+    transaction.on_commit(refresh_later, using=using, robust=True)
 
 
 def _owner_deleted(sender: Any, instance: Any, using: str, **kwargs: Any) -> None:
@@ -674,12 +693,41 @@ def _refresh_safely(
             versions = [*versions, *([stored] if stored else [])]
         if any(_ORIGINAL in version.values() for version in versions):
             # A field was deferred when the record was loaded: where it counted before is unknown.
-            states.update(max_pk=-1)
+            mark_stale([source_key], using=using)
             return
         refresh(source_key, _placements(versions), pk, using=using)
     except Exception:  # the write is committed; stale rollups must not be read
-        logger.exception("KPI rollups of %s could not be refreshed; they are marked stale until `quota kpi rollup`", source_key)
-        states.update(max_pk=-1)
+        logger.exception("KPI rollups of %s could not be refreshed; marked stale until the scheduled rebuild", source_key)
+        mark_stale([source_key], using=using)
+
+
+def mark_stale(sources: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make the engine read the records for `sources` until their rollups are rebuilt; never raises.
+
+    Called after a commit, often because the database connection broke (a connection killed under a
+    request): the mark is tried again once on a new connection, since an unmarked stale rollup is
+    read as if it were right.
+    """
+    from quota.kpi.models import RollupState
+
+    def mark() -> None:
+        RollupState.objects.using(using).filter(source__in=list(sources)).update(max_pk=-1)
+
+    connection = connections[using]
+    try:
+        mark()
+        return
+    except DatabaseError:
+        if connection.in_atomic_block:  # a caller's transaction: not ours to reconnect
+            logger.exception("KPI rollups of %s could not be marked stale", ", ".join(sources))
+            return
+        connection.close()  # a broken connection: the next query opens a new one
+    try:
+        mark()
+    except DatabaseError:
+        logger.exception(
+            "KPI rollups of %s could not be marked stale: they may be wrong until `quota kpi rollup`", ", ".join(sources)
+        )
 
 
 def refresh(

@@ -15,3 +15,9 @@ def rebuild_rollups(sources: list[str]) -> None:
     leaves = [leaf for leaf in rollups.rollup_leaves() if leaf.key in built]
     if leaves:
         rollups.rebuild(leaves=leaves)
+
+
+@shared_task(ignore_result=True)
+def rebuild_stale_rollups() -> int:
+    """Rebuild the rollups that went stale (a refresh that failed after a commit, a bulk load); periodic. Leaves rebuilt."""
+    return len(rollups.rebuild_stale())

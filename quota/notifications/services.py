@@ -32,7 +32,7 @@ def notify(
     except IntegrityError:
         return None
     if email and user.email:
-        transaction.on_commit(lambda: _email(notification, user.email))
+        transaction.on_commit(lambda: _email(notification, user.email), robust=True)
     return notification
 
 

@@ -106,7 +106,9 @@ class ReportDelivery(models.Model):
     """One sending of a report: its status and progress while it renders, then the files sent.
 
     A scheduled delivery names its slot; (report, slot) is unique, so a slot is claimed once and
-    sent once however often the scheduler or a retried task tries. Manual ones have no slot.
+    sent once however often the scheduler or a retried task tries. Manual ones have no slot; the page's
+    "Send now" posts a one-time token instead, and (report, request_token) is unique, so a press that is
+    retried or repeated makes no second delivery.
     """
 
     report = models.ForeignKey(Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="deliveries")
@@ -131,6 +133,7 @@ class ReportDelivery(models.Model):
     pdf_file = models.FileField(_("PDF"), upload_to=delivery_upload_to, max_length=200, blank=True)
     xlsx_file = models.FileField(_("XLSX"), upload_to=delivery_upload_to, max_length=200, blank=True)
     csv_file = models.FileField(_("CSV"), upload_to=delivery_upload_to, max_length=200, blank=True)
+    request_token = models.CharField(_("request token"), max_length=64, blank=True, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     enqueued_at = models.DateTimeField(_("queued"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -144,6 +147,9 @@ class ReportDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["report", "slot"], condition=Q(slot__isnull=False), name="report_delivery_once_per_slot"
+            ),
+            models.UniqueConstraint(
+                fields=["report", "request_token"], condition=~Q(request_token=""), name="report_delivery_once_per_request"
             ),
             models.CheckConstraint(condition=Q(progress__lte=100), name="report_delivery_progress_max_100"),
             models.CheckConstraint(

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from quota.core.queue import enqueue
 from quota.reports import conf
 from quota.reports.choices import DeliveryStatus, DeliveryTrigger
 from quota.reports.models import Report, ReportDelivery
@@ -31,10 +32,10 @@ from quota.reports.slots import latest_slot_at_or_before, next_slot_after
 
 
 def enqueue_delivery(delivery_id: int) -> None:
-    """Hand the delivery to a worker (or run it here, when Celery runs tasks eagerly: the embedded default)."""
+    """Hand the delivery to a worker (or run it here: the embedded default, or the broker is down)."""
     from quota.reports.tasks import deliver_report  # tasks import the services, not the other way round
 
-    deliver_report.delay(delivery_id)
+    enqueue(deliver_report, delivery_id)
 
 
 def due_reports_run(*, now: dt.datetime | None = None) -> list[int]:
@@ -62,7 +63,7 @@ def _claim_slot(report: Report, now: dt.datetime) -> ReportDelivery | None:
             delivery = ReportDelivery.objects.create(report=report, slot=slot, trigger=DeliveryTrigger.SCHEDULE, enqueued_at=now)
     except IntegrityError:
         return None  # this slot has its delivery already: it goes out once
-    transaction.on_commit(partial(enqueue_delivery, delivery.pk))
+    transaction.on_commit(partial(enqueue_delivery, delivery.pk), robust=True)
     return delivery
 
 
@@ -78,5 +79,5 @@ def _requeue_lost(now: dt.datetime) -> list[int]:
     if ids:
         ReportDelivery.objects.filter(pk__in=ids).update(enqueued_at=now)
         for delivery_id in ids:
-            transaction.on_commit(partial(enqueue_delivery, delivery_id))
+            transaction.on_commit(partial(enqueue_delivery, delivery_id), robust=True)
     return ids

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota.core.permissions import refusal, require
-from quota.reports.choices import DeliveryTrigger, Frequency
+from quota.reports.choices import DeliveryStatus, DeliveryTrigger, Frequency
 from quota.reports.content import build_content
 from quota.reports.deliveries import delivery_run, render_files
 from quota.reports.models import Report, ReportDelivery
@@ -111,13 +111,50 @@ def _next_run(report: Report) -> dt.datetime | None:
     return next_slot_after(report.schedule, timezone.now()) if report.is_active else None
 
 
+class AlreadyRequested(Exception):
+    """Send now was pressed again while its delivery is on its way or done: nothing new is queued; the message says so."""
+
+    def __init__(self, delivery: ReportDelivery, message: str) -> None:
+        super().__init__(message)
+        self.delivery = delivery
+        self.message = message
+
+
 @transaction.atomic
-def report_send_now(*, report: Report, by: Any) -> ReportDelivery:
-    """Queue a delivery of the report now, outside its schedule (the "Send now" button)."""
+def report_send_now(*, report: Report, by: Any, token: str = "") -> ReportDelivery:
+    """Queue a delivery of the report now, outside its schedule (the "Send now" button), once per press.
+
+    `token` is the press's one-time token (the page renders one): the same token again (a double
+    click, a retried request) raises AlreadyRequested with the first delivery, as does any press
+    while an earlier manual delivery of the report is still on its way.
+    """
     require(by, "reports.send", report)
-    delivery = ReportDelivery.objects.create(report=report, trigger=DeliveryTrigger.MANUAL, requested_by=by)
-    transaction.on_commit(partial(enqueue_delivery, delivery.pk))
+    report = Report.objects.select_for_update().get(pk=report.pk)  # presses of one report, one at a time
+    if token:
+        earlier = ReportDelivery.objects.filter(report=report, request_token=token).first()
+        if earlier is not None:
+            raise AlreadyRequested(earlier, _repeat_message(earlier))
+    pending = (
+        ReportDelivery.objects.filter(report=report, trigger=DeliveryTrigger.MANUAL)
+        .exclude(status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED])
+        .first()
+    )
+    if pending is not None:
+        raise AlreadyRequested(pending, _("This report is being sent already; it goes out once."))
+    delivery = ReportDelivery.objects.create(report=report, trigger=DeliveryTrigger.MANUAL, requested_by=by, request_token=token)
+    transaction.on_commit(partial(enqueue_delivery, delivery.pk), robust=True)
     return delivery
+
+
+def _repeat_message(delivery: ReportDelivery) -> str:
+    if delivery.status == DeliveryStatus.SENT:
+        when = timezone.localtime(delivery.finished_at or delivery.created_at)
+        return _("This report was sent already (at %(time)s); it is not sent twice. Reload the page to send it again.") % {
+            "time": f"{when:%H:%M}"
+        }
+    if delivery.status == DeliveryStatus.FAILED:
+        return _("This request failed: %(why)s Reload the page to try again.") % {"why": delivery.error}
+    return _("This report is being sent already; it goes out once.")
 
 
 def report_send_here(*, report: Report) -> ReportDelivery:

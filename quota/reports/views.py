@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import uuid
 from pathlib import PurePosixPath
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from quota.core.permissions import require
@@ -16,6 +20,8 @@ from quota.reports import selectors, services
 from quota.reports.forms import ReportForm
 from quota.reports.renderers import RENDERERS
 
+# "Send now" posts a token the page made (empty from an older page: then only a pending delivery stops a repeat).
+SEND_TOKEN = re.compile(r"[A-Za-z0-9_-]{0,64}")
 NEW_REPORT = {
     "formats": ["pdf"],
     "periods": ["last_week"],
@@ -46,6 +52,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_change": request.user.has_perm("reports.change", report),
             "recipients": list(report.recipients.all()),
             "labels": selectors.report_labels(report),
+            "send_token": uuid.uuid4().hex,
         },
     )
 
@@ -75,10 +82,21 @@ def report_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def report_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send now, once per press: the page's one-time token makes a retried or repeated post say so instead."""
     report = get_object_or_404(selectors.reports_for(request.user), pk=pk)
-    services.report_send_now(report=report, by=request.user)
+    token = request.POST.get("send_token", "")
+    if not SEND_TOKEN.fullmatch(token):
+        return HttpResponseBadRequest(_("This Send now button is out of date: reload the page and press it again."))
+    notice = ""
+    try:
+        services.report_send_now(report=report, by=request.user, token=token)
+    except services.AlreadyRequested as repeat:
+        notice = repeat.message
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "reports/_deliveries.html", {"report": report, "deliveries": selectors.deliveries_of(report)})
+        context = {"report": report, "deliveries": selectors.deliveries_of(report), "notice": notice}
+        return render(request, "reports/_deliveries.html", context)
+    if notice:
+        messages.info(request, notice)
     return redirect("reports:report_detail", pk=report.pk)
 
 

@@ -172,13 +172,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 
 REDIS_URL = env("REDIS_URL", default="")
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+# CACHES: see "Outages" below.
 
 # Celery: with REDIS_URL a real broker and worker; without it (embedded default) tasks run inline.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -259,6 +253,48 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 # and the most unpacked data an XLSX workbook may hold (a zip bomb is refused, not parsed).
 IMPORTS_MAX_COLUMNS = env.int("IMPORTS_MAX_COLUMNS", default=500)
 IMPORTS_MAX_UNPACKED_BYTES = env.int("IMPORTS_MAX_UNPACKED_BYTES", default=1024**3)
+# ---- Outages: keep working when Redis is down (issue #12, item 9) ------------------------------------------------
+# The cache is django-redis, not Django's own RedisCache: it can ignore Redis errors (a miss, a no-op write), so
+# a Redis outage makes pages slower, never a 500; short socket timeouts keep a dead or unreachable Redis from
+# stalling each request. Without REDIS_URL (the embedded default) it is local memory, as before.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+                "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT", default=0.5),
+            },
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # an outage shows in the logs (and in /healthz)
+DJANGO_REDIS_LOGGER = "quota.cache"
+# Publishing a task to a dead broker fails fast; quota.core.queue then runs the task in the web process.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+# Periodic work that repairs what an outage left behind (beat in production, `quota report scheduler` embedded).
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "core-worker-heartbeat": {"task": "quota.core.tasks.record_worker_heartbeat", "schedule": 60.0},
+        "kpi-rebuild-stale-rollups": {"task": "quota.kpi.tasks.rebuild_stale_rollups", "schedule": 300.0},
+        "imports-fail-stuck-jobs": {"task": "quota.imports.tasks.fail_stuck_jobs", "schedule": 60.0},
+        "api-purge-idempotency-keys": {"task": "quota.api.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    }
+)
+# An import whose worker shows no sign of life for this long while "running", or that no worker picked up for this
+# long while "waiting", is marked failed (and may be started again).
+IMPORTS_STUCK_RUNNING_SECONDS = env.int("IMPORTS_STUCK_RUNNING_SECONDS", default=600)
+IMPORTS_STUCK_WAITING_SECONDS = env.int("IMPORTS_STUCK_WAITING_SECONDS", default=1800)
+# How long the API remembers an Idempotency-Key and the response it got.
+API_IDEMPOTENCY_SECONDS = env.int("API_IDEMPOTENCY_SECONDS", default=24 * 3600)
+# ---- end of Outages ---------------------------------------------------------------------------------------------
 
 # The company currency: every money KPI is reported in it (ISO 4217 code).
 QUOTA_CURRENCY = env("QUOTA_CURRENCY", default="EUR")

@@ -64,6 +64,8 @@ def _count_submission(webform: WebForm, ip: str) -> int | None:
     except ValueError:  # the window expired between add and incr
         cache.set(key, 1, timeout=seconds + 1)
         count = 1
+    if count is None:  # Redis is down (the cache ignores its errors): nothing counts, so nothing is refused
+        return None
     return int(seconds - now % seconds) + 1 if count > limit else None
 
 

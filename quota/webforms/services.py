@@ -11,7 +11,6 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from quota.core.permissions import require
+from quota.core.queue import enqueue_on_commit
 from quota.crm import services as crm
 from quota.crm.models import Contact, Lead
 from quota.marketing.models import Campaign
@@ -120,7 +120,7 @@ def submission_receive(
     if values.get("email"):
         from quota.webforms.tasks import send_submission_confirmation
 
-        transaction.on_commit(partial(send_submission_confirmation.delay, submission.pk))
+        enqueue_on_commit(send_submission_confirmation, submission.pk)
     return Receipt(submission, replayed=False)
 
 

@@ -14,6 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from quota.api.idempotency import IdempotentPosts, IdempotentSchema
 from quota.api.permissions import allows
 from quota.webhooks import services
 from quota.webhooks.models import EVENT_CHOICES, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -70,9 +71,10 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
+class WebhookSubscriptionViewSet(IdempotentPosts, viewsets.ModelViewSet):
     """Who is told about which events. The signing secret is generated on creation."""
 
+    schema = IdempotentSchema()
     permission_classes = [IsAuthenticated, ManagesWebhooks]
     serializer_class = WebhookSubscriptionSerializer
     queryset = WebhookSubscription.objects.select_related("created_by").order_by("-created_at", "pk")
@@ -84,9 +86,10 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
         services.subscription_delete(subscription=instance, by=self.request.user)
 
 
-class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class WebhookDeliveryViewSet(IdempotentPosts, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The delivery log: every event sent to every subscription, with each attempt."""
 
+    schema = IdempotentSchema()
     permission_classes = [IsAuthenticated, ManagesWebhooks]
     serializer_class = WebhookDeliverySerializer
     queryset = WebhookDelivery.objects.prefetch_related("attempt_log").order_by("-created_at", "-pk")

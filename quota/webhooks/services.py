@@ -12,7 +12,6 @@ import http.client
 import json
 import time
 import uuid
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota.core.permissions import require
+from quota.core.queue import enqueue_on_commit
 from quota.webhooks import signing, transport
 from quota.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -110,7 +110,7 @@ def deliveries_for_event(*, event: str, payload: dict[str, Any]) -> list[Webhook
 def _enqueue(delivery: WebhookDelivery) -> None:
     from quota.webhooks.tasks import deliver_webhook
 
-    transaction.on_commit(partial(deliver_webhook.delay, delivery.pk))
+    enqueue_on_commit(deliver_webhook, delivery.pk)
 
 
 def delivery_body(delivery: WebhookDelivery) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from quota.core.queue import enqueue
 from quota.webhooks import services
 from quota.webhooks.models import DeliveryStatus
 
@@ -27,5 +28,5 @@ def send_overdue_webhooks() -> int:
     """Queue deliveries whose retry is overdue; run it every minute (beat) or from cron (`quota send_webhooks`)."""
     ids = services.overdue_delivery_ids()
     for delivery_id in ids:
-        deliver_webhook.delay(delivery_id)
+        enqueue(deliver_webhook, delivery_id)
     return len(ids)

@@ -310,9 +310,10 @@ def test_until_the_worker_rebuilds_them_stale_rollups_are_bypassed_not_read(writ
     deals = [leaf for leaf in rollups.rollup_leaves() if leaf.source == "deals"]
     run(write_csv("deals.csv", [HEADER, deal_row(1)]))
     queued = []
-    monkeypatch.setattr("quota.imports.rollups.rebuild_rollups.delay", queued.append)  # a worker that has not run yet
+    # A worker that has not run yet:
+    monkeypatch.setattr("quota.imports.rollups.enqueue", lambda task, sources: queued.append((task.name, sources)))
     changed = run(write_csv("deals.csv", [HEADER, deal_row(1, amount="900")]), on_duplicate="update")
-    assert changed.rollups == ["deals"] and queued == [["deals"]]
+    assert changed.rollups == ["deals"] and queued == [("quota.kpi.tasks.rebuild_rollups", ["deals"])]
     assert rollups.fresh_leaves(deals, "default") == {}
     with rollups.bypassed():
         from_records = kpi_values()

@@ -47,6 +47,16 @@ def assert_same_as_records(by="person", **window):
 
 
 @pytest.fixture
+def builtin_data(db):
+    """The pipeline and sources a migration makes: gone after another test that flushed the database."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("quota.crm.migrations.0003_builtin_data").create(apps, None)
+
+
+@pytest.fixture
 def sales():
     reps = [UserFactory(), UserFactory()]
     for month in range(1, 6):
@@ -262,3 +272,87 @@ def test_windows_across_years_read_the_same_as_the_records():
             assert (mine is None and theirs is None) or mine == pytest.approx(theirs), (metric.key, span)
     won = next(metric for metric in metrics if metric.key == "won_deals")
     assert [from_rollups.value(won, span, rep.pk) for span in windows] == [3, 2, 4, 2]
+
+
+def test_a_refresh_that_fails_after_an_api_write_still_answers_201_and_the_scheduled_rebuild_repairs_it(
+    sales, django_capture_on_commit_callbacks, monkeypatch
+):
+    from rest_framework.test import APIClient
+
+    from quota.kpi.tasks import rebuild_stale_rollups
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(rollups, "refresh", broken)
+    api = APIClient()
+    api.force_authenticate(sales[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/deals/", {"title": "After commit", "amount": "70", "owner": sales[0].pk, "currency": "EUR"}, format="json"
+        )
+    assert response.status_code == 201 and Deal.objects.filter(title="After commit").exists()
+    assert set(RollupState.objects.filter(source="deals").values_list("max_pk", flat=True)) == {-1}
+    assert [leaf.source for leaf in rollups.stale_leaves()] and {leaf.source for leaf in rollups.stale_leaves()} == {"deals"}
+    assert_same_as_records()  # stale: the records answer meanwhile
+
+    monkeypatch.undo()
+    assert rebuild_stale_rollups.apply().get() > 0
+    assert rollups.all_fresh() and rollups.stale_leaves() == []
+    assert_same_as_records()
+    assert rebuild_stale_rollups.apply().get() == 0  # nothing stale: nothing rebuilt
+
+
+def test_the_stale_mark_is_retried_on_a_new_connection(sales, monkeypatch):
+    from django.db import OperationalError, connections
+
+    calls = []
+    real_update = type(RollupState.objects.all()).update
+
+    def update_once_broken(queryset, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_update(queryset, **kwargs)
+
+    monkeypatch.setattr(type(RollupState.objects.all()), "update", update_once_broken)
+    closed = []
+    wrapper = connections["default"]
+    monkeypatch.setattr(wrapper, "in_atomic_block", False)  # as after a commit, outside the test's transaction
+    monkeypatch.setattr(wrapper, "close", lambda: closed.append(True))
+    rollups.mark_stale(["deals"])
+    monkeypatch.undo()
+    assert closed == [True] and len(calls) == 2
+    assert set(RollupState.objects.filter(source="deals").values_list("max_pk", flat=True)) == {-1}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="kills a PostgreSQL backend, as the outage did")
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_killed_after_the_commit_still_answers_201_and_leaves_them_stale(builtin_data, sales, monkeypatch):
+    from django.db import connections
+    from rest_framework.test import APIClient
+
+    real_refresh_safely = rollups._refresh_safely
+
+    def killed_then_refresh(*args, **kwargs):
+        """The connection dies between the commit and the refresh (a server restart, a killed backend)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        finally:
+            other.close()
+        return real_refresh_safely(*args, **kwargs)
+
+    monkeypatch.setattr(rollups, "_refresh_safely", killed_then_refresh)
+    api = APIClient()
+    api.force_authenticate(sales[0])
+    response = api.post(
+        "/api/deals/", {"title": "Killed", "amount": "70", "owner": sales[0].pk, "currency": "EUR"}, format="json"
+    )
+    assert response.status_code == 201
+    assert Deal.objects.filter(title="Killed").exists()  # committed, and answered as such
+    assert set(RollupState.objects.filter(source="deals").values_list("max_pk", flat=True)) == {-1}

@@ -128,3 +128,69 @@ def test_files_are_downloaded_only_by_those_who_see_the_report(client, company, 
     assert client.get(reverse("reports:delivery_file", args=[delivery.pk, "pdf"])).status_code == 404  # not rendered
     client.force_login(company.rep_south)
     assert client.get(url).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------- Send now, once
+
+
+def send_token(client, report) -> str:
+    import re
+
+    page = client.get(reverse("reports:report_detail", args=[report.pk])).content.decode()
+    return re.search(r'name="send_token" value="([0-9a-f]{32})"', page).group(1)
+
+
+def test_send_now_pressed_twice_sends_one_e_mail_and_says_so(
+    client, company, weekly, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(company.manager_north)
+    token = send_token(client, weekly)
+    url = reverse("reports:report_send", args=[weekly.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url, {"send_token": token}, headers={"HX-Request": "true"})
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(url, {"send_token": token}, headers={"HX-Request": "true"})
+    assert first.status_code == again.status_code == 200
+    assert len(mailoutbox) == 1 and ReportDelivery.objects.count() == 1
+    assert "was sent already" not in first.content.decode()
+    assert "This report was sent already" in again.content.decode() and "it is not sent twice" in again.content.decode()
+    # A retried plain post (no HTMX) is told the same, on the page it lands on.
+    retried = client.post(url, {"send_token": token}, follow=True)
+    assert "This report was sent already" in retried.content.decode() and len(mailoutbox) == 1
+    # A fresh page has a fresh token: that is a new request, and it is sent.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"send_token": send_token(client, weekly)})
+    assert len(mailoutbox) == 2
+
+
+def test_a_press_while_the_first_is_on_its_way_makes_no_second_delivery(client, company, weekly, mailoutbox):
+    client.force_login(company.manager_north)
+    url = reverse("reports:report_send", args=[weekly.pk])
+    client.post(url, {"send_token": send_token(client, weekly)})  # queued; the task waits for the commit
+    second = client.post(url, {"send_token": send_token(client, weekly)}, headers={"HX-Request": "true"})
+    assert "This report is being sent already; it goes out once." in second.content.decode()
+    assert ReportDelivery.objects.get().status == DeliveryStatus.QUEUED and mailoutbox == []
+
+
+def test_a_malformed_token_is_refused_with_a_reason(client, company, weekly):
+    client.force_login(company.manager_north)
+    response = client.post(reverse("reports:report_send", args=[weekly.pk]), {"send_token": "<script>"})
+    assert response.status_code == 400 and "reload the page" in response.content.decode()
+    assert not ReportDelivery.objects.exists()
+
+
+def test_send_now_with_the_broker_down_is_sent_from_the_web_process_once(
+    client, company, weekly, mailoutbox, django_capture_on_commit_callbacks
+):
+    from quota.testing.outages import REDIS_DOWN, celery_broker
+
+    client.force_login(company.manager_north)
+    token = send_token(client, weekly)
+    url = reverse("reports:report_send", args=[weekly.pk])
+    with celery_broker(REDIS_DOWN):
+        with django_capture_on_commit_callbacks(execute=True):
+            first = client.post(url, {"send_token": token})
+        with django_capture_on_commit_callbacks(execute=True):
+            retried = client.post(url, {"send_token": token})
+    assert first.status_code == retried.status_code == 302  # not a 500 for a delivery that goes out
+    assert len(mailoutbox) == 1 and ReportDelivery.objects.get().status == DeliveryStatus.SENT

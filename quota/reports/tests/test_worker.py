@@ -117,7 +117,8 @@ class Workers:
         return process
 
     def send(self, task: str, *args: object) -> None:
-        producer = Celery("quota-test-producer", broker=self.redis_url)
+        # Not the current app: shared tasks of later tests must keep resolving to Quota's own.
+        producer = Celery("quota-test-producer", broker=self.redis_url, set_as_current=False)
         with producer.connection_for_write() as conn:
             producer.send_task(f"quota.reports.tasks.{task}", args=args, queue=self.queue, connection=conn)
 

@@ -6,8 +6,10 @@
 
 `run` renders the report now, as its scope person sees it, and writes the file (default
 NAME-YYYY-MM-DD.FORMAT here); with `--send` it is also e-mailed to the recipients and kept in the
-report's history. `scheduler` sends the scheduled reports from this one process, every minute:
-the embedded default has no Celery beat (`--once` is one pass, for cron).
+report's history. `scheduler` is the embedded default's Celery beat: every minute it runs, in this one
+process, the periodic work declared in CELERY_BEAT_SCHEDULE that is due (scheduled reports, webhook
+retries, early warnings, rebuilding stale KPI rollups, failing stuck imports; see core.periodic).
+`--once` is one pass, for cron.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
+from quota.core import periodic
 from quota.reports import selectors, services
 from quota.reports.choices import DeliveryStatus, ReportFormat
 from quota.reports.models import Report
-from quota.reports.scheduler import due_reports_run
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,9 @@ class Command(BaseCommand):
         run.add_argument("--format", default="pdf", help="pdf (default), xlsx or csv")
         run.add_argument("--out", help="the file to write (default NAME-YYYY-MM-DD.FORMAT)")
         run.add_argument("--send", action="store_true", help="also e-mail it to its recipients and keep it in the history")
-        scheduler = actions.add_parser("scheduler", help="Send scheduled reports from this process (no Celery beat needed).")
+        scheduler = actions.add_parser(
+            "scheduler", help="Run the periodic work (scheduled reports and the rest) from this process, without Celery beat."
+        )
         scheduler.add_argument("--once", action="store_true", help="one pass, then exit (for cron)")
         scheduler.add_argument("--interval", type=float, default=60.0, help="seconds between passes (default 60)")
 
@@ -127,14 +131,17 @@ class Command(BaseCommand):
         interval = max(options["interval"], 1.0)
         while True:
             try:
-                queued = due_reports_run()
+                ran = periodic.run_due()
             except DatabaseError as error:
                 if options["once"]:
-                    raise CommandError(f"The scheduler could not read the reports: {error}")
+                    raise CommandError(f"The scheduler could not read the database: {' '.join(str(error).split())}")
                 logger.exception("Scheduler pass failed; trying again in %s s", interval)
-                queued = []
-            if queued or options["verbosity"] > 1:
-                self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M:%S} queued {len(queued)} report deliveries")
+                ran = []
+            # Quiet when nothing happened (for cron): a task that did something returns how much.
+            done = [item for item in ran if item.failed or item.result] if options["verbosity"] < 2 else ran
+            if done:
+                said = ", ".join(f"{item.name}: {'failed' if item.failed else item.result}" for item in done)
+                self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M:%S} {said}")
             if options["once"]:
                 return
             deadline = time.monotonic() + interval
