@@ -125,6 +125,7 @@ class Outcome(Enum):
     HIDDEN = "404 or 403, nothing shown"
     LOGIN = "the login page (an API: 401/403)"
     ADMIN_LOGIN = "the admin site's login page"
+    BAD_INPUT = "400: the request names something the asker cannot use, and shows nothing beyond their walls"
 
 
 Policy = Callable[[Principal, str, bool], Outcome]  # (who, variant, is a write) -> outcome
@@ -232,7 +233,8 @@ PAGE_POLICIES: list[tuple[str, Policy | str]] = [
     ("dashboards:targets", allowed_to(None, TARGET_SETTERS)),
     ("dashboards:targets_export", allowed_to(None)),
     ("dashboards:builder", allowed_to(None, CHANGES_EVERYTHING)),
-    ("dashboards:builder_preview", allowed_to(None)),
+    ("dashboards:builder_preview", allowed_to(CHANGES_EVERYTHING)),  # a preview runs any definition: definers only
+    ("audit:*", allowed_to(CHANGES_EVERYTHING)),
     ("dashboards:card_add", allowed_to(None)),
     ("dashboards:card_remove", _signed_in(own_thing)),
     ("reports:report_list", allowed_to(None)),

@@ -180,6 +180,8 @@ def _receive_json(request: HttpRequest, webform: WebForm) -> JsonResponse:
         if refusal.retry_after:
             response["Retry-After"] = str(refusal.retry_after)
         return response
+    if request.content_type == "multipart/form-data":  # its body is read as a form already (the NUL check); not JSON
+        return JsonResponse({"detail": _('Send a JSON object of text values, e.g. {"email": "ann@example.com"}.')}, status=415)
     try:
         data = load_json(request.body or b"null", limit=1)  # an object of text values: one level
     except (ValueError, UnicodeDecodeError):  # invalid JSON, and JSON nested more deeply

@@ -134,6 +134,7 @@ def test_an_expired_key_is_replaced_when_used_again(rep):
 
 
 def test_the_schema_documents_the_header_on_post_operations(client):
+    client.force_login(UserFactory())  # the schema is for signed-in people
     schema = client.get("/api/schema/", {"format": "json"}).json()
     headers = {
         (path, method): [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]

@@ -191,6 +191,10 @@ class Asker:
                 return f"got {status} {location}"
         elif expected is Outcome.ADMIN_LOGIN and not (status == 302 and location.startswith(ADMIN_LOGIN_URL)):
             return f"got {status} {location}"
+        elif expected is Outcome.BAD_INPUT:
+            if status != 400:
+                return f"got {status} {location}"
+            return self._leak(who, url, response, lists=False)  # the refusal page may show the list, only what is theirs
         return self._leak(who, url, response, lists=lists) if 200 <= status < 300 else None
 
     @staticmethod
@@ -375,7 +379,8 @@ def test_a_rep_asking_for_another_teams_records_by_filter_gets_none(world, clien
     for who in (p for p in PRINCIPALS if p.name in {"rep", "manager", "viewer"}):
         for url in ("/crm/deals/", "/crm/deals/export/?format=csv", "/activities/"):
             joiner = "&" if "?" in url else "?"
-            asker.judge(who, Outcome.OK, "GET", f"{url}{joiner}owner={south_rep.pk}")
+            # Another team's person is no choice of the owner filter: a 400 that says so, and none of their records.
+            asker.judge(who, Outcome.BAD_INPUT, "GET", f"{url}{joiner}owner={south_rep.pk}")
     asker.assert_clean()
 
 
