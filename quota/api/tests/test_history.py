@@ -7,24 +7,18 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from rest_framework.authtoken.models import Token
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.test import APIClient
 
 from quota.accounts.models import Role, Team
 from quota.crm.models import CustomField
 from quota.crm.services import deal_create
+from quota.testing.api import client_for
 from quota.testing.factories import CompanyFactory, ContactFactory, UserFactory, default_pipeline
 
 pytestmark = pytest.mark.django_db
 
 MOMENT = dt.datetime(2026, 5, 4, 8, 30, tzinfo=dt.UTC)
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ import json
 
 import pytest
 import time_machine
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from quota.accounts.models import Role
 from quota.api import idempotency
@@ -14,17 +12,12 @@ from quota.api.models import IdempotencyKey
 from quota.api.tasks import purge_idempotency_keys
 from quota.crm.models import Company, DealStageChange
 from quota.crm.services import deal_create
+from quota.testing.api import client_for
 from quota.testing.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 NOON = dt.datetime(2025, 6, 2, 12, 0, tzinfo=dt.UTC)
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
 
 
 @pytest.fixture

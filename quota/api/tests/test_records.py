@@ -4,21 +4,15 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from quota.accounts.models import Role, Team
 from quota.crm.models import Deal, DealStageChange, Lead
 from quota.crm.services import deal_create
+from quota.testing.api import client_for
 from quota.testing.factories import CompanyFactory, LeadFactory, ProductFactory, UserFactory, loss_reason
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
 
 
 @pytest.fixture

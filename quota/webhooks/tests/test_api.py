@@ -1,21 +1,14 @@
 """The webhook API: subscriptions CRUD and the delivery log, for administrators and directors only."""
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from quota.accounts.models import Role
+from quota.testing.api import client_for
 from quota.testing.factories import UserFactory
 from quota.webhooks import services
 from quota.webhooks.models import WebhookDelivery, WebhookSubscription
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loopback_allowed")]
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
 
 
 def test_a_director_creates_lists_changes_and_deletes_subscriptions(director, receiver):
