@@ -4,34 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from quota.audit.access import can_view_audit
 from quota.audit.exports import audit_table
 from quota.audit.forms import AuditFilterForm
 from quota.audit.selectors import AuditFilter, audit_entries, describe, entries_of
 from quota.core.exports import UnknownFormat, export_response
-from quota.core.views import CappedPaginator, Panel, forbidden
+from quota.core.views import CappedPaginator, Panel, PermissionRequired
 
 HISTORY_LENGTH = 20  # entries on a record's page; the audit page has them all
 
 
-class AuditView(LoginRequiredMixin, View):
-    """Base of the audit pages: directors and administrators only (403 with the reason for others)."""
+class AuditView(PermissionRequired, View):
+    """Base of the audit pages: directors and administrators only (the 403 page with the reason for others)."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.user.is_authenticated and not can_view_audit(request.user):
-            return forbidden(request, PermissionDenied(_("Only directors and administrators read the audit trail.")))
-        return super().dispatch(request, *args, **kwargs)
+    permission_required = "audit.view"
 
 
 class AuditLogView(AuditView):
@@ -86,7 +79,7 @@ def history_panel(request: HttpRequest, record: Any) -> Panel:
     """The latest changes of a record its page shows (whoever sees the record sees them), newest first."""
     rows = list(entries_of(record)[: HISTORY_LENGTH + 1])
     all_url = None
-    if can_view_audit(request.user):
+    if request.user.has_perm("audit.view"):
         kind = ContentType.objects.get_for_model(type(record)).pk
         all_url = f"{reverse('audit:log')}?{urlencode({'kind': kind, 'record': record.pk})}"
     return Panel(
