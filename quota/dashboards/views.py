@@ -44,7 +44,6 @@ from quota.dashboards.target_grid import (
     TargetGrid,
     target_grid,
 )
-from quota.kpi.builder import may_define, require_define
 from quota.kpi.forms import KpiBuilderForm
 from quota.kpi.models import Metric, TargetPeriod
 
@@ -346,7 +345,7 @@ def builder(request: HttpRequest) -> HttpResponse:
     metrics = sorted(Metric.objects.current(), key=lambda m: (not m.is_builtin, m.display_name.casefold()))
     context = {
         "form": form,
-        "may_define": may_define(user),
+        "may_define": user.has_perm("kpi.define"),
         "metrics": metrics,
         "boards": [(b, b.label) for b in boards_for(request.user)],
         "home": home_board(request.user),
@@ -374,7 +373,7 @@ def builder_preview(request: HttpRequest) -> HttpResponse:
     Administrators and directors only (as saving): anyone else gets a 403 before the definition is even read.
     """
     try:
-        require_define(request.user)
+        require(request.user, "kpi.define")
     except PermissionDenied as exc:
         return forbidden(request, exc)
     form = KpiBuilderForm(preview_data(request.POST))

@@ -95,17 +95,6 @@ def build(choices: Mapping[str, Any]) -> Definition:
     return definitions.parse(definition_data(choices))
 
 
-def may_define(user: Any) -> bool:
-    """Whether `user` defines KPIs: previews and saves them (None is system work); asks quota.core.permissions."""
-    return user is None or user.has_perm("kpi.define")
-
-
-def require_define(user: Any) -> None:
-    """PermissionDenied, with the reason, unless `user` may define KPIs."""
-    if user is not None:
-        require(user, "kpi.define")
-
-
 def preview(
     definition: Definition, *, user: Any, start: dt.date, end: dt.date, every: str = "month", by: str = "none"
 ) -> KpiResult:
@@ -113,13 +102,13 @@ def preview(
 
     Only those who define KPIs preview them: a preview runs any definition, so it is a query tool.
     """
-    require_define(user)
+    require(user, "kpi.define")
     return evaluate([definition], user=user, start=start, end=end, every=every, by=by)[PREVIEW_KEY]
 
 
 def save(*, definition: Definition, key: str, name: str, description: str, by: Any) -> Metric:
     """Save a custom KPI (a new version when the key exists). Administrators and directors define KPIs."""
-    require_define(by)
+    require(by, "kpi.define")
     if is_builtin_key(key):
         raise ValidationError({"key": _("'%(key)s' is a built-in KPI; choose another key.") % {"key": key}})
     return metric_save_version(key=key, name=name, description=description, definition=definition, by=by)
