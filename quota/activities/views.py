@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django.contrib import messages
 from django.db.models import Q
@@ -19,7 +19,16 @@ from quota.activities.filtersets import ActivityFilterSet
 from quota.activities.forms import QUICK_LOG_KINDS, ActivityForm, QuickLogForm, TaskStatusForm
 from quota.activities.models import Activity, ActivityKind
 from quota.core.services import record_create
-from quota.core.views import Action, Column, Panel, RecordActionView, RecordPages, record_url, redirect_after_change
+from quota.core.views import (
+    LOGGING_PAGES,
+    Action,
+    Column,
+    Panel,
+    RecordActionView,
+    RecordPages,
+    record_url,
+    redirect_after_change,
+)
 from quota.core.visibility import changeable_owner_ids, may_change_owned_by
 
 TIMELINE_LENGTH = 20
@@ -67,24 +76,10 @@ class ActivityPages(RecordPages):
         return [Action(_("Reopen"), reverse("activities:task_reopen", args=[record.pk]))]
 
 
-class HasTimeline:
-    """A RecordPages mixin: the detail page shows the activities `activity_condition` selects.
-
-    With `log_target` set ("deal", "contact" or "company"), the timeline also offers logging a
-    call, e-mail or meeting against the record in two clicks.
-    """
-
-    log_target: ClassVar[str | None] = None
-
-    @classmethod
-    def activity_condition(cls, record: Any) -> Q | None:
-        raise NotImplementedError
-
-    @classmethod
-    def panels(cls, request: HttpRequest, record: Any) -> list[Panel]:
-        panels = super().panels(request, record)  # type: ignore[misc]
-        condition = cls.activity_condition(record)
-        return [*panels, timeline_panel(request, record, condition=condition, log_target=cls.log_target)] if condition else panels
+def timeline_feed(request: HttpRequest, pages: type[RecordPages], record: Any) -> Panel | None:
+    """The timeline panel of any record page whose `activity_condition` selects activities (registered in apps.py)."""
+    condition = pages.activity_condition(record)
+    return timeline_panel(request, record, condition=condition, log_target=pages.log_target) if condition else None
 
 
 def timeline_panel(request: HttpRequest, record: Any, *, condition: Q, log_target: str | None) -> Panel:
@@ -121,11 +116,20 @@ def timeline_panel(request: HttpRequest, record: Any, *, condition: Q, log_targe
 class QuickLogView(RecordActionView):
     """Log a call, e-mail or meeting against a deal, contact or company, in place on its page.
 
-    Given `pages` (whose records it logs against, visible to the user) and `link` (the Activity
-    field that points at them). On success an HTMX request gets the refreshed timeline.
+    Given `link` (the Activity field that points at the record): the record pages that declared it as their
+    `log_target` give the records the user may see. On success an HTMX request gets the refreshed timeline.
     """
 
     link: str = "deal"
+
+    @staticmethod
+    def pages_for_link(link: str) -> type[RecordPages]:
+        return LOGGING_PAGES[link]
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.pages = self.pages_for_link(self.link)
+
     permission = "records.create"  # anyone who creates records logs against a record they see (the activity is theirs)
     form_class = QuickLogForm
     submit_label = gettext_lazy("Save")
@@ -144,8 +148,7 @@ class QuickLogView(RecordActionView):
         if not getattr(self.request, "htmx", False):
             messages.success(self.request, _("%(activity)s was logged.") % {"activity": activity.get_kind_display()})
             return redirect_after_change(self.request, reverse(self.pages.url_name("detail"), args=[record.pk]))
-        pages: Any = self.pages  # a HasTimeline RecordPages (see urls.py)
-        panel = timeline_panel(self.request, record, condition=pages.activity_condition(record), log_target=self.link)
+        panel = timeline_feed(self.request, self.pages, record)
         response = render(self.request, "activities/_timeline.html", {"panel": panel, "logged": activity})
         return reswap(retarget(response, "#timeline"), "outerHTML")
 

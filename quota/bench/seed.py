@@ -14,7 +14,7 @@ from django.db import connection
 
 from quota.bench.databases import default_database
 from quota.kpi import rollups
-from quota.seed import seed_company
+from quota.seed.runner import seed_company
 
 
 def run(*, sizes: Sequence[str] = ("large",)) -> dict[str, dict[str, float]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
 
@@ -24,7 +24,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import F, Q, QuerySet
@@ -43,13 +43,29 @@ from django.views.decorators.cache import never_cache
 from django_htmx.http import HttpResponseClientRedirect
 
 from quota.core import health
-from quota.core.custom_field_forms import CustomFormFields, custom_field_summary
 from quota.core.exports import UnknownFormat, export_response, record_table
+from quota.core.forms import ServiceErrorsMixin
 from quota.core.permissions import refusal, require
+from quota.core.record_extensions import detail_extras, form_extension
 from quota.core.services import record_create, record_update, require_change, require_owner_allowed
 from quota.core.visibility import VisibleQuerySet, changeable_owner_ids, visible_owner_ids
 
 # --------------------------------------------------------------------------- describing a kind of record
+
+# The record pages that activities can be logged against, by the activity's link field ("deal", ...).
+LOGGING_PAGES: dict[str, type[RecordPages]] = {}
+# Panels another app adds to every record page (the activities' timeline): feed(request, pages, record).
+PanelFeed = Callable[[HttpRequest, "type[RecordPages]", Any], "Panel | None"]
+_panel_feeds: list[PanelFeed] = []
+
+
+def register_panel_feed(feed: PanelFeed) -> None:
+    if feed not in _panel_feeds:
+        _panel_feeds.append(feed)
+
+
+def fed_panels(request: HttpRequest, pages: type[RecordPages], record: Any) -> list[Panel]:
+    return [panel for feed in _panel_feeds if (panel := feed(request, pages, record)) is not None]
 
 
 @dataclass(frozen=True)
@@ -190,8 +206,23 @@ class RecordPages:
 
     @classmethod
     def panels(cls, request: HttpRequest, record: Any) -> list[Panel]:
-        """Boxes beside and below the summary; related lists are added by the detail view."""
+        """Boxes beside and below the summary; related lists and fed panels are added by the detail view."""
         return []
+
+    # What a record's timeline shows. The timeline is drawn by a panel feed that the activities app registers
+    # (core cannot import it): it asks `activity_condition` for the activities that belong to the record (a Q
+    # over them; None for no timeline), and offers quick logging against `log_target` (the activity's link
+    # field: "deal", "contact", "company") where one is set.
+    log_target: ClassVar[str | None] = None
+
+    @classmethod
+    def activity_condition(cls, record: Any) -> Q | None:
+        return None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("log_target"):
+            LOGGING_PAGES[cls.__dict__["log_target"]] = cls
 
     @classmethod
     def prepare_filter_form(cls, form: forms.Form, user: Any) -> None:
@@ -311,37 +342,6 @@ def restrict_choices(form: forms.BaseForm, user: Any, *, filtering: bool = False
             form_field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ServiceErrorsMixin:
-    """Place a service's ValidationError next to the fields it names.
-
-    Errors about fields the form does not show (a model rule on `closed_at`, say) become errors of
-    the whole form, prefixed with the field's name, instead of Django's ValueError.
-    """
-
-    fields: dict[str, forms.Field]
-
-    def add_error(self, field: str | None, error: Any) -> None:
-        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-            shown: dict[str, Any] = {}
-            for name, errors in error.error_dict.items():
-                if name in self.fields or name == NON_FIELD_ERRORS:
-                    shown[name] = errors
-                else:
-                    label = self._label_of(name)
-                    shown.setdefault(NON_FIELD_ERRORS, []).extend(
-                        ValidationError(f"{label}: {message}") for e in errors for message in e.messages
-                    )
-            error = ValidationError(shown)
-        super().add_error(field, error)  # type: ignore[misc]
-
-    def _label_of(self, name: str) -> str:
-        model = getattr(getattr(self, "_meta", None), "model", None)
-        try:
-            return capfirst(str(model._meta.get_field(name).verbose_name)) if model else name
-        except Exception:
-            return name
-
-
 class RecordForm(ServiceErrorsMixin, forms.ModelForm):
     """A ModelForm for a user: choices limited to what they may see, owner checked like the services do.
 
@@ -354,7 +354,7 @@ class RecordForm(ServiceErrorsMixin, forms.ModelForm):
         restrict_choices(self, user)
         if self.instance.pk is None and "owner" in self.fields and not self.initial.get("owner"):
             self.initial["owner"] = user.pk
-        self.custom_fields = CustomFormFields(self)  # the company's own fields, after the model's
+        self.custom_fields = form_extension(self)  # e.g. the company's own fields (crm), after the model's
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -613,12 +613,16 @@ class RecordDetailView(RecordView):
             if pages.form_class is not None:
                 actions.append(Action(_("Edit"), reverse(pages.url_name("edit"), args=[record.pk]), inline=False))
             actions += pages.actions(request, record)
-        panels = pages.panels(request, record) + [related.panel(request, record) for related in pages.related_lists]
+        panels = [
+            *pages.panels(request, record),
+            *fed_panels(request, pages, record),
+            *(related.panel(request, record) for related in pages.related_lists),
+        ]
         context = {
             "pages": pages,
             "record": record,
             "fields": [(column_label(pages.model, column), column) for column in pages.detail_fields],
-            "custom_fields": custom_field_summary(record),
+            "custom_fields": detail_extras(record),
             "actions": actions,
             "may_change": may_change,
             "main_panels": [panel for panel in panels if not panel.aside],

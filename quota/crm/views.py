@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from quota.activities.views import HasTimeline
 from quota.audit.views import HasChangeHistory
 from quota.core.money import company_currency
 from quota.core.views import (
@@ -52,7 +51,7 @@ from quota.crm.models import Company, Contact, Deal, Lead, Pipeline, Stage
 # --------------------------------------------------------------------------- record pages
 
 
-class CompanyPages(HasChangeHistory, HasTimeline, RecordPages):
+class CompanyPages(HasChangeHistory, RecordPages):
     model = Company
     slug = "companies"
     filterset_class = CompanyFilterSet
@@ -99,7 +98,7 @@ class CompanyPages(HasChangeHistory, HasTimeline, RecordPages):
         )
 
 
-class ContactPages(HasChangeHistory, HasTimeline, RecordPages):
+class ContactPages(HasChangeHistory, RecordPages):
     model = Contact
     slug = "contacts"
     filterset_class = ContactFilterSet
@@ -134,7 +133,7 @@ class ContactPages(HasChangeHistory, HasTimeline, RecordPages):
         return Q(contact=record)
 
 
-class LeadPages(HasTimeline, RecordPages):
+class LeadPages(RecordPages):
     model = Lead
     slug = "leads"
     filterset_class = LeadFilterSet
@@ -193,7 +192,7 @@ class LeadPages(HasTimeline, RecordPages):
         use_source_choices(form)
 
 
-class DealPages(HasChangeHistory, HasTimeline, RecordPages):
+class DealPages(HasChangeHistory, RecordPages):
     model = Deal
     slug = "deals"
     filterset_class = DealFilterSet

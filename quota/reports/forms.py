@@ -6,10 +6,10 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from quota.core.forms import ServiceErrorsMixin
 from quota.core.visibility import visible_owner_ids
 from quota.kpi.models import Metric
 from quota.reports.choices import (
@@ -34,7 +34,7 @@ def people_visible_to(user: Any) -> QuerySet:
     return people if ids is None else people.filter(pk__in=ids)
 
 
-class ReportForm(forms.Form):
+class ReportForm(ServiceErrorsMixin, forms.Form):
     name = forms.SlugField(label=_("Name"), max_length=64, help_text=_("A short key for the command line, e.g. weekly-sales."))
     title = forms.CharField(label=_("Title"), max_length=200)
     kpis = forms.MultipleChoiceField(label=_("KPIs"), required=False, widget=forms.CheckboxSelectMultiple)
@@ -110,11 +110,3 @@ class ReportForm(forms.Form):
 
     def service_data(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        """Show a service's ValidationError next to the fields it names (the rest above the form)."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, messages in error.message_dict.items():
-            self.add_error(field if field in self.fields else None, messages)

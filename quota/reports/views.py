@@ -73,7 +73,7 @@ def report_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             else:
                 report = services.report_update(report=report, by=request.user, data=form.service_data())
         except ValidationError as error:
-            form.add_service_errors(error)
+            form.add_service_error(error)
         else:
             return redirect("reports:report_detail", pk=report.pk)
     return render(request, "reports/report_form.html", {"form": form, "report": report})

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.http import reswap, retarget
 
-from quota.activities.views import HasTimeline
 from quota.core.views import (
     Column,
     Panel,
@@ -30,7 +29,7 @@ from quota.sales.forms import InvoiceForm, OfferForm, OfferLineForm, OrderForm
 from quota.sales.models import Invoice, Offer, OfferLine, Order
 
 
-class DealTimeline(HasTimeline):
+class DealTimeline:
     """Sales documents show the activities of the deal they belong to."""
 
     @classmethod

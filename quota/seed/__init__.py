@@ -11,8 +11,7 @@ service, backlog (the work waiting today); profiles holds the behavioural knobs,
 the words; world puts the tables in order; columns, writers and database do the writing;
 runner ties it together. After the records (and their KPI rollups), `quota seed` adds the
 targets (targets) and the early warnings the product raises about them (early_warnings).
+
+The package is also a Django app (for the `quota seed` command), so importing it must not import models:
+callers import from quota.seed.runner.
 """
-
-from quota.seed.runner import DatabaseNotEmpty, DatabaseNotMigrated, SeedReport, seed_company
-
-__all__ = ["DatabaseNotEmpty", "DatabaseNotMigrated", "SeedReport", "seed_company"]

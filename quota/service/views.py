@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db.models import Q
 
-from quota.activities.views import HasTimeline
 from quota.core.views import Column, RecordPages
 from quota.service.filtersets import CaseFilterSet
 from quota.service.forms import CaseEditForm, CaseForm
@@ -14,7 +13,7 @@ from quota.service.models import Case
 from quota.service.services import case_create
 
 
-class CasePages(HasTimeline, RecordPages):
+class CasePages(RecordPages):
     model = Case
     slug = "cases"
     filterset_class = CaseFilterSet

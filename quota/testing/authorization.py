@@ -514,6 +514,8 @@ def model_of(route: Route) -> type[models.Model] | None:
     initkwargs = getattr(route.callback, "view_initkwargs", {}) or {}
     if initkwargs.get("pages") is not None:
         return initkwargs["pages"].model
+    if initkwargs.get("link") and hasattr(view, "pages_for_link"):  # quick logging: the pages that declared the link
+        return view.pages_for_link(initkwargs["link"]).model
     for pattern, label in PK_MODELS:
         if matches(route.key, pattern):
             return apps.get_model(label)

@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from quota.accounts.models import User
+from quota.core.forms import ServiceErrorsMixin
 from quota.crm.models import LeadSource
 from quota.service.models import CasePriority
 from quota.webforms.fields import UTM_KEYS, UTM_MAX_LENGTH, AskedField, clean_origin
@@ -26,7 +27,7 @@ def new_idempotency_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-class SubmissionForm(forms.Form):
+class SubmissionForm(ServiceErrorsMixin, forms.Form):
     """What a visitor sends: the fields the web form asks, hidden UTM and idempotency fields, and the honeypot."""
 
     def __init__(self, *args: Any, webform: WebForm, **kwargs: Any) -> None:
@@ -49,16 +50,14 @@ class SubmissionForm(forms.Form):
         found = {key: (self.cleaned_data.get(key) or fallback.get(key) or "").strip()[:UTM_MAX_LENGTH] for key in UTM_KEYS}
         return {key: value for key, value in found.items() if value}
 
-    def add_service_error(self, error: ValidationError) -> None:
-        """Show a service's refusal next to the field it concerns (lead fields are named a little differently)."""
-        lead_to_form = {"first_name": "name", "last_name": "name", "company_name": "company", "description": "message"}
-        errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-        for field, messages in errors.items():
-            name = lead_to_form.get(field or "", field)
-            if name in self.fields and name not in (IDEMPOTENCY_KEY_FIELD, *UTM_KEYS):
-                self.add_error(name, messages)
-            else:
-                self.add_error(None, _("This form cannot be sent right now. Please contact us another way."))
+    # A service's refusal lands next to the field it concerns (lead fields are named a little differently); one
+    # about a field the visitor does not fill in is not theirs to fix, and is not described to them.
+    service_field_aliases = {"first_name": "name", "last_name": "name", "company_name": "company", "description": "message"}
+    hidden_from_errors = frozenset({IDEMPOTENCY_KEY_FIELD, *UTM_KEYS})
+    shows_service_messages = False
+
+    def unshown_error(self, name: str, errors: list[ValidationError]) -> list[ValidationError]:
+        return [ValidationError(_("This form cannot be sent right now. Please contact us another way."))]
 
     def json_errors(self) -> dict[str, list[str]]:
         return {field: [str(message) for message in messages] for field, messages in self.errors.items()}
@@ -67,7 +66,7 @@ class SubmissionForm(forms.Form):
 REQUIREMENT_CHOICES = [("", _("Not asked")), ("optional", _("Optional")), ("required", _("Required"))]
 
 
-class WebFormBuilderForm(forms.Form):
+class WebFormBuilderForm(ServiceErrorsMixin, forms.Form):
     """The builder's settings; the asked fields are one choice per catalogue field."""
 
     name = forms.CharField(label=_("Name"), max_length=200, help_text=_("For you; visitors do not see it."))
@@ -154,8 +153,3 @@ class WebFormBuilderForm(forms.Form):
             "asked_fields",
         ]
         return {name: self.cleaned_data[name] for name in names}
-
-    def add_service_error(self, error: ValidationError) -> None:
-        errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-        for field, messages in errors.items():
-            self.add_error(field if field in self.fields else None, messages)

@@ -26,11 +26,6 @@ class WebhookAccess(PermissionRequired):
     permission_required = "webhooks.manage"
 
 
-def add_service_errors(form: SubscriptionForm, error: ValidationError) -> None:
-    for field, messages_ in (error.message_dict if hasattr(error, "error_dict") else {None: error.messages}).items():
-        form.add_error(field if field in form.fields else None, messages_)
-
-
 class SubscriptionListView(WebhookAccess, ListView):
     template_name = "webhooks/subscription_list.html"
     context_object_name = "subscriptions"
@@ -53,7 +48,7 @@ class SubscriptionCreateView(WebhookAccess, FormView):
         try:
             subscription = services.subscription_create(by=self.request.user, **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            form.add_service_error(error)
             return self.form_invalid(form)
         messages.success(self.request, _("Subscription created. Give the receiver its signing secret."))
         return redirect("webhooks:detail", pk=subscription.pk)
@@ -78,7 +73,7 @@ class SubscriptionUpdateView(WebhookAccess, FormView):
         try:
             services.subscription_update(subscription=self.subscription, by=self.request.user, data=form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            form.add_service_error(error)
             return self.form_invalid(form)
         messages.success(self.request, _("Subscription saved."))
         return redirect("webhooks:detail", pk=self.subscription.pk)

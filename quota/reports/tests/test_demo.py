@@ -27,7 +27,7 @@ def test_the_demo_report_renders_on_the_seeded_company(db, tmp_path):
 
     from quota.reports.content import build_content
     from quota.reports.renderers import render
-    from quota.seed import seed_company
+    from quota.seed.runner import seed_company
 
     seed_company(size="400", seed=7, today=dt.date(2025, 3, 12))
     report = ensure_demo_reports()

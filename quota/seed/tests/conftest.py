@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from quota.seed import seed_company
+from quota.seed.runner import seed_company
 
 TODAY = dt.date(2025, 3, 1)  # the 1st: the current month has only its first morning, and still must have wins
 SMALL = "400"

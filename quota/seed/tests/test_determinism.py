@@ -13,7 +13,7 @@ from quota.crm.models import Deal, DealStageChange, Lead
 from quota.kpi.models import Target
 from quota.notifications.models import Notification
 from quota.sales.models import Invoice, OfferLine
-from quota.seed import seed_company
+from quota.seed.runner import seed_company
 from quota.seed.tests.conftest import SMALL, TODAY
 from quota.service.models import Case
 

@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 
 from quota.crm.models import Deal
-from quota.seed import seed_company, writers
+from quota.seed import writers
+from quota.seed.runner import seed_company
 from quota.seed.tests.conftest import SMALL, TODAY
 
 pytestmark = [

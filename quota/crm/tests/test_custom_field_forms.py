@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quota.accounts.models import Team
-from quota.core.custom_field_forms import PREFIX
+from quota.crm.custom_field_forms import PREFIX
 from quota.crm.forms import CompanyForm
 from quota.crm.models import Company, CustomField, Deal, DealStageChange, Lead
 from quota.testing.factories import CompanyFactory, DealFactory, LeadFactory, UserFactory, default_pipeline, lead_source

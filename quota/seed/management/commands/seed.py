@@ -9,11 +9,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from quota.seed import DatabaseNotEmpty, DatabaseNotMigrated, SeedReport, seed_company
 from quota.seed.database import FlushRefused, describe, existing_rows
 from quota.seed.people import DEMO_LOGINS, DEMO_PASSWORD
 from quota.seed.reference import MissingReferenceData
-from quota.seed.runner import require_migrated
+from quota.seed.runner import DatabaseNotEmpty, DatabaseNotMigrated, SeedReport, require_migrated, seed_company
 from quota.seed.sizes import BadArgument
 
 

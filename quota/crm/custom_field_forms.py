@@ -1,7 +1,8 @@
 """Custom fields on record pages: one typed form field per definition, and the values on detail pages.
 
-Records that keep custom values (companies, contacts, leads and deals, in their `custom` JSON) get
-these fields in every `RecordForm`, after the model's own. The form hands the values to the
+Records that keep custom values (companies, contacts, leads and deals, in their `custom` JSON) get these
+fields in every `RecordForm`, after the model's own: CrmConfig.ready() registers them with the generic record
+pages (quota.core.record_extensions), which core cannot import. The form hands the values to the
 services as one `custom` mapping, stored the way `crm.custom_fields` stores them; the record's
 `clean()` checks them again, so the API and imports obey the same rules, and an error it raises
 lands next to the field it is about.
