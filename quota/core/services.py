@@ -7,6 +7,7 @@ no special rules (an activity, a case, a campaign) are written through these.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -67,20 +68,19 @@ def record_create(*, model: type[M], by: Any, **fields: Any) -> M:
 @acts_as_by
 @transaction.atomic
 def record_update(*, instance: M, by: Any, data: dict[str, Any]) -> M:
-    """Set the fields in `data` that differ, validate, and save only those."""
+    """Change an owned record for `by`: the change and a new owner must be theirs to make (see model_update)."""
     require_change(by, instance)
     if "owner" in data and data["owner"] != getattr(instance, "owner", None):
         require_owner_allowed(by, data["owner"])
-    changed = [name for name, value in data.items() if getattr(instance, name) != value]
-    for name in changed:
-        setattr(instance, name, data[name])
-    if changed:
-        if hasattr(instance, "exchange_rate"):
-            set_exchange_rate(instance)
-            changed.append("exchange_rate")
-        instance.full_clean()
-        instance.save(update_fields=changed)
+    model_update(instance=instance, data=data, derive=_exchange_rate_follows)
     return instance
+
+
+def _exchange_rate_follows(instance: models.Model, changed: list[str]) -> list[str]:
+    if hasattr(instance, "exchange_rate"):
+        set_exchange_rate(instance)
+        return ["exchange_rate"]
+    return []
 
 
 @acts_as_by
@@ -99,11 +99,31 @@ def record_delete(*, instance: models.Model, by: Any) -> None:
         )
 
 
-def model_update(*, instance: M, data: dict[str, Any], user: Any = None) -> tuple[M, bool]:
-    """Like record_update, and say whether anything changed."""
-    before = {name: getattr(instance, name) for name in data}
-    record_update(instance=instance, by=user, data=data)
-    return instance, any(before[name] != data[name] for name in data)
+def model_update(
+    *,
+    instance: M,
+    data: dict[str, Any],
+    editable: Collection[str] | None = None,
+    derive: Callable[[M, list[str]], list[str]] | None = None,
+) -> list[str]:
+    """The one way services change a record's fields; returns the names of those that changed.
+
+    Fields outside `editable` (when given) are refused by name, nothing set. Those whose value differs are
+    set; `derive(instance, changed)` then recomputes what depends on them (an exchange rate, a next run) and
+    names what it changed. The record is validated and only the changed fields are saved. Permissions are
+    the caller's: each service asks its own before calling this.
+    """
+    if editable is not None and (unknown := set(data) - set(editable)):
+        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    changed = [name for name, value in data.items() if getattr(instance, name) != value]
+    for name in changed:
+        setattr(instance, name, data[name])
+    if changed and derive is not None:
+        changed += [name for name in derive(instance, changed) if name not in changed]
+    if changed:
+        instance.full_clean()
+        instance.save(update_fields=changed)
+    return changed
 
 
 def heartbeat_record(key: str, *, at: dt.datetime, detail: str = "") -> None:

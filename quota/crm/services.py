@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from quota.core import events
 from quota.core.actor import acts_as_by
 from quota.core.money import company_currency, rate_on
-from quota.core.services import require_change, require_owner_allowed
+from quota.core.services import model_update, require_change, require_owner_allowed
 from quota.crm.choices import BusinessType, DealStatus, LeadStatus
 from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead, LossReason, Pipeline, Stage
 
@@ -401,16 +401,16 @@ def deal_update(*, deal: Deal, by: Any, data: dict[str, Any]) -> Deal:
         )
     if "owner" in data and data["owner"] != deal.owner:
         require_owner_allowed(by, data["owner"])
-    changed = [name for name, value in data.items() if getattr(deal, name) != value]
-    for name in changed:
-        setattr(deal, name, data[name])
-    if "currency" in changed:
-        _with_rate(deal, deal.created_at.date())
-        changed.append("exchange_rate")
-    if changed:
-        deal.full_clean()
-        deal.save(update_fields=changed)
+    model_update(instance=deal, data=data, editable=DEAL_EDITABLE_FIELDS, derive=_rate_follows_currency)
     return deal
+
+
+def _rate_follows_currency(deal: Deal, changed: list[str]) -> list[str]:
+    """A deal's amount is converted at the rate of the day it was created, in its (new) currency."""
+    if "currency" not in changed:
+        return []
+    _with_rate(deal, deal.created_at.date())
+    return ["exchange_rate"]
 
 
 @acts_as_by

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from quota.core.permissions import require
 from quota.core.queue import enqueue_on_commit
+from quota.core.services import model_update
 from quota.crm import services as crm
 from quota.crm.models import Contact, Lead
 from quota.marketing.models import Campaign
@@ -63,15 +64,7 @@ def webform_create(*, by: Any, name: str, **fields: Any) -> WebForm:
 @transaction.atomic
 def webform_update(*, webform: WebForm, by: Any, data: dict[str, Any]) -> WebForm:
     require(by, "webforms.build")
-    unknown = set(data) - WEBFORM_FIELDS
-    if unknown:
-        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
-    changed = [name for name, value in data.items() if getattr(webform, name) != value]
-    for name in changed:
-        setattr(webform, name, data[name])
-    if changed:
-        webform.full_clean()
-        webform.save(update_fields=changed)
+    model_update(instance=webform, data=data, editable=WEBFORM_FIELDS)
     return webform
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from quota.core.permissions import require
 from quota.core.queue import enqueue_on_commit
+from quota.core.services import model_update
 from quota.webhooks import signing, transport
 from quota.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -64,18 +65,14 @@ def subscription_create(
 @transaction.atomic
 def subscription_update(*, subscription: WebhookSubscription, by: Any, data: dict[str, Any]) -> WebhookSubscription:
     require(by, "webhooks.manage")
-    unknown = set(data) - SUBSCRIPTION_FIELDS
-    if unknown:
-        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
-    changed = [name for name, value in data.items() if getattr(subscription, name) != value]
-    for name in changed:
-        setattr(subscription, name, data[name])
-    if changed:
-        subscription.full_clean()
-        if "url" in changed:
-            _check_url(subscription.url)
-        subscription.save(update_fields=changed)
+    model_update(instance=subscription, data=data, editable=SUBSCRIPTION_FIELDS, derive=_url_checked)
     return subscription
+
+
+def _url_checked(subscription: WebhookSubscription, changed: list[str]) -> list[str]:
+    if "url" in changed:
+        _check_url(subscription.url)  # before saving: a refused address is never stored
+    return []
 
 
 @transaction.atomic
