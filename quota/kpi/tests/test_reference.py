@@ -9,6 +9,7 @@ one more grouping), and compares every value, previous-period value and last-yea
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -74,6 +75,43 @@ WHOLE_OFFER = {
     "exchange_rate": Decimal(1),
     "lines": [(0, 1000, Decimal(1), 50)],
 }
+
+
+# Worlds in which the KPIs that a small random world rarely fills have real values (never_blank checks that
+# each family's KPIs were compared with a non-zero value at least once).
+def _at(day: int, month: int, year: int = 2024) -> dt.datetime:
+    return dt.datetime(year, month, day, 10, 0, tzinfo=dt.UTC)
+
+
+def _deal(status: str, created: dt.datetime, closed: dt.datetime | None, **more: Any) -> dict[str, Any]:
+    return {**WHOLE_DEAL, "status": status, "created_at": created, "closed_at": closed, "amount": Decimal("1200.50"), **more}
+
+
+# A lost deal that a later, new-business deal opened from its follow-up wins back.
+WON_BACK = [
+    _deal("lost", _at(3, 1), _at(10, 2), company=1),
+    _deal("won", _at(12, 2), _at(20, 3), company=1, business_type="new", won_back_from=0),
+    _deal("won", _at(5, 1), _at(25, 2), company=2, business_type="existing", owner=1),
+]
+# A company that buys in January and again in February (retained), a first purchase each month, and campaign spend.
+REPEAT_BUYERS = [
+    _deal("won", _at(2, 1), _at(15, 1), company=0),
+    _deal("won", _at(2, 1), _at(16, 2), company=0),
+    _deal("won", _at(4, 1), _at(20, 2), company=3, owner=1),
+]
+SPEND = [{"starts_on": dt.date(2024, 2, 1), "spend": Decimal("5000.00"), "exchange_rate": Decimal(1), "owner": 0, "source": 0}]
+# A month of every kind of activity: calls both ways (answered, with minutes, and not), e-mails sent and
+# received, held meetings in a month with a won deal of the same owner, a task.
+ACTIVITIES = [
+    *({"kind": "meeting", "occurred_at": _at(day, 3), "owner": 0, "held": True} for day in (4, 11, 18)),
+    {"kind": "call", "occurred_at": _at(5, 3), "owner": 0, "direction": "out", "answered": True, "duration_seconds": 600},
+    {"kind": "call", "occurred_at": _at(6, 3), "owner": 1, "direction": "out", "answered": False, "duration_seconds": None},
+    {"kind": "call", "occurred_at": _at(7, 3), "owner": 0, "direction": "in", "answered": True, "duration_seconds": 95},
+    {"kind": "email", "occurred_at": _at(8, 3), "owner": 0, "direction": "out"},
+    {"kind": "email", "occurred_at": _at(9, 3), "owner": 1, "direction": "in"},
+    {"kind": "task", "occurred_at": _at(10, 3), "owner": 1},
+]
+
 
 FAMILIES = {
     "leads": ["new_leads", "lead_conversion_rate"],
@@ -181,6 +219,26 @@ def shown_periods(config: tuple) -> list[dt.date | None]:
     return out
 
 
+# The KPIs that had a value other than None or 0 in some example of the running test (see `never_blank`).
+WITNESSED: set[str] = set()
+
+
+def never_blank(family: str) -> Any:
+    """Fail a family's test if one of its KPIs was None or 0 in every generated example: it then checked nothing."""
+
+    def decorate(test: Any) -> Any:
+        @functools.wraps(test)
+        def run(*args: Any, **kwargs: Any) -> None:
+            WITNESSED.clear()
+            test(*args, **kwargs)
+            blank = sorted(set(FAMILIES[family]) - WITNESSED)
+            assert not blank, f"None or 0 in every example, so never compared with a real value: {', '.join(blank)}"
+
+        return run
+
+    return decorate
+
+
 def check(world: World, base: Base, keys: list[str], config: tuple, by: str) -> None:
     every, start, end = config
     world.every = every
@@ -204,6 +262,8 @@ def check(world: World, base: Base, keys: list[str], config: tuple, by: str) -> 
                 ("last year", point.last_year, last_year),
             ):
                 expected = function(world, cell)
+                if name == "value" and actual not in (None, 0):
+                    WITNESSED.add(key)
                 assert close(actual, expected), (
                     f"{key} {name} for {point.period} {by}={group}: engine {actual}, reference {expected}"
                 )
@@ -226,20 +286,24 @@ def check_family(world: World, base: Base, family: str, config: tuple, extra: st
 
 @override_settings(TIME_ZONE=ZONE_NAME)
 class TestReference(TestCase):
+    @never_blank("leads")
     @EXAMPLES
     @given(leads=some(lead_specs()), config=configs, extra=st.sampled_from(["team", "source"]), use_rollups=st.booleans())
     def test_leads(self, leads, config, extra, use_rollups):
         base = Base.create()
         check_family(build(base, leads=leads), base, "leads", config, extra, use_rollups)
 
+    @never_blank("deals")
     @EXAMPLES
     @given(
         deals=some(deal_specs()), config=configs, extra=st.sampled_from(["team", "source", "stage"]), use_rollups=st.booleans()
     )
+    @example(deals=WON_BACK, config=CONFIGS[0], extra="team", use_rollups=False)
     def test_deal_outcomes(self, deals, config, extra, use_rollups):
         base = Base.create()
         check_family(build(base, deals=deals), base, "deals", config, extra, use_rollups)
 
+    @never_blank("pipeline")
     @EXAMPLES
     @given(deals=some(deal_specs()), config=configs, extra=st.sampled_from(["team", "stage"]), use_rollups=st.booleans())
     @example(deals=[WHOLE_DEAL], config=CONFIGS[0], extra="stage", use_rollups=False)
@@ -248,6 +312,7 @@ class TestReference(TestCase):
         base = Base.create()
         check_family(build(base, deals=deals), base, "pipeline", config, extra, use_rollups)
 
+    @never_blank("customers")
     @EXAMPLES
     @given(
         deals=some(deal_specs(), 40),
@@ -256,10 +321,12 @@ class TestReference(TestCase):
         extra=st.sampled_from(["team", "source"]),
         use_rollups=st.booleans(),
     )
+    @example(deals=REPEAT_BUYERS, campaigns=SPEND, config=CONFIGS[0], extra="team", use_rollups=True)
     def test_customers(self, deals, campaigns, config, extra, use_rollups):
         base = Base.create()
         check_family(build(base, deals=deals, campaigns=campaigns), base, "customers", config, extra, use_rollups)
 
+    @never_blank("sales")
     @EXAMPLES
     @given(
         offers=some(offer_specs(), 10),
@@ -273,18 +340,22 @@ class TestReference(TestCase):
         base = Base.create()
         check_family(build(base, offers=offers, orders=orders), base, "sales", config, extra, use_rollups)
 
+    @never_blank("activities")
     @EXAMPLES
     @given(activities=some(activity_specs(), 40), deals=some(deal_specs(), 10), config=configs, use_rollups=st.booleans())
+    @example(activities=ACTIVITIES, deals=WON_BACK, config=CONFIGS[0], use_rollups=False)
     def test_activities(self, activities, deals, config, use_rollups):
         base = Base.create()
         check_family(build(base, activities=activities, deals=deals), base, "activities", config, "team", use_rollups)
 
+    @never_blank("service")
     @EXAMPLES
     @given(cases=some(case_specs()), answers=some(answer_specs()), config=configs, use_rollups=st.booleans())
     def test_service(self, cases, answers, config, use_rollups):
         base = Base.create()
         check_family(build(base, cases=cases, answers=answers), base, "service", config, "team", use_rollups)
 
+    @never_blank("marketing")
     @EXAMPLES
     @given(
         recipients=some(recipient_specs()), config=configs, extra=st.sampled_from(["team", "source"]), use_rollups=st.booleans()

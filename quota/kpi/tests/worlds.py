@@ -57,13 +57,35 @@ amounts = st.integers(0, 10**7).map(lambda cents: Decimal(cents) / 100)
 delays = st.integers(0, 200 * 24 * 60).map(lambda m: dt.timedelta(minutes=m))
 
 
+# The values the worlds draw for every choice field a KPI may filter on, by model and field. The strategies
+# below draw from these lists, and test_worlds.py checks that every value a catalogue filter names is among
+# them: a KPI filtered on a value no world ever holds would be None everywhere and "match" its reference.
+CHOICES: dict[tuple[str, str], list[Any]] = {
+    ("crm.Deal", "status"): ["open", "won", "lost"],
+    ("crm.Deal", "business_type"): ["new", "existing"],
+    ("crm.Lead", "status"): ["open", "qualified", "converted", "disqualified"],
+    ("activities.Activity", "kind"): ["call", "email", "meeting", "task"],
+    ("activities.Activity", "direction"): ["in", "out"],
+    ("activities.Activity", "answered"): [True, False, None],
+    ("activities.Activity", "held"): [True, False, None],
+    ("service.Case", "status"): ["open", "resolved"],
+    ("service.SurveyAnswer", "kind"): ["csat", "nps"],
+    ("sales.Order", "status"): ["open", "fulfilled", "cancelled"],
+    ("sales.Offer", "status"): ["draft", "sent", "accepted", "rejected", "expired"],
+}
+
+
+def choice(model: str, field_name: str) -> Any:
+    return st.sampled_from(CHOICES[(model, field_name)])
+
+
 # -- specs -----------------------------------------------------------------------------------------------
 
 
 @st.composite
 def deal_specs(draw: Any) -> dict[str, Any]:
     created = draw(moments)
-    status = draw(st.sampled_from(["open", "won", "lost"]))
+    status = draw(choice("crm.Deal", "status"))
     return {
         "created_at": created,
         "closed_at": None if status == "open" else created + draw(delays),
@@ -72,7 +94,7 @@ def deal_specs(draw: Any) -> dict[str, Any]:
         "company": draw(companies),
         "amount": draw(amounts),
         "exchange_rate": draw(rates),
-        "business_type": draw(st.sampled_from(["new", "existing"])),
+        "business_type": draw(choice("crm.Deal", "business_type")),
         "source": draw(st.integers(0, len(SOURCES) - 1)),
         "stage": draw(st.integers(0, 3)),
         # Which lost deal of the world this deal was opened from (as its follow-up), if any.
@@ -83,7 +105,7 @@ def deal_specs(draw: Any) -> dict[str, Any]:
 @st.composite
 def lead_specs(draw: Any) -> dict[str, Any]:
     created = draw(moments)
-    status = draw(st.sampled_from(["open", "qualified", "converted", "disqualified"]))
+    status = draw(choice("crm.Lead", "status"))
     return {
         "created_at": created,
         "converted_at": created + draw(delays) if status == "converted" else None,
@@ -95,16 +117,16 @@ def lead_specs(draw: Any) -> dict[str, Any]:
 
 @st.composite
 def activity_specs(draw: Any) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["call", "email", "meeting", "task"]))
+    kind = draw(choice("activities.Activity", "kind"))
     spec: dict[str, Any] = {"kind": kind, "occurred_at": draw(moments), "owner": draw(owners)}
     if kind == "call":
-        spec["direction"] = draw(st.sampled_from(["in", "out"]))
-        spec["answered"] = draw(st.sampled_from([True, False, None]))
+        spec["direction"] = draw(choice("activities.Activity", "direction"))
+        spec["answered"] = draw(choice("activities.Activity", "answered"))
         spec["duration_seconds"] = draw(st.integers(1, 7200)) if spec["answered"] else None
     elif kind == "email":
-        spec["direction"] = draw(st.sampled_from(["in", "out"]))
+        spec["direction"] = draw(choice("activities.Activity", "direction"))
     elif kind == "meeting":
-        spec["held"] = draw(st.sampled_from([True, False, None]))
+        spec["held"] = draw(choice("activities.Activity", "held"))
     return spec
 
 
@@ -125,7 +147,7 @@ def case_specs(draw: Any) -> dict[str, Any]:
 
 @st.composite
 def answer_specs(draw: Any) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["csat", "nps"]))
+    kind = draw(choice("service.SurveyAnswer", "kind"))
     return {
         "kind": kind,
         "score": draw(st.integers(1, 5) if kind == "csat" else st.integers(0, 10)),
@@ -162,7 +184,13 @@ def offer_specs(draw: Any) -> dict[str, Any]:
     lines = draw(
         st.lists(st.tuples(st.integers(0, PRODUCTS - 1), st.integers(1, 5000), amounts, st.integers(0, 100)), max_size=3)
     )
-    return {"created_at": draw(moments), "owner": draw(owners), "exchange_rate": draw(rates), "lines": lines}
+    return {
+        "created_at": draw(moments),
+        "owner": draw(owners),
+        "exchange_rate": draw(rates),
+        "status": draw(choice("sales.Offer", "status")),
+        "lines": lines,
+    }
 
 
 @st.composite
@@ -174,7 +202,7 @@ def order_specs(draw: Any) -> dict[str, Any]:
         "amount": draw(amounts),
         "cost": draw(amounts),
         "exchange_rate": draw(rates),
-        "status": draw(st.sampled_from(["open", "fulfilled", "cancelled"])),
+        "status": draw(choice("sales.Order", "status")),
     }
 
 
@@ -342,6 +370,7 @@ def build(base: Base, **specs: list[dict[str, Any]]) -> World:
                 company=base.companies[0],
                 owner=base.owner(s["owner"]),
                 exchange_rate=s["exchange_rate"],
+                status=s.get("status", "draft"),
                 created_at=s["created_at"],
             )
             for i, s in enumerate(specs["offers"])
