@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from quota.dashboards.access import Board, Scope, scope_for
 from quota.dashboards.cards import Card, CardRequest, company_today, kpi_cards
 from quota.dashboards.charts import Series, category_chart, funnel_chart
-from quota.dashboards.formatting import display_text, percent_text
 from quota.dashboards.models import DashboardCard
 from quota.dashboards.periods import Period
 from quota.dashboards.records import catalogue_definition, records_link
@@ -26,6 +25,7 @@ from quota.dashboards.selectors import sales, seller, service
 from quota.dashboards.selectors.kpi import monthly_trend
 from quota.forecasting.selectors import METHOD, Forecast, revenue_forecast
 from quota.kpi.definitions import Unit
+from quota.kpi.formatting import as_text, share_text
 
 SALES_CARDS = ["won_revenue", "won_deals", "win_rate", "avg_deal_value", "pipeline_value", "new_leads", "sales_cycle_days"]
 MY_CARDS = ["won_revenue", "won_deals", "win_rate", "pipeline_value", "calls_made", "meetings_held"]
@@ -44,10 +44,10 @@ class ForecastCard:
 
     @property
     def attainment_text(self) -> str:
-        return percent_text(self.forecast.total / self.target if self.target else None)
+        return share_text(self.forecast.total / self.target if self.target else None)
 
     def text(self, value: float | None) -> str:
-        return display_text(value, Unit.MONEY)
+        return as_text(value, Unit.MONEY)
 
     @property
     def total_text(self) -> str:

@@ -21,10 +21,10 @@ from django.utils.translation import gettext_lazy
 
 from quota.accounts.models import Team, User
 from quota.core.inputs import validate_supported_day
-from quota.dashboards.formatting import display_text
 from quota.dashboards.services import TargetCell, allows_negative
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import SpanValues, evaluate_spans
+from quota.kpi.formatting import as_text
 from quota.kpi.models import Metric, Target, TargetPeriod, period_bounds
 from quota.kpi.periods import Span, inclusive
 from quota.kpi.targets import Progress, progress
@@ -115,7 +115,7 @@ class Cell:
 
     @property
     def actual_text(self) -> str:
-        return display_text(self.actual, self.column.metric.unit)
+        return as_text(self.actual, self.column.metric.unit)
 
 
 @dataclass

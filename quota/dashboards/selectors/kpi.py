@@ -9,11 +9,11 @@ from typing import Any
 from django.utils.formats import date_format
 
 from quota.crm.models import LeadSource
-from quota.dashboards.formatting import display_text
 from quota.dashboards.periods import Period
 from quota.dashboards.records import RecordsLink, records_link
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import Value, evaluate
+from quota.kpi.formatting import as_text
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, add_months, floor
 from quota.kpi.queries import GroupKey
@@ -39,7 +39,7 @@ class MonthlyTrend:
         """(month, value, value a year earlier) as text, for the table under a chart."""
         values, earlier = self.values[key], self.last_year[key]
         rows = zip(self.labels, values, earlier, strict=True)
-        return [(label, display_text(value, unit), display_text(before, unit)) for label, value, before in rows]
+        return [(label, as_text(value, unit), as_text(before, unit)) for label, value, before in rows]
 
 
 def monthly_trend(kpis: list[str | Metric], *, user: Any, end: dt.date, months: int = TREND_MONTHS) -> MonthlyTrend:
