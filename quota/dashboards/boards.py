@@ -44,7 +44,8 @@ class ForecastCard:
 
     @property
     def attainment_text(self) -> str:
-        return share_text(self.forecast.total / self.target if self.target else None)
+        total = self.forecast.total
+        return share_text(total / self.target if self.target and total is not None else None)
 
     def text(self, value: float | None) -> str:
         return as_text(value, Unit.MONEY)
@@ -106,12 +107,17 @@ def _cards(request: BoardRequest, keys: list[str], *, unsaved: Sequence[CardRequ
 
 def _forecast_card(
     request: BoardRequest, cards: list[Card], forecast: Forecast | None = None, computed_at: dt.datetime | None = None
-) -> ForecastCard:
-    """The forecast of the board's scope (unless already computed), against the won revenue target."""
+) -> ForecastCard | None:
+    """The forecast of the board's scope (unless already computed), against the won revenue target.
+
+    None for a closed period: what it won is final, and the won revenue card says it.
+    """
     if forecast is None or computed_at is None:
         scope = request.scope
         result = revenue_forecast(user=request.user, start=request.period.start, end=request.period.end, by=scope.by)
         forecast, computed_at = result.for_group(scope.group), result.computed_at
+    if forecast.total is None:
+        return None
     won = next((card for card in cards if card.key == "won_revenue"), None)
     return ForecastCard(forecast, won.target if won else None, str(METHOD), computed_at)
 

@@ -107,6 +107,7 @@ def activity_race(*, user: Any, period: Period, now: dt.datetime) -> ActivityRac
                     elapsed=elapsed,
                     better=metric.better,
                     cumulative=metric.parsed.is_cumulative,
+                    unit=metric.unit,
                 )
             cells.append(
                 ActivityCell(value, float(target.value) if target and target.value is not None else None, state, metric.unit)
