@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_compact_currency, format_decimal, format_percent
+from babel.numbers import format_compact_currency, format_decimal
 from babel.units import format_unit
 from django.utils.translation import get_language, to_locale
 
@@ -72,8 +72,10 @@ def percent_text(fraction: Number | None, places: int = 1) -> str:
     """A fraction as a percentage with the locale's sign and spacing: 0.12295 -> 12.3% (en), 12,3 % (ru)."""
     if fraction is None:
         return DASH
-    pattern = WHOLE + ("%" if places == 0 else f".{'0' * places}%")
-    return format_percent(_decimal(fraction), pattern, locale=active_locale())
+    locale = active_locale()
+    pattern = copy.copy(locale.percent_formats[None])
+    pattern.frac_prec = (places, places)
+    return pattern.apply(_decimal(fraction), locale)
 
 
 def money_text(amount: Number | None, currency: str | None = None, *, cents: bool = False) -> str:

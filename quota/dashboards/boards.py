@@ -26,6 +26,7 @@ from quota.dashboards.selectors.kpi import monthly_trend
 from quota.forecasting.selectors import METHOD, Forecast, revenue_forecast
 from quota.kpi.definitions import Unit
 from quota.kpi.formatting import as_text, share_text
+from quota.kpi.targets import FORECAST_METHOD
 
 SALES_CARDS = ["won_revenue", "won_deals", "win_rate", "avg_deal_value", "pipeline_value", "new_leads", "sales_cycle_days"]
 MY_CARDS = ["won_revenue", "won_deals", "win_rate", "pipeline_value", "calls_made", "meetings_held"]
@@ -210,6 +211,7 @@ def my_board(request: BoardRequest) -> dict[str, Any]:
         "closing": list(seller.closing_deals(user=user, period=period)),
         "closing_url": _closing_url(request),
         "targets": seller.my_targets(user=user, period=period, now=request.now),
+        "forecast_method": FORECAST_METHOD,
         "activity": race,
         "charts": {
             "activity": category_chart(
