@@ -1,7 +1,7 @@
 """Progress against a target: attainment, pace, status and the forecast (pure functions, no database).
 
-`forecast` is Quota's one forecast definition: the revenue forecast card, the target rows, the
-alerts and the reports all take it from here (see its docstring and `FORECAST_METHOD`). Two kinds
+`forecast` is Quota's one forecast definition: the revenue forecast card, the target rows and grid,
+the team race and the alerts all take it from here (see its docstring and `FORECAST_METHOD`). Two kinds
 of KPI behave differently within a period:
 - cumulative ones (counts, sums) grow through the period: the pace compares the share of the
   target reached with the share of the period elapsed;
@@ -72,7 +72,7 @@ FORECAST_METHOD = _(
 def forecast(
     *, actual: float | None, elapsed: float, cumulative: bool, expected: float | None = None, unit: Unit | None = None
 ) -> float | None:
-    """Where the period is expected to end: the one forecast of every page, report and message.
+    """Where the period is expected to end: the one forecast of every page and message that shows one.
 
     - A closed period (all of it elapsed) has no forecast: its actual is final.
     - A KPI whose rest of the period is already known as a pipeline (won revenue: `expected` is the
