@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from quota.dashboards.access import Board, Scope, scope_for
 from quota.dashboards.cards import Card, CardRequest, company_today, kpi_cards
 from quota.dashboards.charts import Series, category_chart, funnel_chart
-from quota.dashboards.formatting import display_text, percent_text
 from quota.dashboards.models import DashboardCard
 from quota.dashboards.periods import Period
 from quota.dashboards.records import catalogue_definition, records_link
@@ -26,6 +25,8 @@ from quota.dashboards.selectors import sales, seller, service
 from quota.dashboards.selectors.kpi import monthly_trend
 from quota.forecasting.selectors import METHOD, Forecast, revenue_forecast
 from quota.kpi.definitions import Unit
+from quota.kpi.formatting import as_text, share_text
+from quota.kpi.targets import FORECAST_METHOD
 
 SALES_CARDS = ["won_revenue", "won_deals", "win_rate", "avg_deal_value", "pipeline_value", "new_leads", "sales_cycle_days"]
 MY_CARDS = ["won_revenue", "won_deals", "win_rate", "pipeline_value", "calls_made", "meetings_held"]
@@ -44,10 +45,11 @@ class ForecastCard:
 
     @property
     def attainment_text(self) -> str:
-        return percent_text(self.forecast.total / self.target if self.target else None)
+        total = self.forecast.total
+        return share_text(total / self.target if self.target and total is not None else None)
 
     def text(self, value: float | None) -> str:
-        return display_text(value, Unit.MONEY)
+        return as_text(value, Unit.MONEY)
 
     @property
     def total_text(self) -> str:
@@ -106,12 +108,17 @@ def _cards(request: BoardRequest, keys: list[str], *, unsaved: Sequence[CardRequ
 
 def _forecast_card(
     request: BoardRequest, cards: list[Card], forecast: Forecast | None = None, computed_at: dt.datetime | None = None
-) -> ForecastCard:
-    """The forecast of the board's scope (unless already computed), against the won revenue target."""
+) -> ForecastCard | None:
+    """The forecast of the board's scope (unless already computed), against the won revenue target.
+
+    None for a closed period: what it won is final, and the won revenue card says it.
+    """
     if forecast is None or computed_at is None:
         scope = request.scope
         result = revenue_forecast(user=request.user, start=request.period.start, end=request.period.end, by=scope.by)
         forecast, computed_at = result.for_group(scope.group), result.computed_at
+    if forecast.total is None:
+        return None
     won = next((card for card in cards if card.key == "won_revenue"), None)
     return ForecastCard(forecast, won.target if won else None, str(METHOD), computed_at)
 
@@ -204,6 +211,7 @@ def my_board(request: BoardRequest) -> dict[str, Any]:
         "closing": list(seller.closing_deals(user=user, period=period)),
         "closing_url": _closing_url(request),
         "targets": seller.my_targets(user=user, period=period, now=request.now),
+        "forecast_method": FORECAST_METHOD,
         "activity": race,
         "charts": {
             "activity": category_chart(

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from quota.dashboards.cards import company_today
 from quota.dashboards.charts import Series, category_chart
-from quota.dashboards.formatting import display_text
 from quota.dashboards.selectors.kpi import TREND_MONTHS
+from quota.kpi.formatting import as_text
 from quota.kpi.forms import KpiBuilderForm
 from quota.kpi.periods import Every, add_months, floor
 from quota.kpi.sources import SOURCES, UnknownField
@@ -50,7 +50,7 @@ def builder_preview_context(form: KpiBuilderForm, *, user: Any, now: dt.datetime
     values = [p.value for p in result.points]
     context.update(
         result=result,
-        rows=[(label, display_text(value, result.unit)) for label, value in zip(labels, values, strict=True)],
+        rows=[(label, as_text(value, result.unit)) for label, value in zip(labels, values, strict=True)],
         chart=category_chart(
             labels,
             [

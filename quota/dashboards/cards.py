@@ -14,14 +14,13 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from quota.dashboards.access import Scope
-from quota.dashboards.formatting import display_text, percent_text
 from quota.dashboards.periods import Period, range_label
 from quota.kpi.definitions import Better, Unit
 from quota.kpi.engine import evaluate, evaluate_spans
+from quota.kpi.formatting import as_text, change_text, share_text
 from quota.kpi.models import Metric, Target
 from quota.kpi.periods import Span, company_zone
 from quota.kpi.selectors import TargetProgress, target_progress
@@ -35,7 +34,7 @@ ADDITIVE = {"count", "distinct", "sum", "difference"}
 class Trend:
     direction: str  # "up", "down" or "flat"
     good: bool | None  # whether the change is an improvement (None when flat)
-    text: str  # "+12.5 %", or "+2.1 pp" for rates
+    text: str  # "+12.5%", "+2.1 pp" for rates, "+4.0 pts" for scores
 
     @property
     def tone(self) -> str:
@@ -43,20 +42,13 @@ class Trend:
 
 
 def trend(value: Value, previous: Value, *, unit: Unit, better: Better) -> Trend | None:
-    """The change from `previous` to `value`; None when either is undefined."""
+    """The change from `previous` to `value` (see `kpi.formatting.change_text`); None when either is undefined."""
     if value is None or previous is None:
         return None
     delta = float(value) - float(previous)
     if abs(delta) < 1e-9:
         return Trend("flat", None, "±0")
-    sign = "+" if delta > 0 else "−"
-    if unit == Unit.PERCENT:
-        text = _("%(change)s pp") % {"change": f"{sign}{number_format(abs(delta) * 100, 1)}"}  # percentage points
-    elif previous:
-        text = f"{sign}{number_format(abs(delta) / abs(float(previous)) * 100, 1)} %"
-    else:
-        text = f"{sign}{display_text(abs(delta), unit)}"
-    return Trend("up" if delta > 0 else "down", (delta > 0) == (better == Better.HIGHER), text)
+    return Trend("up" if delta > 0 else "down", (delta > 0) == (better == Better.HIGHER), change_text(value, previous, unit))
 
 
 @dataclass(frozen=True)
@@ -78,19 +70,19 @@ class Card:
 
     @property
     def value_text(self) -> str:
-        return display_text(self.value, self.unit)
+        return as_text(self.value, self.unit)
 
     @property
     def target_text(self) -> str:
-        return display_text(self.target, self.unit) if self.target is not None else ""
+        return as_text(self.target, self.unit) if self.target is not None else ""
 
     @property
     def attainment_text(self) -> str:
-        return percent_text(self.progress.attainment if self.progress else None)
+        return share_text(self.progress.attainment if self.progress else None)
 
     @property
     def pace_text(self) -> str:
-        return percent_text(self.progress.pace if self.progress else None)
+        return share_text(self.progress.pace if self.progress else None)
 
     @property
     def status(self) -> Status | None:

@@ -21,10 +21,11 @@ from django.utils.translation import gettext_lazy
 
 from quota.accounts.models import Team, User
 from quota.core.inputs import validate_supported_day
-from quota.dashboards.formatting import display_text
 from quota.dashboards.services import TargetCell, allows_negative
+from quota.forecasting.selectors import PIPELINE_FORECASTS, expected_pipeline
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import SpanValues, evaluate_spans
+from quota.kpi.formatting import as_text
 from quota.kpi.models import Metric, Target, TargetPeriod, period_bounds
 from quota.kpi.periods import Span, inclusive
 from quota.kpi.targets import Progress, progress
@@ -115,7 +116,7 @@ class Cell:
 
     @property
     def actual_text(self) -> str:
-        return display_text(self.actual, self.column.metric.unit)
+        return as_text(self.actual, self.column.metric.unit)
 
 
 @dataclass
@@ -160,6 +161,7 @@ def target_grid(
     }
     grid.computed_at = next((v.computed_at for v in values.values() if v), None)
     elapsed = span.elapsed_share(now)
+    pipelines = _pipelines(metrics, rows, user=user, start=start, end=end, elapsed=elapsed)
     for row in rows:
         cells = []
         for column in grid.columns:
@@ -168,11 +170,27 @@ def target_grid(
             target = targets.get((metric.pk, *row.scope))
             state = None
             if target is not None and target.value is not None:
-                cumulative = metric.parsed.is_cumulative
-                state = progress(actual=actual, target=target.value, elapsed=elapsed, better=metric.better, cumulative=cumulative)
+                state = progress(
+                    actual=actual,
+                    target=target.value,
+                    elapsed=elapsed,
+                    better=metric.better,
+                    cumulative=metric.parsed.is_cumulative,
+                    expected=pipelines[row.by].get(row.group, 0.0) if metric.key in PIPELINE_FORECASTS else None,
+                    unit=metric.unit,
+                )
             cells.append(Cell(row, column, target, actual, state))
         grid.cells.append(cells)
     return grid
+
+
+def _pipelines(
+    metrics: list[Metric], rows: list[Row], *, user: Any, start: dt.date, end: dt.date, elapsed: float
+) -> dict[str, dict[int | None, float]]:
+    """Per kind of row, the weighted pipeline that won revenue's forecast (and so its status) adds; open periods only."""
+    if elapsed >= 1 or not any(m.key in PIPELINE_FORECASTS for m in metrics):
+        return {by: {} for by in {r.by for r in rows}}
+    return {by: expected_pipeline(user=user, start=start, end=end, by=by) for by in {r.by for r in rows}}
 
 
 def _targets(metrics: list[Metric], rows: list[Row], start: dt.date, end: dt.date) -> dict[tuple, Target]:

@@ -3,6 +3,9 @@
     forecast = won revenue (deals won in the period, by close date)
              + weighted pipeline (each open deal expected to close in the period: amount x its stage's win probability)
 
+The sum itself is `kpi.targets.forecast`, the one forecast definition, so the forecast card and a won
+revenue target's row say the same number; a closed period has no forecast (its won revenue is final).
+
 Both parts go through the KPI engine, as `user` may see the records, in one call: a grouped query for
 the open deals and one for the won ones, whatever the number of deals, people or teams. Open deals
 without an expected close date, or expected outside the period, are not in the forecast.
@@ -19,9 +22,12 @@ from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from quota.kpi.definitions import Unit
 from quota.kpi.engine import Evaluation, Group, KpiResult, evaluate
 from quota.kpi.models import Metric
+from quota.kpi.periods import inclusive
 from quota.kpi.queries import GroupKey
+from quota.kpi.targets import forecast
 
 WON_REVENUE = "won_revenue"
 EXPECTED_WEIGHTED = "expected_weighted_pipeline"
@@ -76,10 +82,16 @@ class Forecast:
     weighted: float
     pipeline: float  # unweighted amount of the same open deals
     open_deals: int
+    elapsed: float  # share of the period gone, 0..1
 
     @property
-    def total(self) -> float:
-        return self.won + self.weighted
+    def total(self) -> float | None:
+        """Won + weighted pipeline by the one forecast definition; None once the period is closed."""
+        return forecast(actual=self.won, elapsed=self.elapsed, cumulative=True, expected=self.weighted, unit=Unit.MONEY)
+
+    @property
+    def closed(self) -> bool:
+        return self.elapsed >= 1
 
 
 @dataclass(frozen=True)
@@ -88,13 +100,14 @@ class ForecastResult:
     end: dt.date
     rows: list[Forecast]
     computed_at: dt.datetime
+    elapsed: float
 
     def for_group(self, group: GroupKey) -> Forecast:
         """The row of one group; zeros when it has neither won deals nor expected ones."""
         for row in self.rows:
             if (row.group.id if row.group else None) == group:
                 return row
-        return Forecast(None, 0.0, 0.0, 0.0, 0)
+        return Forecast(None, 0.0, 0.0, 0.0, 0, self.elapsed)
 
     @property
     def overall(self) -> Forecast:
@@ -107,6 +120,7 @@ class ForecastResult:
             sum(r.weighted for r in self.rows),
             sum(r.pipeline for r in self.rows),
             sum(r.open_deals for r in self.rows),
+            self.elapsed,
         )
 
 
@@ -129,6 +143,7 @@ def forecast_from(evaluation: Evaluation) -> ForecastResult:
     """The forecast rows of an evaluation of `forecast_kpis` (with or without other KPIs beside them)."""
     keys = [EXPECTED_WEIGHTED, EXPECTED_AMOUNT, EXPECTED_DEALS, WON_REVENUE]
     values = {key: _by_group(evaluation[key]) for key in keys}
+    elapsed = inclusive(evaluation.start, evaluation.end).elapsed_share(evaluation.computed_at)
     groups = _groups(evaluation[key] for key in keys)
     rows = [
         Forecast(
@@ -137,11 +152,25 @@ def forecast_from(evaluation: Evaluation) -> ForecastResult:
             weighted=values[EXPECTED_WEIGHTED].get(key, 0.0),
             pipeline=values[EXPECTED_AMOUNT].get(key, 0.0),
             open_deals=int(values[EXPECTED_DEALS].get(key, 0)),
+            elapsed=elapsed,
         )
         for key, group in groups.items()
     ]
-    rows.sort(key=lambda row: -row.total)
-    return ForecastResult(evaluation.start, evaluation.end, rows, evaluation.computed_at)
+    rows.sort(key=lambda row: -(row.won + row.weighted))
+    return ForecastResult(evaluation.start, evaluation.end, rows, evaluation.computed_at, elapsed)
+
+
+# KPIs whose rest of the period is known as a pipeline: their forecast adds the weighted pipeline (see kpi.targets).
+PIPELINE_FORECASTS = frozenset({WON_REVENUE})
+
+
+def expected_pipeline(
+    *, user: Any, start: dt.date, end: dt.date, by: str, using: str = DEFAULT_DB_ALIAS
+) -> dict[GroupKey, float]:
+    """The weighted pipeline expected to close from `start` to `end`, per group: what won revenue's forecast adds."""
+    weighted = expected_close_metrics(start, end)[0]
+    evaluation = evaluate([weighted], user=user, start=start, end=end, every="none", by=by, compare=False, using=using)
+    return _by_group(evaluation[EXPECTED_WEIGHTED])
 
 
 def _by_group(result: KpiResult) -> dict[GroupKey, float]:

@@ -13,10 +13,11 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from quota.forecasting.selectors import PIPELINE_FORECASTS, expected_pipeline
 from quota.kpi.engine import evaluate_spans
 from quota.kpi.models import Target, TeamTarget
 from quota.kpi.periods import Span, inclusive
-from quota.kpi.queries import Scope, in_range
+from quota.kpi.queries import GroupKey, Scope, in_range
 from quota.kpi.sources import get_source
 from quota.kpi.targets import Progress, progress
 from quota.sales.models import OrderStatus
@@ -54,21 +55,37 @@ def target_progress(
         spans = sorted({_span(t) for t in items}, key=lambda s: (s.start, s.end))
         wanted = {t.user_id if scope == "person" else t.team_id for t in items}
         values = evaluate_spans(metrics, spans, user=user, by=SCOPE_GROUPING[scope], groups=wanted, using=using)
+        pipelines = _pipelines(items, user=user, by=SCOPE_GROUPING[scope], now=now, using=using)
         for target in items:
             goal = member_sums.get(target.pk) if target.team_target == TeamTarget.MEMBERS else target.value
             group = target.user_id if scope == "person" else target.team_id
             state = None
             if goal is not None:
                 definition = target.metric.parsed
+                pipeline = pipelines.get(_span(target)) if target.metric.key in PIPELINE_FORECASTS else None
                 state = progress(
                     actual=values.value(target.metric, _span(target), group),
                     target=goal,
                     elapsed=_span(target).elapsed_share(now),
                     better=definition.better,
                     cumulative=definition.is_cumulative,
+                    expected=None if pipeline is None else pipeline.get(group, 0.0),
+                    unit=definition.unit,
                 )
             out[target.pk] = TargetProgress(target, goal, state, values.computed_at)
     return [out[t.pk] for t in targets]
+
+
+def _pipelines(targets: list[Target], *, user: Any, by: str, now: dt.datetime, using: str) -> dict[Span, dict[GroupKey, float]]:
+    """The weighted pipeline per group for each open period of the targets whose forecast adds one (won revenue).
+
+    One evaluation per such period (usually one: this month), none when no target needs it.
+    """
+    spans = {_span(t) for t in targets if t.metric.key in PIPELINE_FORECASTS and _span(t).elapsed_share(now) < 1}
+    return {
+        span: expected_pipeline(user=user, start=span.start, end=span.end - dt.timedelta(days=1), by=by, using=using)
+        for span in spans
+    }
 
 
 def _span(target: Target) -> Span:

@@ -18,14 +18,13 @@ from django.utils.translation import gettext as _
 
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import KpiResult, evaluate
-from quota.kpi.formatting import as_text
+from quota.kpi.formatting import as_text, cell_text
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, company_zone
 from quota.kpi.plans import Number
 from quota.reports import conf
 from quota.reports.charts import Bar, bar_chart
 from quota.reports.choices import Grouping
-from quota.reports.formatting import cell_text
 from quota.reports.periods import Window, window
 from quota.reports.tables import TABLES, Column, TableRows
 

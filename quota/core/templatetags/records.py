@@ -1,7 +1,7 @@
 """Template helpers for record pages: table cells, money, record links, navigation.
 
-Values are formatted with Django's localisation (`number_format`, `date_format`), so numbers,
-dates and money follow the user's language.
+Numbers and money are formatted by `core.formatting` (Babel, the user's language), dates by Django's
+localisation (`date_format`), so both follow the user's language.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from quota.core.formatting import count_text, money_text
 from quota.core.views import Column, record_url
 
 register = template.Library()
@@ -138,10 +139,10 @@ def _is_money(model_field: Any, holder: Any) -> bool:
 
 @register.simple_tag
 def money(amount: Any, currency: str = "") -> SafeString:
-    """An amount with two decimals, grouped the way the user's language groups thousands."""
+    """An amount with its cents in the user's language's currency format (the one KPI values use, in whole units)."""
     if amount is None:
         return EMPTY
-    return format_html('<span class="money">{}&nbsp;{}</span>', number_format(amount, 2, force_grouping=True), currency)
+    return format_html('<span class="money">{}</span>', money_text(amount, currency or None, cents=True))
 
 
 def format_value(value: Any, *, model_field: Any = None, holder: Any = None) -> SafeString | str:
@@ -159,7 +160,7 @@ def format_value(value: Any, *, model_field: Any = None, holder: Any = None) -> 
             return money(value, holder.currency)
         return number_format(value, force_grouping=True)
     if isinstance(value, int):
-        return number_format(value, force_grouping=True)
+        return count_text(value)
     if isinstance(value, models.Model):
         url = record_url(value)
         return format_html('<a href="{}">{}</a>', url, value) if url else str(value)

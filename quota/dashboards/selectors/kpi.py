@@ -9,11 +9,11 @@ from typing import Any
 from django.utils.formats import date_format
 
 from quota.crm.models import LeadSource
-from quota.dashboards.formatting import display_text
 from quota.dashboards.periods import Period
 from quota.dashboards.records import RecordsLink, records_link
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import Value, evaluate
+from quota.kpi.formatting import as_text, shares
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, add_months, floor
 from quota.kpi.queries import GroupKey
@@ -39,7 +39,7 @@ class MonthlyTrend:
         """(month, value, value a year earlier) as text, for the table under a chart."""
         values, earlier = self.values[key], self.last_year[key]
         rows = zip(self.labels, values, earlier, strict=True)
-        return [(label, display_text(value, unit), display_text(before, unit)) for label, value, before in rows]
+        return [(label, as_text(value, unit), as_text(before, unit)) for label, value, before in rows]
 
 
 def monthly_trend(kpis: list[str | Metric], *, user: Any, end: dt.date, months: int = TREND_MONTHS) -> MonthlyTrend:
@@ -83,26 +83,27 @@ def breakdown(metric: Metric, *, user: Any, period: Period, by: str, today: dt.d
     """The KPI for the period per group, largest first, each row linking to its records."""
     result = evaluate([metric], user=user, start=period.start, end=period.end, every="none", by=by, compare=False)[metric.key]
     additive = metric.parsed.measure.kind in {"count", "distinct", "sum"}
-    total = sum(float(p.value or 0) for p in result.points) if additive else 0.0
-    source_keys = _source_keys([p.group.id for p in result.points if p.group]) if by == "source" else {}
+    grouped = [(point.group, point.value) for point in result.points if point.group is not None]
+    # Whole percents rounded together, so the shares of the rows add up to 100 % (largest remainder).
+    parts = shares([value for _group, value in grouped]) if additive else [None] * len(grouped)
+    source_keys = _source_keys([group.id for group, _value in grouped]) if by == "source" else {}
     rows = [
         BreakdownRow(
-            group=point.group.id,
-            label=point.group.label,
-            value=point.value,
-            share=float(point.value or 0) / total if additive and total else None,
+            group=group.id,
+            label=group.label,
+            value=value,
+            share=part,
             records=records_link(
                 metric.parsed,
                 start=period.start,
                 end=period.end,
                 today=today,
                 by=by,
-                group=point.group.id,
-                group_value=source_keys.get(point.group.id),
+                group=group.id,
+                group_value=source_keys.get(group.id),
             ),
         )
-        for point in result.points
-        if point.group is not None
+        for (group, value), part in zip(grouped, parts, strict=True)
     ]
     rows.sort(key=lambda row: (row.value is None, -(row.value or 0), row.label))
     return Breakdown(by, rows, result.computed_at)

@@ -11,10 +11,10 @@ from django.db.models import QuerySet
 from quota.accounts.models import User
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
-from quota.dashboards.formatting import display_text
 from quota.dashboards.periods import Period
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import Value, evaluate_spans
+from quota.kpi.formatting import as_text
 from quota.kpi.models import Metric, Target
 from quota.kpi.periods import inclusive
 from quota.kpi.selectors import TargetProgress, target_progress
@@ -53,11 +53,11 @@ class ActivityCell:
 
     @property
     def text(self) -> str:
-        return display_text(self.value, self.unit)
+        return as_text(self.value, self.unit)
 
     @property
     def target_text(self) -> str:
-        return display_text(self.target, self.unit) if self.target is not None else ""
+        return as_text(self.target, self.unit) if self.target is not None else ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ def activity_race(*, user: Any, period: Period, now: dt.datetime) -> ActivityRac
                     elapsed=elapsed,
                     better=metric.better,
                     cumulative=metric.parsed.is_cumulative,
+                    unit=metric.unit,
                 )
             cells.append(
                 ActivityCell(value, float(target.value) if target and target.value is not None else None, state, metric.unit)

@@ -6,22 +6,22 @@ from typing import Any
 
 from django import template
 
-from quota.dashboards.formatting import display_text, percent_text
 from quota.kpi.definitions import Unit
+from quota.kpi.formatting import as_text, share_text
 
 register = template.Library()
 
 
 @register.filter
 def kpi_value(value: Any, unit: Any) -> str:
-    """`{{ value|kpi_value:"money" }}`: 1,235 EUR, 25.0 %, 3.2 d; a dash when undefined."""
-    return display_text(None if value == "" else value, Unit(str(unit)))
+    """`{{ value|kpi_value:"money" }}`: €1,235, 25.0%, 3.2 days; a dash when undefined."""
+    return as_text(None if value == "" else value, Unit(str(unit)))
 
 
 @register.filter
 def share(value: float | None) -> str:
-    """A fraction as a whole percentage: 0.625 -> 63 %; a dash when undefined (also for a missing variable)."""
-    return percent_text(None if value == "" else value)
+    """A fraction as a whole percentage: 0.625 -> 63%; a dash when undefined (also for a missing variable)."""
+    return share_text(None if value == "" else value)
 
 
 @register.filter

@@ -56,7 +56,9 @@ def test_breakdown_export_has_the_engines_values_per_group(client, world):
     assert exported == pytest.approx({label: float(value) for label, value in expected.items() if value is not None})
     assert body[0][0] == str(world.south_rep)  # largest first, as the page shows
     shares = {label: float(share) for label, _value, share in body}
-    assert shares[str(world.south_rep)] == pytest.approx(300 / 650.5)
+    # The shares the page shows: whole percents rounded together (largest remainder), adding up to 100 %.
+    assert shares[str(world.south_rep)] == pytest.approx(0.46)  # 46.1 %
+    assert sum(shares.values()) == pytest.approx(1.0)
 
 
 def test_breakdown_export_keeps_the_pages_period_and_grouping(client, world):

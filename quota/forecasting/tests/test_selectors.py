@@ -11,11 +11,20 @@ from django.utils import timezone
 from quota.accounts.models import Role, Team
 from quota.crm.models import Stage
 from quota.forecasting.selectors import revenue_forecast
+from quota.testing.clock import clock_at
 from quota.testing.factories import DealFactory, UserFactory, default_pipeline
 
 pytestmark = pytest.mark.django_db
 
 START, END = dt.date(2026, 3, 1), dt.date(2026, 3, 31)
+IN_MARCH = dt.datetime(2026, 3, 20, 12, tzinfo=dt.UTC)  # the forecast is of a period still open
+AFTER_MARCH = dt.datetime(2026, 4, 15, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def during_march():
+    with clock_at(IN_MARCH):
+        yield
 
 
 def stage(position: int) -> Stage:
@@ -104,3 +113,12 @@ def test_no_deals_no_forecast(db):
     result = revenue_forecast(user=None, start=START, end=END, by="none").overall
     assert (result.won, result.weighted, result.total) == (0, 0, 0)
     assert revenue_forecast(user=None, start=START, end=END).computed_at <= timezone.now()
+
+
+def test_a_closed_period_has_no_forecast_only_what_it_won(deals):
+    with clock_at(AFTER_MARCH):
+        result = revenue_forecast(user=None, start=START, end=END).overall
+    won, _weighted, _count = reference(deals["deals"])
+    assert result.closed
+    assert result.total is None
+    assert result.won == pytest.approx(won)

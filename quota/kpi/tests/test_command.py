@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from quota.testing.factories import DealFactory, UserFactory
+from quota.testing.factories import DealFactory, UserFactory, loss_reason
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,32 @@ def test_eval_json_rates_are_fractions_and_undefined_is_null(sales):
 
 def test_eval_table_says_what_and_when(sales):
     text = run("eval", "won_revenue", "--from", "2024-02-01", "--to", "2024-02-29")
-    assert "Won revenue (sales volume) (won_revenue v1)" in text and "1,100.00 EUR" in text and "computed at" in text
+    assert "Won revenue (sales volume) (won_revenue v1)" in text and "€1,100" in text and "computed at" in text
+    assert "2024-02-01 to 2024-02-29, every month, in total" in text
+
+
+def test_eval_table_header_names_the_grouping(sales):
+    text = run("eval", "won_revenue", "--from", "2024-02-01", "--to", "2024-02-29", "--every", "none", "--by", "person")
+    assert text.splitlines()[0].endswith("2024-02-01 to 2024-02-29, one period, by person")
+    assert "Anna Nowak" in text and "by none" not in text
+
+
+def test_eval_table_says_so_when_there_is_nothing(sales):
+    text = run("eval", "churn_rate", "--from", "2023-01-01", "--to", "2023-03-31", "--every", "none", "--by", "source")
+    lines = text.splitlines()
+    assert lines[0].endswith("one period, by source")
+    assert lines[1] == "No values from 2023-01-01 to 2023-03-31 (no records to group by source)."
+    assert "period" not in lines[1] and lines[2].startswith("computed at")
+
+
+def test_eval_table_rounds_rates_instead_of_cutting_them(sales):
+    anna = sales
+    march = dt.datetime(2024, 3, 10, 12, tzinfo=dt.UTC)
+    for status in ("won", "won", "lost"):
+        reason = loss_reason() if status == "lost" else None
+        DealFactory(owner=anna, amount=Decimal(10), status=status, created_at=march, closed_at=march, loss_reason=reason)
+    text = run("eval", "win_rate", "--from", "2024-03-01", "--to", "2024-03-31", "--every", "none")
+    assert "66.7%" in text  # 2 of 3: 66.666… rounds up, where cutting it said 66.6
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from quota.accounts.models import Team
+from quota.crm.models import Stage
 from quota.kpi.models import Metric, Target, TargetPeriod, TeamTarget
 from quota.kpi.selectors import loss_making_customers, target_progress
 from quota.kpi.targets import Status
-from quota.testing.factories import CompanyFactory, DealFactory, OrderFactory, UserFactory
+from quota.testing.factories import CompanyFactory, DealFactory, OrderFactory, UserFactory, default_pipeline
 
 pytestmark = pytest.mark.django_db
 
@@ -55,11 +56,20 @@ def test_each_target_gets_actual_attainment_pace_status_and_forecast(team):
             user=anna,
         ),
     ]
+    expected = DealFactory(
+        owner=anna,
+        amount=Decimal(1000),
+        stage=Stage.objects.get(pipeline=default_pipeline(), position=3),
+        expected_close_date=dt.date(2024, 3, 28),
+        created_at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
+    )
     progress = {(p.target.metric.key, p.target.scope, p.target.user_id): p for p in target_progress(targets, user=None, now=NOW)}
 
     mine = progress[("won_revenue", "person", anna.pk)].progress
     assert mine.actual == 1200 and mine.attainment == pytest.approx(0.6)
-    assert mine.forecast == pytest.approx(1200 / mine.elapsed) and mine.status == Status.AHEAD
+    # Won revenue is forecast as won + the weighted pipeline expected in the period (as the forecast card), not a run rate.
+    weighted = 1000 * expected.stage.probability / 100
+    assert mine.forecast == pytest.approx(1200 + weighted) and mine.status == Status.BEHIND
     assert progress[("won_revenue", "person", ben.pk)].progress.status == Status.BEHIND
     summed = progress[("won_revenue", "team", None)]
     assert summed.value == 3000 and summed.progress.actual == 1300

@@ -2,7 +2,7 @@
 
 import pytest
 
-from quota.kpi.definitions import Better
+from quota.kpi.definitions import Better, Unit
 from quota.kpi.targets import Status, attainment, forecast, pace, progress, status
 
 HIGHER, LOWER = Better.HIGHER, Better.LOWER
@@ -10,10 +10,33 @@ HIGHER, LOWER = Better.HIGHER, Better.LOWER
 
 def test_linear_run_rate_forecast_for_cumulative_kpis():
     assert forecast(actual=40, elapsed=0.5, cumulative=True) == 80
-    assert forecast(actual=40, elapsed=1.0, cumulative=True) == 40
     assert forecast(actual=0.3, elapsed=0.5, cumulative=False) == 0.3  # a rate is its own forecast
     assert forecast(actual=40, elapsed=0.0, cumulative=True) is None
     assert forecast(actual=None, elapsed=0.5, cumulative=True) is None
+
+
+def test_a_closed_period_has_no_forecast():
+    assert forecast(actual=40, elapsed=1.0, cumulative=True) is None
+    assert forecast(actual=0.3, elapsed=1.0, cumulative=False) is None
+    assert forecast(actual=1000, elapsed=1.0, cumulative=True, expected=500) is None
+
+
+def test_a_pipeline_forecast_adds_the_expected_rest_of_the_period_to_the_actual():
+    assert forecast(actual=1000, elapsed=0.5, cumulative=True, expected=250) == 1250  # not the run rate, 2000
+    assert forecast(actual=None, elapsed=0.5, cumulative=True, expected=250) == 250
+    assert forecast(actual=0, elapsed=0.0, cumulative=True, expected=250) == 250  # known before the period starts
+
+
+def test_a_count_is_forecast_as_a_whole_number():
+    calls = forecast(actual=59, elapsed=1 / 3, cumulative=True, unit=Unit.COUNT)
+    assert calls == 177 and isinstance(calls, int)  # shown as 177, never 177.0
+    assert forecast(actual=10, elapsed=0.3, cumulative=True, unit=Unit.COUNT) == 33  # 33.33
+    assert forecast(actual=10, elapsed=0.3, cumulative=True, unit=Unit.MONEY) == pytest.approx(33.333333)
+
+
+def test_a_closed_period_shows_final_attainment_and_status_without_pace_or_forecast():
+    result = progress(actual=90, target=100, elapsed=1.0, better=HIGHER, cumulative=True)
+    assert (result.attainment, result.pace, result.forecast, result.status) == (pytest.approx(0.9), None, None, Status.MISSED)
 
 
 def test_pace_is_share_of_target_over_share_of_period():

@@ -47,9 +47,10 @@ def test_pdf_text_has_the_engines_numbers(weekly, company, tmp_path):
         for kpi, (value, unit) in engine_totals(company.director, key).items():
             assert as_text(value, unit) in text, (key, kpi)
     last_week = engine_totals(company.director, "last_week")
-    assert "Won revenue (sales volume) 112,799.50 EUR 1,500.00 EUR" in lines  # the total and the period before
-    assert as_text(last_week["won_revenue"][0], last_week["won_revenue"][1]) == "112,799.50 EUR"
-    assert "Nils Northrep 12,000.50 EUR 1 100.0 % 7,000.00 EUR" in lines  # his row of the breakdown
+    # Money in the one format of the pages, whole units (112,799.50 rounds half to even); rates rounded, one decimal.
+    assert "Won revenue (sales volume) €112,800 €1,500" in lines  # the total and the period before
+    assert as_text(last_week["won_revenue"][0], last_week["won_revenue"][1]) == "€112,800"
+    assert "Nils Northrep €12,000 1 100.0% €7,000" in lines  # his row of the breakdown
     assert "<svg" not in text and "Won revenue (sales volume) – Last week" in text  # charts drawn, with titles
 
 

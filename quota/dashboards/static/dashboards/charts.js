@@ -17,22 +17,29 @@
     return document.documentElement.dir === "rtl";
   }
 
+  // As the server's quota/core/formatting.py: money in whole units, rates and durations with one decimal, durations
+  // named in the page's language; the compact form (€827K) only on axes.
+  var DURATIONS = { days: "day", hours: "hour", minutes: "minute" };
+
   function formatter(unit, currency, compact) {
-    var options = { maximumFractionDigits: 1 };
-    if (unit === "money") options = { style: "currency", currency: currency || "EUR", maximumFractionDigits: compact ? 0 : 2 };
-    else if (unit === "percent") options = { style: "percent", maximumFractionDigits: 1 };
+    var options = { minimumFractionDigits: 1, maximumFractionDigits: 1 };
+    if (unit === "money") options = { style: "currency", currency: currency || "EUR", minimumFractionDigits: 0, maximumFractionDigits: 0 };
+    else if (unit === "percent") options = { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 };
     else if (unit === "count") options = { maximumFractionDigits: 0 };
-    if (compact) options.notation = "compact";
+    else if (DURATIONS[unit]) options = { style: "unit", unit: DURATIONS[unit], unitDisplay: "short", minimumFractionDigits: 1, maximumFractionDigits: 1 };
+    if (compact) {
+      options.notation = "compact";
+      options.minimumFractionDigits = 0;
+    }
     var format;
     try {
       format = new Intl.NumberFormat(lang(), options);
     } catch (error) {
       format = new Intl.NumberFormat(undefined, options);
     }
-    var suffix = { days: " d", hours: " h", minutes: " min" }[unit] || "";
     return function (value) {
       if (value === null || value === undefined || value === "-") return "–";
-      return format.format(value) + suffix;
+      return format.format(value);
     };
   }
 

@@ -149,9 +149,16 @@ class Command(BaseCommand):
         if output_format == "json":
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
+        grouping = "in total" if by == "none" else f"by {by}"
         self.stdout.write(
-            f"{result.name} ({result.key} v{result.version}), {UNIT_LABELS[result.unit]}, {start} to {end} by {every}"
+            f"{result.name} ({result.key} v{result.version}), {UNIT_LABELS[result.unit]}, {start} to {end}, "
+            f"{'one period' if every == 'none' else f'every {every}'}, {grouping}"
         )
+        if not rows:
+            nothing = "" if by == "none" else f" (no records to group by {by})"
+            self.stdout.write(f"No values from {start} to {end}{nothing}.")
+            self.stdout.write(f"computed at {timezone.localtime(result.computed_at):%Y-%m-%d %H:%M:%S %Z} (live)")
+            return
         header = ("period", "group", "value", "previous", "last year")
         table = [header] + [
             (

@@ -1,0 +1,123 @@
+"""Numbers as people read them, in the active language: the one place that formats money, counts, rates and durations.
+
+Everything goes through Babel's CLDR data for the language Django has activated, so digit grouping,
+decimal signs, the place of the currency sign and the names of units follow the locale (Persian
+groups its digits too; Polish says "5,0 godz."). Rounding is proper rounding (half to even, on the
+decimal value), never truncation: 0.12295 is "12.3%", 0.9996 is "100.0%".
+
+One money format per locale everywhere: the locale's currency pattern, in whole units for KPI values
+(cents are noise in a total) and with the currency's own decimals for a record's amount. The compact
+form (€827K) is for chart axes only. An undefined value (a rate with nothing to divide) is a dash.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_compact_currency, format_decimal
+from babel.units import format_unit
+from django.utils.translation import get_language, to_locale
+
+from quota.core.money import company_currency
+
+DASH = "–"  # an undefined value: not 0, not blank
+FALLBACK_LOCALE = "en"
+
+Number = int | float | Decimal
+
+# Babel's unit names for the durations KPIs are measured in.
+DURATION_UNITS = {"days": "duration-day", "hours": "duration-hour", "minutes": "duration-minute"}
+
+ONE_DECIMAL = "#,##0.0"
+WHOLE = "#,##0"
+
+
+@lru_cache(maxsize=32)
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(to_locale(language))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(FALLBACK_LOCALE)
+
+
+def active_locale() -> Locale:
+    """The Babel locale of Django's active language (English when none is active)."""
+    return _locale(get_language() or FALLBACK_LOCALE)
+
+
+def _decimal(value: Number) -> Decimal:
+    """The value as a Decimal from its shortest repr, so 0.12295 rounds as written, not as its binary neighbour."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def decimal_text(value: Number | None, places: int = 1) -> str:
+    """A plain number, grouped: 1,234.5 (en), 1 234,5 (pl); `places` decimals, rounded."""
+    if value is None:
+        return DASH
+    pattern = WHOLE if places == 0 else f"{WHOLE}.{'0' * places}"
+    return format_decimal(_decimal(value), pattern, locale=active_locale())
+
+
+def count_text(value: Number | None) -> str:
+    """A count is a whole number: 177, never 177.0."""
+    return decimal_text(value, 0)
+
+
+def percent_text(fraction: Number | None, places: int = 1) -> str:
+    """A fraction as a percentage with the locale's sign and spacing: 0.12295 -> 12.3% (en), 12,3 % (ru)."""
+    if fraction is None:
+        return DASH
+    locale = active_locale()
+    pattern = copy.copy(locale.percent_formats[None])
+    pattern.frac_prec = (places, places)
+    return pattern.apply(_decimal(fraction), locale)
+
+
+def money_text(amount: Number | None, currency: str | None = None, *, cents: bool = False) -> str:
+    """An amount in the locale's currency format: €135,597 (en), 135 597 € (pl); whole units unless `cents`."""
+    if amount is None:
+        return DASH
+    locale = active_locale()
+    pattern = copy.copy(locale.currency_formats["standard"])
+    places = 2 if cents else 0
+    pattern.frac_prec = (places, places)
+    return pattern.apply(_decimal(amount), locale, currency=currency or company_currency(), currency_digits=False)
+
+
+def compact_money_text(amount: Number | None, currency: str | None = None) -> str:
+    """The short form for chart axes only: €827K (en), 827 тыс. € (ru)."""
+    if amount is None:
+        return DASH
+    return format_compact_currency(_decimal(amount), currency or company_currency(), locale=active_locale())
+
+
+def duration_text(value: Number | None, unit: str) -> str:
+    """A duration with the locale's unit name: 54.3 days (en), 54,3 дн. (ru), 5,0 godz. (pl); one decimal."""
+    if value is None:
+        return DASH
+    return format_unit(_decimal(value), DURATION_UNITS[unit], length="short", format=ONE_DECIMAL, locale=active_locale())
+
+
+def largest_remainder(values: Sequence[Number | None], total: int = 100) -> list[int]:
+    """Whole shares of `total` in proportion to `values` that add up to exactly `total` (Hamilton's method).
+
+    Each value gets the whole part of its exact share; the units left over go, one each, to the largest
+    remainders (ties to the earlier value). Undefined and negative values count as 0. Without a positive
+    sum every share is 0: there is nothing to divide.
+    """
+    weights = [max(float(v), 0.0) if v is not None else 0.0 for v in values]
+    whole = math.fsum(weights)
+    if whole <= 0:
+        return [0] * len(weights)
+    exact = [w * total / whole for w in weights]
+    shares = [math.floor(e) for e in exact]
+    left = total - sum(shares)
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for index in order[:left]:
+        shares[index] += 1
+    return shares
