@@ -65,7 +65,7 @@ class User(AbstractUser):
     )
     language = models.CharField(_("language"), max_length=8, blank=True, default="")
 
-    objects: UserManager = UserManager()  # type: ignore[assignment,misc]
+    objects: UserManager = UserManager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["username"]

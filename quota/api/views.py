@@ -160,7 +160,7 @@ class LeadViewSet(_LeadBase):
         return Response(s.DealSerializer(deal, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
 
 
-class DealViewSet(_DealBase):  # type: ignore[misc]
+class DealViewSet(_DealBase):
     def _respond(self, deal: Deal) -> Response:
         return Response(s.DealSerializer(deal, context=self.get_serializer_context()).data)
 

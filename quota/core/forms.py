@@ -40,7 +40,7 @@ class ServiceErrorsMixin:
                     shown.setdefault(name, []).extend(errors)
                 else:
                     shown.setdefault(NON_FIELD_ERRORS, []).extend(self.unshown_error(service_name, errors))
-            error = ValidationError(shown)  # type: ignore[arg-type]
+            error = ValidationError(shown)
         super().add_error(field, error)  # type: ignore[misc]
 
     def unshown_error(self, name: str, errors: list[ValidationError]) -> list[ValidationError]:

@@ -50,7 +50,7 @@ def money_field(verbose_name: Any, **kwargs: Any) -> models.DecimalField:
         verbose_name,
         max_digits=MONEY_DIGITS,
         decimal_places=MONEY_PLACES,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 

@@ -12,7 +12,7 @@ SCHEDULER_KEY = "scheduler"  # the embedded scheduler's last pass (core.periodic
 
 
 @shared_task(bind=True, ignore_result=True)
-def record_worker_heartbeat(self) -> bool:  # type: ignore[no-untyped-def]
+def record_worker_heartbeat(self) -> bool:
     """Beat queues this every minute; a worker running it shows that beat, the broker and a worker all work.
 
     Run in process (the embedded scheduler, or a broker outage) it vouches for no worker and records nothing.

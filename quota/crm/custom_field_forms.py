@@ -88,7 +88,7 @@ class CustomFormFields:
                 values[key] = stored_value(definition, value)
         cleaned_data["custom"] = values
         # The form validates a copy of the record (see RecordFormView._form): a new dict, never the stored one.
-        self.form.instance.custom = values  # type: ignore[attr-defined]
+        self.form.instance.custom = values
 
     def place_errors(self, error: ValidationError) -> ValidationError:
         """Move the record's "key: message" custom errors next to their fields.
@@ -110,7 +110,7 @@ class CustomFormFields:
                 unplaced.append(ValidationError(message))
         if unplaced:
             placed["custom"] = unplaced
-        return ValidationError(placed)  # type: ignore[arg-type]
+        return ValidationError(placed)
 
 
 def custom_field_summary(record: models.Model) -> list[tuple[str, Any]]:

@@ -313,7 +313,7 @@ class DealLoseView(RecordActionView):
     title = gettext_lazy("Mark the deal lost")
     submit_label = gettext_lazy("Mark lost")
 
-    def get_form(self, record: Any, *, data: Any = None, initial: dict[str, Any] | None = None) -> DealLoseForm:  # type: ignore[override]
+    def get_form(self, record: Any, *, data: Any = None, initial: dict[str, Any] | None = None) -> DealLoseForm:
         form = super().get_form(record, data=data, initial=initial)
         # Picking a reason fetches the form for that reason and swaps in its follow-up date alone. The GET
         # carries the reason only: never the note being typed nor the CSRF token, which would land in logs.

@@ -92,7 +92,7 @@ def record_from(model: type[models.Model], values: dict[str, Any]) -> models.Mod
         raise ValueError(f"record_from({model.__name__}) needs every field; missing {', '.join(sorted(missing))}")
     record = model.__new__(model)
     record.__dict__.update(values)
-    record.__dict__.setdefault(model._meta.pk.attname, None)  # type: ignore[union-attr]
+    record.__dict__.setdefault(model._meta.pk.attname, None)
     record._state = ModelState()
     return record
 

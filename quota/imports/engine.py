@@ -579,7 +579,7 @@ class StepRunner:
             else:
                 setattr(instance, name, value)
         if not merge and hasattr(instance, "currency") and "currency" not in self.mapping.fields:
-            instance.currency = self.ctx.currency  # type: ignore[attr-defined]
+            instance.currency = self.ctx.currency
         self._convert_to_company_currency(work, instance)
         self.target.prepare(work, self.ctx)
         if validate and not work.has_errors:

@@ -40,7 +40,7 @@ class JobMixin(ImportAccess):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.job = get_object_or_404(ImportJob.objects.select_related("run"), pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return super().dispatch(request, *args, **kwargs)
 
 
 class UploadView(ImportAccess, FormView):

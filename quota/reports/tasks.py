@@ -20,7 +20,7 @@ def run_due_reports() -> int:
 
 
 @shared_task(bind=True, max_retries=None, ignore_result=True)
-def deliver_report(self, delivery_id: int) -> None:  # type: ignore[no-untyped-def]
+def deliver_report(self, delivery_id: int) -> None:
     """Render and send one delivery; wait and try again while another worker holds it or the mail server fails."""
     result = delivery_run(delivery_id=delivery_id)
     if result.retry_in is None or self.request.is_eager:

@@ -80,7 +80,7 @@ def lines_panel(offer: Offer) -> Panel:
 class OfferLineView(RecordActionView):
     """Add a line to an offer, or change one (`line_pk`), in place on the offer's page (given `pages=OfferPages`)."""
 
-    form_class = OfferLineForm  # type: ignore[assignment]
+    form_class = OfferLineForm
     submit_label = gettext_lazy("Save")
     line: OfferLine | None = None
 

@@ -54,7 +54,7 @@ def _release_outside_references() -> None:
         elif rule is models.SET_NULL:
             rows.update(**{field.name: None})
         else:
-            target = field.related_model._meta.verbose_name_plural  # type: ignore[union-attr]
+            target = field.related_model._meta.verbose_name_plural
             raise FlushRefused(
                 f"{rows.count():,} {model._meta.verbose_name_plural} ({model._meta.label}.{field.name}) "
                 f"protect the {target} --flush would delete: delete them first"
@@ -70,7 +70,7 @@ def _truncatable() -> list[type[models.Model]]:
     pointing: dict[type[models.Model], set[type[models.Model]]] = {m: set() for m in SEEDED_MODELS}
     for model, field in _references():
         if model is not field.related_model:
-            pointing[field.related_model].add(model)  # type: ignore[index]
+            pointing[field.related_model].add(model)
     chosen = set(SEEDED_MODELS)
     while shrunk := {m for m in chosen if pointing[m] - chosen}:
         chosen -= shrunk

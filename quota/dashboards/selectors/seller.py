@@ -27,7 +27,7 @@ ACTIVITY_KPIS = ["calls_made", "meetings_held", "emails_sent"]
 def closing_deals(*, user: Any, period: Period) -> QuerySet[Deal]:
     """The user's own open deals expected to close in the period, soonest first (records, not a KPI: a table of links)."""
     return (
-        Deal.objects.visible_to(user)  # type: ignore[attr-defined]
+        Deal.objects.visible_to(user)
         .filter(owner=user, status=DealStatus.OPEN, expected_close_date__gte=period.start, expected_close_date__lte=period.end)
         .select_related("company", "stage")
         .order_by("expected_close_date", "-amount", "pk")[:CLOSING_DEALS_SHOWN]

@@ -33,7 +33,7 @@ def open_cases_metric() -> Metric:
 def oldest_open_cases(*, user: Any) -> QuerySet[Case]:
     """The open cases waiting longest (records, for a table of links)."""
     return (
-        Case.objects.visible_to(user)  # type: ignore[attr-defined]
+        Case.objects.visible_to(user)
         .filter(status__in=OPEN_STATUSES)
         .select_related("company", "owner")
         .order_by("created_at", "pk")[:OLDEST_SHOWN]

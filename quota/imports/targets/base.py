@@ -178,7 +178,7 @@ class Target:
                     choices=tuple((str(v), str(label)) for v, label in model_field.flatchoices)
                     if kind == FieldKind.CHOICE
                     else (),
-                    related=related,  # type: ignore[arg-type]
+                    related=related,
                     decimal_places=getattr(model_field, "decimal_places", None),
                 )
             )

@@ -64,7 +64,7 @@ class SaleTarget(Target):
                     value="",
                 )
                 return
-            record.company_id = linked.company_id  # type: ignore[union-attr]
+            record.company_id = linked.company_id
         try:
             record.exchange_rate = ctx.rate(record.currency, getattr(record, date_field).date())
         except ValidationError as exc:
