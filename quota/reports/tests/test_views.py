@@ -194,3 +194,25 @@ def test_send_now_with_the_broker_down_is_sent_from_the_web_process_once(
             retried = client.post(url, {"send_token": token})
     assert first.status_code == retried.status_code == 302  # not a 500 for a delivery that goes out
     assert len(mailoutbox) == 1 and ReportDelivery.objects.get().status == DeliveryStatus.SENT
+
+
+def test_a_report_name_is_free_text_and_its_key_stays_when_it_is_renamed(client, company):
+    client.force_login(company.manager_north)
+    response = client.post(
+        reverse("reports:report_create"), form_data(name="Monthly board pack", recipients=[company.manager_north.pk])
+    )
+    report = Report.objects.get(name="Monthly board pack")
+    assert response.status_code == 302 and report.key == "monthly-board-pack"
+    client.post(reverse("reports:report_create"), form_data(name="Monthly board pack!", recipients=[company.manager_north.pk]))
+    assert Report.objects.get(name="Monthly board pack!").key == "monthly-board-pack-2"
+    client.post(
+        reverse("reports:report_edit", args=[report.pk]),
+        form_data(name="Board pack (monthly)", recipients=[company.manager_north.pk]),
+    )
+    report.refresh_from_db()
+    assert (report.name, report.key) == ("Board pack (monthly)", "monthly-board-pack")
+    assert "Board pack (monthly)" in client.get(reverse("reports:report_list")).content.decode()
+    taken = client.post(
+        reverse("reports:report_create"), form_data(name="Board pack (monthly)", recipients=[company.manager_north.pk])
+    )
+    assert taken.status_code == 200 and "already exists" in taken.content.decode()
