@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="report",
             name="key",
-            field=models.SlugField(editable=False, max_length=64, null=True, verbose_name="key"),
+            field=models.CharField(editable=False, max_length=64, null=True, verbose_name="key"),  # no index until filled
         ),
         migrations.RunPython(keys_from_names, names_from_keys),
         migrations.AlterField(
