@@ -86,8 +86,6 @@ LossReasonSerializer = record_serializer(LossReason)
 CustomFieldSerializer = record_serializer(CustomField)
 DealStageChangeSerializer = record_serializer(DealStageChange)
 ProductSerializer = record_serializer(Product)
-OrderSerializer = record_serializer(Order, read_only=RATE)
-InvoiceSerializer = record_serializer(Invoice, read_only=RATE)
 ActivitySerializer = record_serializer(Activity)
 SurveyAnswerSerializer = record_serializer(SurveyAnswer)
 CampaignSerializer = record_serializer(Campaign, read_only=RATE)
@@ -149,11 +147,32 @@ class DealLoseSerializer(serializers.Serializer):
     follow_up_on = serializers.DateField(required=False, help_text="When to follow up; default: the loss reason's delay.")
 
 
-class OfferSerializer(RecordSerializer):
+class DocumentSerializer(RecordSerializer):
+    """Offers, orders and invoices: the number is given when one is created (sales.numbering), and read only."""
+
+    def create(self, validated_data: dict[str, Any]) -> Any:
+        return sales.document_create(model=self.Meta.model, by=self._user(), **self._with_owner(validated_data))
+
+
+class OfferSerializer(DocumentSerializer):
     class Meta:
         model = Offer
         fields = "__all__"
-        read_only_fields = ["id", "amount", "cost", "exchange_rate"]
+        read_only_fields = ["id", "number", "amount", "cost", "exchange_rate"]
+
+
+class OrderSerializer(DocumentSerializer):
+    class Meta:
+        model = Order
+        fields = "__all__"
+        read_only_fields = ["id", "number", *RATE]
+
+
+class InvoiceSerializer(DocumentSerializer):
+    class Meta:
+        model = Invoice
+        fields = "__all__"
+        read_only_fields = ["id", "number", *RATE]
 
 
 class OfferLineSerializer(RecordSerializer):

@@ -191,7 +191,7 @@ def xlsx_response(table: ExportTable) -> FileResponse:
 
 def write_xlsx(table: ExportTable, file: IO[bytes]) -> None:
     book = Workbook(write_only=True)
-    sheet: WriteOnlyWorksheet = book.create_sheet(_sheet_title(table.title or table.name))
+    sheet: WriteOnlyWorksheet = book.create_sheet(sheet_title(table.title or table.name))
     sheet.freeze_panes = "A2"
     for index, column in enumerate(table.columns):
         sheet.column_dimensions[get_column_letter(index + 1)].width = 32 if column.kind == Kind.TEXT else 16
@@ -242,9 +242,35 @@ def xlsx_text(text: str) -> str:
     return safe_text(text).replace("\r", "\n")
 
 
-def _sheet_title(text: str) -> str:
-    """A valid sheet name: no []:*?/\\ and at most 31 characters."""
-    return re.sub(r"[\[\]:*?/\\]", "-", text)[:MAX_SHEET_TITLE].strip() or "Sheet"
+def sheet_title(*parts: Any, taken: set[str] | None = None) -> str:
+    """A valid sheet name from its parts ("Won deals", "Last week"): no []:*?/\\, at most 31 characters.
+
+    Parts too long together are each shortened (the longest first, marked with …) so that every part
+    still shows where it starts: "Won deals (top 10) – Month to date" becomes "Won deals (top… – Month to date",
+    never "Won deals (top 10) – M". A name in `taken` gets " (2)", " (3)" ...; the name given is added to it.
+    """
+    texts = [re.sub(r"[\[\]:*?/\\]", "-", str(part)).strip() for part in parts]
+    texts = [text for text in texts if text] or ["Sheet"]
+    taken = set() if taken is None else taken
+    title, number = _fit(texts, MAX_SHEET_TITLE), 2
+    while title in taken:
+        suffix = f" ({number})"
+        title, number = _fit(texts, MAX_SHEET_TITLE - len(suffix)) + suffix, number + 1
+    taken.add(title)
+    return title
+
+
+def _fit(texts: list[str], limit: int) -> str:
+    separator = " – "
+    texts = list(texts)
+    while len(separator.join(texts)) > limit:
+        longest = max(range(len(texts)), key=lambda index: len(texts[index]))
+        excess = len(separator.join(texts)) - limit
+        keep = max(len(texts[longest]) - excess - 1, 1)
+        if keep >= len(texts[longest]) - 1 and len(texts[longest]) <= 2:
+            return separator.join(texts)[:limit].strip()  # nothing left to shorten part by part
+        texts[longest] = texts[longest][:keep].rstrip() + "…"
+    return separator.join(texts)
 
 
 # --------------------------------------------------------------------------- record lists

@@ -6,6 +6,8 @@
 - A recipient must be able to see everything the report's scope person sees, and may only get
   KPIs their role may see. A plain e-mail address that is not a Quota user can only be added by
   someone who reads everything: they decide what leaves the company.
+- Previewing and downloading a report without sending it follows the recipients' rule: the
+  person looking must see everything the scope person sees and may get each of its KPIs.
 - KPIs: the engine has no per-KPI visibility yet, so the rule is here. Company-wide KPIs (those
   that cannot be split by person or team, such as CAC) are for the roles that read everything: for
   anyone else they would be a partial figure that looks company-wide. `REPORTS_KPI_ROLES` in the
@@ -62,3 +64,19 @@ def kpi_refusal(metric: Metric, user: Any) -> str | None:
         "kpi": metric.display_name,
         "roles": names,
     }
+
+
+def preview_refusal(report: Any, user: Any) -> str | None:
+    """Why `user` may not look at `report` as it is now (preview, download), or None if they may.
+
+    The same walls as sending: only someone who could receive it, that is, who sees everything its
+    scope person sees and may get each of its KPIs. (Who may open the report at all is selectors.reports_for.)
+    """
+    scope = report.scope_person
+    if not sees_everything_of(user, scope):
+        return _("This report shows what %(scope)s sees, and you may not see all of it.") % {"scope": scope}
+    for metric in Metric.objects.current().filter(key__in=report.kpis):
+        refusal = kpi_refusal(metric, user)
+        if refusal:
+            return refusal
+    return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -25,11 +26,25 @@ from quota.kpi.plans import Number
 from quota.reports import conf
 from quota.reports.charts import Bar, bar_chart
 from quota.reports.choices import Grouping
+from quota.reports.dates import moment_text
 from quota.reports.periods import Window, window
 from quota.reports.tables import TABLES, Column, TableRows
 
 Progress = Callable[[int, str], None]
 ADDING_UP = {"count", "distinct", "sum"}
+CENT = Decimal("0.01")
+PORTRAIT_COLUMNS = 7  # more columns than this and an A4 page is turned
+
+
+def shown(value: Any, unit: Unit | None) -> Any:
+    """The value every format shows: money as a Decimal rounded half up to the cent, once, here.
+
+    The PDF's text and the XLSX's numbers are both made from this, so they cannot differ by a cent
+    (a float rounded in one and a Decimal cut in the other used to).
+    """
+    if unit != Unit.MONEY or value is None or isinstance(value, str):
+        return value
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def no_progress(percent: int, step: str) -> None:
@@ -123,6 +138,16 @@ class ReportContent:
     sections: list[Section]
     tables: list[Table]  # those that do not depend on a period (the open pipeline)
 
+    @property
+    def as_of_text(self) -> str:
+        return moment_text(self.as_of)
+
+    @property
+    def landscape(self) -> bool:
+        """A breakdown with many KPIs, or a wide table, is printed across the page."""
+        widest = max((len(t.columns) for t in [*self.tables, *(t for s in self.sections for t in s.tables)]), default=0)
+        return len(self.kpis) + 1 > PORTRAIT_COLUMNS or widest > PORTRAIT_COLUMNS
+
 
 def build_content(report: Any, *, as_of: dt.datetime, progress: Progress = no_progress) -> ReportContent:
     """Evaluate the report's KPIs and read its tables for each of its periods, as its scope person sees them."""
@@ -176,7 +201,8 @@ def _kpi_values(
     for result in results:
         point = result.point(None, None)
         info = KpiInfo(result.key, result.name, result.unit)
-        totals.append(Total(info, point.value if point else None, point.previous if point else None))
+        value, previous = (point.value, point.previous) if point else (None, None)
+        totals.append(Total(info, shown(value, info.unit), shown(previous, info.unit)))
     if report.group_by == Grouping.NONE:
         return totals, [], [_comparison_chart(total, period) for total in totals]
     grouped = evaluate(
@@ -206,7 +232,7 @@ def _group_rows(results: list[KpiResult], zero_when_empty: set[str]) -> list[Gro
     def value(group: Any, key: str) -> Number | None:
         return values[group].get(key, 0 if key in zero_when_empty else None)
 
-    return [GroupRow(labels[group], [value(group, result.key) for result in results]) for group in order]
+    return [GroupRow(labels[group], [shown(value(group, r.key), r.unit) for r in results]) for group in order]
 
 
 def _breakdown_chart(kpi: KpiInfo, groups: list[GroupRow], column: int, period: Window) -> Chart:
@@ -226,4 +252,5 @@ def _comparison_chart(total: Total, period: Window) -> Chart:
 def _table(key: str, person: Any, period: Window | None, limit: int) -> Table:
     spec = TABLES[key]
     found: TableRows = spec.read(person, period, limit)
-    return Table(key, str(spec.title), spec.columns, found.rows, found.total)
+    rows = [[shown(value, column.unit) for value, column in zip(row, spec.columns, strict=True)] for row in found.rows]
+    return Table(key, str(spec.title), spec.columns, rows, found.total)

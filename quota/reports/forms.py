@@ -35,7 +35,7 @@ def people_visible_to(user: Any) -> QuerySet:
 
 
 class ReportForm(ServiceErrorsMixin, forms.Form):
-    name = forms.SlugField(label=_("Name"), max_length=64, help_text=_("A short key for the command line, e.g. weekly-sales."))
+    name = forms.CharField(label=_("Name"), max_length=200, help_text=_("E.g. Monthly board pack."))
     title = forms.CharField(label=_("Title"), max_length=200)
     kpis = forms.MultipleChoiceField(label=_("KPIs"), required=False, widget=forms.CheckboxSelectMultiple)
     group_by = forms.ChoiceField(label=_("Breakdown"), choices=Grouping.choices)

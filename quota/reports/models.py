@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from quota.reports.choices import (
@@ -38,7 +39,10 @@ class Report(models.Model):
     row), not a beat entry, so it is edited in the app; `next_run_at` is its next slot.
     """
 
-    name = models.SlugField(_("name"), max_length=64, unique=True, help_text=_("A short key, e.g. weekly-sales."))
+    name = models.CharField(_("name"), max_length=200, unique=True, help_text=_("E.g. Monthly board pack."))
+    # What the command line and file names use: made from the first name, and kept when the name changes
+    # so that a scheduled `quota report run weekly-sales` goes on working.
+    key = models.SlugField(_("key"), max_length=64, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="reports")
     scope_user = models.ForeignKey(
@@ -86,6 +90,11 @@ class Report(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.key:
+            self.key = unique_key(self.name)
+        super().save(*args, **kwargs)
+
     @property
     def schedule(self) -> Schedule:
         return Schedule(self.frequency, self.send_at, self.weekday, self.day_of_month)
@@ -94,6 +103,15 @@ class Report(models.Model):
     def scope_person(self) -> Any:
         """Whose view of the records the report shows."""
         return self.scope_user if self.scope_user_id else self.owner
+
+
+def unique_key(name: str) -> str:
+    """weekly-sales from "Weekly sales"; weekly-sales-2 when that is taken."""
+    base = slugify(name)[:56].strip("-") or "report"
+    key, number = base, 2
+    while Report.objects.filter(key=key).exists():
+        key, number = f"{base}-{number}", number + 1
+    return key
 
 
 def delivery_upload_to(delivery: ReportDelivery, filename: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from quota.kpi.periods import Every, floor, shift
 from quota.reports.choices import ReportPeriod
+from quota.reports.dates import day_text
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Window:
 
     @property
     def span_text(self) -> str:
-        return f"{self.start.isoformat()} – {self.end.isoformat()}"
+        return f"{day_text(self.start)} – {day_text(self.end)}"
 
 
 def _last(every: Every, today: dt.date) -> tuple[dt.date, dt.date]:

@@ -32,7 +32,9 @@ def report_labels(report: Report) -> dict[str, list[str]]:
 
 
 def report_by_name(name: str) -> Report | None:
-    return Report.objects.select_related("owner", "scope_user").filter(name=name).first()
+    """The report with this key (weekly-sales) or, failing that, this name (Weekly sales)."""
+    reports = Report.objects.select_related("owner", "scope_user")
+    return reports.filter(key=name).first() or reports.filter(name=name).first()
 
 
 def deliveries_of(report: Report, *, limit: int = 50) -> list[ReportDelivery]:

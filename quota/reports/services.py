@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota.core.permissions import refusal, require
+from quota.reports.access import preview_refusal
 from quota.reports.choices import DeliveryStatus, DeliveryTrigger, Frequency
-from quota.reports.content import build_content
+from quota.reports.content import ReportContent, build_content
 from quota.reports.deliveries import delivery_run, render_files
 from quota.reports.models import Report, ReportDelivery
 from quota.reports.scheduler import enqueue_delivery
@@ -163,6 +164,19 @@ def report_send_here(*, report: Report) -> ReportDelivery:
     delivery_run(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     return delivery
+
+
+def report_preview(*, report: Report, by: Any) -> ReportContent:
+    """The report as `by` would receive it now, to look at or download without sending it to anyone."""
+    refused = preview_refusal(report, by)
+    if refused:
+        raise PermissionDenied(refused)
+    return build_content(report, as_of=timezone.now())
+
+
+def report_download(*, report: Report, by: Any, fmt: str) -> tuple[str, bytes]:
+    """One format of the report as of now, for `by` alone: nothing is sent or kept."""
+    return render_files(report_preview(report=report, by=by), [fmt])[fmt]
 
 
 def report_render(*, report: Report, fmt: str, as_of: dt.datetime | None = None) -> tuple[str, bytes]:

@@ -1,4 +1,4 @@
-"""Report pages: the list, the form, a report with its history ("Send now", files, live progress)."""
+"""Report pages: the list, the form, a report with its history ("Send now", files, live progress), a preview."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -98,6 +99,26 @@ def report_send(request: HttpRequest, pk: int) -> HttpResponse:
     if notice:
         messages.info(request, notice)
     return redirect("reports:report_detail", pk=report.pk)
+
+
+@login_required
+def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report as it stands now, on a page, with its files to download: nothing is sent."""
+    report = get_object_or_404(selectors.reports_for(request.user), pk=pk)
+    content = services.report_preview(report=report, by=request.user)
+    return render(request, "reports/report_preview.html", {"report": report, "content": content, "formats": list(RENDERERS)})
+
+
+@login_required
+def report_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """One format of the report as it stands now, for the person asking alone."""
+    report = get_object_or_404(selectors.reports_for(request.user), pk=pk)
+    if fmt not in RENDERERS:
+        raise Http404
+    name, data = services.report_download(report=report, by=request.user, fmt=fmt)
+    response = HttpResponse(data, content_type=RENDERERS[fmt].content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    return response
 
 
 @login_required

@@ -1,4 +1,7 @@
-"""Forms for offers, orders and invoices (an offer's totals come from its lines, so they are not typed)."""
+"""Forms for offers, orders and invoices.
+
+Neither the number (sales.numbering gives it) nor an offer's totals (the sum of its lines) are typed.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +20,13 @@ from quota.sales.models import Invoice, Offer, OfferLine, Order, Product
 class OfferForm(RecordForm):
     class Meta:
         model = Offer
-        fields = ["number", "company", "deal", "owner", "status", "currency", "valid_until"]
+        fields = ["company", "deal", "owner", "status", "currency", "valid_until"]
 
 
 class OrderForm(RecordForm):
     class Meta:
         model = Order
         fields = [
-            "number",
             "company",
             "deal",
             "offer",
@@ -42,7 +44,6 @@ class InvoiceForm(RecordForm):
     class Meta:
         model = Invoice
         fields = [
-            "number",
             "company",
             "order",
             "owner",

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -48,6 +48,55 @@ def money_constraints(prefix: str) -> list[models.BaseConstraint]:
         models.CheckConstraint(condition=Q(cost__gte=0), name=f"{prefix}_cost_not_negative"),
         models.CheckConstraint(condition=Q(exchange_rate__gt=0), name=f"{prefix}_rate_positive"),
     ]
+
+
+class DocumentKind(models.TextChoices):
+    """The sales documents that are numbered, each in its own sequence."""
+
+    OFFER = "offer", _("Offer")
+    ORDER = "order", _("Order")
+    INVOICE = "invoice", _("Invoice")
+
+
+DEFAULT_PREFIXES = {DocumentKind.OFFER: "OF-", DocumentKind.ORDER: "SO-", DocumentKind.INVOICE: "INV-"}
+
+
+class DocumentNumbering(models.Model):
+    """How one kind of document is numbered: its prefix, set by an administrator (see sales.numbering)."""
+
+    kind = models.CharField(_("document"), max_length=10, choices=DocumentKind.choices, unique=True)
+    prefix = models.CharField(
+        _("prefix"),
+        max_length=12,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9/_.-]*$", _("Use letters, digits and - / _ . only."))],
+        help_text=_("Put before the year and the running number, e.g. INV- gives INV-2026-0001."),
+    )
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = _("document numbering")
+        verbose_name_plural = _("document numbering")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.prefix}"
+
+
+class DocumentCounter(models.Model):
+    """The last number given to one kind of document in one year; numbering locks this row to take the next."""
+
+    kind = models.CharField(_("document"), max_length=10, choices=DocumentKind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        ordering = ["kind", "year"]
+        verbose_name = _("document counter")
+        verbose_name_plural = _("document counters")
+        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="document_counter_once_per_kind_and_year")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}: {self.last}"
 
 
 class Product(models.Model):
@@ -99,6 +148,7 @@ class Offer(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
 
+    numbered_as = DocumentKind.OFFER
     objects = VisibleQuerySet.as_manager()
 
     class Meta:
@@ -189,7 +239,8 @@ class Order(models.Model):
     ordered_at = models.DateTimeField(_("ordered"), default=timezone.now)
     external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
 
-    rate_date_field = "ordered_at"  # the exchange rate of this day applies
+    rate_date_field = "ordered_at"  # the exchange rate of this day applies, and its year numbers the order
+    numbered_as = DocumentKind.ORDER
     objects = VisibleQuerySet.as_manager()
 
     class Meta:
@@ -234,7 +285,8 @@ class Invoice(models.Model):
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
 
-    rate_date_field = "issued_at"  # the exchange rate of this day applies
+    rate_date_field = "issued_at"  # the exchange rate of this day applies, and its year numbers the invoice
+    numbered_as = DocumentKind.INVOICE
     objects = VisibleQuerySet.as_manager()
 
     class Meta:

@@ -1,4 +1,4 @@
-"""Write paths for offers: an offer's totals are always the sum of its lines."""
+"""Write paths for sales documents: each is numbered when created; an offer's totals are always the sum of its lines."""
 
 from __future__ import annotations
 
@@ -13,9 +13,21 @@ from django.utils.translation import gettext as _
 
 from quota.core.money import rate_on
 from quota.core.services import record_create, record_delete, record_update, require_change
-from quota.sales.models import Offer, OfferLine, Product
+from quota.sales.models import Invoice, Offer, OfferLine, Order, Product
+from quota.sales.numbering import number_document
 
 _MONEY = DecimalField(max_digits=20, decimal_places=4)
+
+
+@transaction.atomic
+def document_create(*, model: type[Offer | Order | Invoice], by: Any, **fields: Any) -> Any:
+    """Create an offer, order or invoice with the next number of its kind and year (see sales.numbering).
+
+    A number given (an import, a document brought over from another system) is kept as it is.
+    """
+    draft = model(**fields)
+    number_document(draft)
+    return record_create(model=model, by=by, **{**fields, "number": draft.number})
 
 
 def offer_recalculate(*, offer: Offer) -> Offer:

@@ -37,7 +37,15 @@ class DealTimeline:
         return Q(deal_id=record.deal_id) if record.deal_id else None
 
 
-class OfferPages(DealTimeline, RecordPages):
+class NumberedPages(RecordPages):
+    """Pages of a sales document: a new one takes the next number of its kind (sales.numbering), never typed."""
+
+    @classmethod
+    def create(cls, *, by: Any, data: dict[str, Any]) -> Any:
+        return services.document_create(model=cls.model, by=by, **data)
+
+
+class OfferPages(DealTimeline, NumberedPages):
     model = Offer
     slug = "offers"
     filterset_class = OfferFilterSet
@@ -134,7 +142,7 @@ def lines_changed(request: HttpRequest, offer: Offer, done: str) -> HttpResponse
     return reswap(retarget(response, "#offer-lines"), "outerHTML")
 
 
-class OrderPages(DealTimeline, RecordPages):
+class OrderPages(DealTimeline, NumberedPages):
     model = Order
     slug = "orders"
     filterset_class = OrderFilterSet
@@ -167,7 +175,7 @@ class OrderPages(DealTimeline, RecordPages):
     related_lists = (RelatedList(gettext_lazy("Invoices"), "quota.sales.views.InvoicePages", "order"),)
 
 
-class InvoicePages(RecordPages):
+class InvoicePages(NumberedPages):
     model = Invoice
     slug = "invoices"
     filterset_class = InvoiceFilterSet

@@ -137,7 +137,7 @@ def test_offer_totals_follow_their_lines(teams):
     rep = teams["rep_n"]
     api = client_for(rep)
     company = CompanyFactory(owner=rep)
-    offer = api.post("/api/offers/", {"number": "Q-1", "company": company.pk}, format="json").json()
+    offer = api.post("/api/offers/", {"company": company.pk}, format="json").json()
     product = ProductFactory(price=Decimal("100"), cost=Decimal("40"))
     line = api.post(
         "/api/offer-lines/",
@@ -165,6 +165,9 @@ def test_an_erp_can_post_orders_and_invoices_with_their_cost(teams):
         format="json",
     )
     assert invoice.status_code == 201 and invoice.json()["profit"] == "-200.00"
+    # Numbers are Quota's, read only: a number posted is not taken (the ERP's own goes in external_id).
+    assert invoice.json()["number"].startswith("INV-") and invoice.json()["number"] != "INV-1"
+    assert order.json()["number"].startswith("SO-")
 
 
 def test_configuration_is_changed_by_directors_only(teams):

@@ -7,7 +7,6 @@ broken down, and one sheet per table.
 from __future__ import annotations
 
 import io
-import re
 from typing import Any
 
 from django.utils import timezone
@@ -16,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from quota.core.exports import safe_text
+from quota.core.exports import safe_text, sheet_title
 from quota.core.money import company_currency
 from quota.kpi.definitions import Unit
 from quota.kpi.formatting import as_json
@@ -29,19 +28,18 @@ NUMBER_FORMATS = {
 }
 DEFAULT_NUMBER_FORMAT = "#,##0.0"
 BOLD = Font(bold=True)
-MAX_TITLE = 31  # Excel's limit on sheet names
 
 
 def render_xlsx(content: ReportContent) -> bytes:
     book = Workbook()
     summary = book.active
     assert summary is not None
-    summary.title = _sheet_title(_("Summary"), set())
+    summary.title = sheet_title(_("Summary"))
     _summary(summary, content)
     titles = {summary.title}
     for section in content.sections:
         if section.groups:
-            sheet = book.create_sheet(_sheet_title(f"{section.window.label} – {content.group_label}", titles))
+            sheet = book.create_sheet(sheet_title(section.window.label, content.group_label, taken=titles))
             _header(sheet, [content.group_label, *(kpi.name for kpi in content.kpis)])
             for row in section.groups:
                 values = (as_json(value, kpi.unit) for kpi, value in zip(content.kpis, row.values, strict=True))
@@ -49,9 +47,9 @@ def render_xlsx(content: ReportContent) -> bytes:
                 for column, kpi in enumerate(content.kpis, start=2):
                     _number_format(sheet.cell(sheet.max_row, column), kpi.unit)
         for table in section.tables:
-            _table(book.create_sheet(_sheet_title(f"{table.title} – {section.window.label}", titles)), table)
+            _table(book.create_sheet(sheet_title(table.title, section.window.label, taken=titles)), table)
     for table in content.tables:
-        _table(book.create_sheet(_sheet_title(table.title, titles)), table)
+        _table(book.create_sheet(sheet_title(table.title, taken=titles)), table)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -115,14 +113,3 @@ def _header(sheet: Worksheet, labels: list[Any]) -> None:
 
 def _number_format(cell: Any, unit: Unit) -> None:
     cell.number_format = NUMBER_FORMATS.get(unit, DEFAULT_NUMBER_FORMAT)
-
-
-def _sheet_title(text: str, taken: set[str]) -> str:
-    """A valid, unique sheet name: no []:*?/\\ and at most 31 characters."""
-    base = re.sub(r"[\[\]:*?/\\]", "-", str(text))[:MAX_TITLE].strip() or "Sheet"
-    title, number = base, 2
-    while title in taken:
-        suffix = f" ({number})"
-        title, number = base[: MAX_TITLE - len(suffix)] + suffix, number + 1
-    taken.add(title)
-    return title

@@ -26,7 +26,7 @@ def quota(*args) -> str:
 
 def test_list_shows_name_owner_schedule_and_next_run(weekly):
     lines = quota("list").splitlines()
-    assert lines[0].split() == ["name", "owner", "schedule", "next", "run"]
+    assert lines[0].split() == ["key", "owner", "schedule", "next", "run"]
     assert lines[1].startswith("weekly-sales  diana  weekly on Monday at 07:00  ")
     assert weekly.next_run_at.strftime("%Y-%m-%d %H:%M") in lines[1]
 

@@ -6,7 +6,8 @@ from django.urls import reverse
 from quota.reports.choices import DeliveryStatus, DeliveryTrigger
 from quota.reports.models import Report, ReportDelivery
 from quota.reports.services import report_create
-from quota.reports.tests.helpers import report_fields
+from quota.reports.tests.helpers import NOW, report_fields
+from quota.testing.clock import clock_at
 
 
 @pytest.fixture
@@ -194,3 +195,61 @@ def test_send_now_with_the_broker_down_is_sent_from_the_web_process_once(
             retried = client.post(url, {"send_token": token})
     assert first.status_code == retried.status_code == 302  # not a 500 for a delivery that goes out
     assert len(mailoutbox) == 1 and ReportDelivery.objects.get().status == DeliveryStatus.SENT
+
+
+def test_a_report_name_is_free_text_and_its_key_stays_when_it_is_renamed(client, company):
+    client.force_login(company.manager_north)
+    response = client.post(
+        reverse("reports:report_create"), form_data(name="Monthly board pack", recipients=[company.manager_north.pk])
+    )
+    report = Report.objects.get(name="Monthly board pack")
+    assert response.status_code == 302 and report.key == "monthly-board-pack"
+    client.post(reverse("reports:report_create"), form_data(name="Monthly board pack!", recipients=[company.manager_north.pk]))
+    assert Report.objects.get(name="Monthly board pack!").key == "monthly-board-pack-2"
+    client.post(
+        reverse("reports:report_edit", args=[report.pk]),
+        form_data(name="Board pack (monthly)", recipients=[company.manager_north.pk]),
+    )
+    report.refresh_from_db()
+    assert (report.name, report.key) == ("Board pack (monthly)", "monthly-board-pack")
+    assert "Board pack (monthly)" in client.get(reverse("reports:report_list")).content.decode()
+    taken = client.post(
+        reverse("reports:report_create"), form_data(name="Board pack (monthly)", recipients=[company.manager_north.pk])
+    )
+    assert taken.status_code == 200 and "already exists" in taken.content.decode()
+
+
+# ---------------------------------------------------------------------------------------- preview and download
+
+
+def test_the_owner_previews_and_downloads_the_report_without_sending_it(client, company, weekly, mailoutbox):
+    client.force_login(company.manager_north)
+    with clock_at(NOW):
+        page = client.get(reverse("reports:report_preview", args=[weekly.pk]))
+        pdf = client.get(reverse("reports:report_download", args=[weekly.pk, "pdf"]))
+        xlsx = client.get(reverse("reports:report_download", args=[weekly.pk, "xlsx"]))
+    text = page.content.decode()
+    assert page.status_code == 200 and "North big win" in text and "South secret win" not in text
+    assert reverse("reports:report_download", args=[weekly.pk, "xlsx"]) in text
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf["Content-Disposition"] == 'attachment; filename="weekly-sales-2025-03-12.pdf"'
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    assert not ReportDelivery.objects.exists() and not mailoutbox
+    assert client.get(reverse("reports:report_download", args=[weekly.pk, "docx"])).status_code == 404
+
+
+def test_a_report_is_previewed_only_by_those_who_could_receive_it(client, company, weekly):
+    preview = reverse("reports:report_preview", args=[weekly.pk])
+    download = reverse("reports:report_download", args=[weekly.pk, "pdf"])
+    client.force_login(company.manager_south)  # another team: does not even see the report
+    assert (client.get(preview).status_code, client.get(download).status_code) == (404, 404)
+    # A recipient added before they moved to another team: the report would show what they may not see.
+    weekly.recipients.add(company.rep_south)
+    client.force_login(company.rep_south)
+    assert client.get(reverse("reports:report_detail", args=[weekly.pk])).status_code == 200
+    refused = client.get(preview)
+    assert refused.status_code == 403 and "North big win" not in refused.content.decode()
+    assert client.get(download).status_code == 403
+    client.force_login(company.director)  # reads everything
+    with clock_at(NOW):
+        assert client.get(preview).status_code == 200

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from quota.sales.models import Invoice
+from quota.sales.models import DocumentCounter, Invoice
 from quota.testing.factories import (
     CompanyFactory,
     DealFactory,
@@ -116,7 +116,6 @@ def test_create_with_bad_input_shows_the_error_next_to_the_field_and_keeps_what_
     response = client.post(
         reverse("sales:invoice_create"),
         {
-            "number": "INV-1",
             "company": company.pk,
             "owner": rep.pk,
             "status": "issued",
@@ -130,18 +129,19 @@ def test_create_with_bad_input_shows_the_error_next_to_the_field_and_keeps_what_
     assert response.status_code == 200
     assert "due_date" in response.context["form"].errors
     content = response.content.decode()
-    assert 'value="INV-1"' in content and 'value="2026-03-01"' in content
+    assert 'value="1000"' in content and 'value="2026-03-01"' in content
     assert not Invoice.objects.exists()
+    assert not DocumentCounter.objects.filter(last__gt=0).exists()  # a refused invoice takes no number
 
 
-def test_create_an_invoice(client, people):
+def test_create_an_invoice_gives_it_the_next_number_of_its_issue_year(client, people):
     rep = people["rep"]
     company = CompanyFactory(owner=rep)
     client.force_login(rep)
     response = client.post(
         reverse("sales:invoice_create"),
         {
-            "number": "INV-2",
+            "number": "TYPED-1",  # not a field of the form: ignored
             "company": company.pk,
             "owner": rep.pk,
             "status": "issued",
@@ -151,8 +151,11 @@ def test_create_an_invoice(client, people):
             "issued_at": "2026-03-10T09:00",
         },
     )
-    invoice = Invoice.objects.get(number="INV-2")
+    invoice = Invoice.objects.get()
     assert response.status_code == 302 and invoice.profit == 5
+    assert invoice.number == "INV-2026-0001"
+    page = client.get(reverse("sales:invoice_detail", args=[invoice.pk])).content.decode()
+    assert "INV-2026-0001" in page
 
 
 def test_editing_someone_elses_order_is_refused(client, people):

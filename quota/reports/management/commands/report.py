@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 
 def name_default(report: Report, fmt: str) -> str:
-    return f"{report.name}.{fmt}"
+    return f"{report.key}.{fmt}"
 
 
 def one_line(error: ValidationError) -> str:
@@ -48,9 +48,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="{list,run,scheduler}")
-        actions.add_parser("list", help="Name, owner, schedule and next run of every report.")
+        actions.add_parser("list", help="Key, owner, schedule and next run of every report.")
         run = actions.add_parser("run", help="Render a report now and write the file; --send also e-mails it.")
-        run.add_argument("name")
+        run.add_argument("name", help="the report's key (from `list`) or its name")
         run.add_argument("--format", default="pdf", help="pdf (default), xlsx or csv")
         run.add_argument("--out", help="the file to write (default NAME-YYYY-MM-DD.FORMAT)")
         run.add_argument("--send", action="store_true", help="also e-mail it to its recipients and keep it in the history")
@@ -68,9 +68,9 @@ class Command(BaseCommand):
         if not reports:
             self.stdout.write("No reports are defined.")
             return
-        rows = [("name", "owner", "schedule", "next run")] + [
+        rows = [("key", "owner", "schedule", "next run")] + [
             (
-                r.name,
+                r.key,
                 r.owner.username,
                 r.schedule.describe(),
                 timezone.localtime(r.next_run_at).strftime("%Y-%m-%d %H:%M %Z") if r.is_active and r.next_run_at else "paused",
@@ -89,7 +89,7 @@ class Command(BaseCommand):
             raise CommandError(f"--format must be pdf, xlsx or csv, not {fmt!r}")
         report = selectors.report_by_name(options["name"])
         if report is None:
-            known = ", ".join(Report.objects.order_by("name").values_list("name", flat=True)[:10]) or "none yet"
+            known = ", ".join(Report.objects.order_by("key").values_list("key", flat=True)[:10]) or "none yet"
             raise CommandError(f"There is no report {options['name']!r} (known: {known}); `quota report list` shows them")
         try:
             name, data = self._render_or_send(report, fmt, options["send"])
