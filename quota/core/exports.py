@@ -242,12 +242,16 @@ def xlsx_text(text: str) -> str:
     return safe_text(text).replace("\r", "\n")
 
 
+ABBREVIATED_WORD = 4  # letters kept of a word abbreviated in a sheet name, before its "."
+
+
 def sheet_title(*parts: Any, taken: set[str] | None = None) -> str:
     """A valid sheet name from its parts ("Won deals", "Last week"): no []:*?/\\, at most 31 characters.
 
-    Parts too long together are each shortened (the longest first, marked with …) so that every part
-    still shows where it starts: "Won deals (top 10) – Month to date" becomes "Won deals (top… – Month to date",
-    never "Won deals (top 10) – M". A name in `taken` gets " (2)", " (3)" ...; the name given is added to it.
+    Parts too long together have their long words abbreviated, the first part's first and the longest first
+    ("Największe wygrane – Od początku miesiąca" becomes "Najw. wygr. – Od pocz. miesiąca"), so that names
+    which share their first words still differ; a part still too long is cut and marked with …, never the last
+    part alone ("Won deals (top 10) – M"). A name in `taken` gets " (2)", " (3)" ...; the name given is added to it.
     """
     texts = [re.sub(r"[\[\]:*?/\\]", "-", str(part)).strip() for part in parts]
     texts = [text for text in texts if text] or ["Sheet"]
@@ -261,8 +265,22 @@ def sheet_title(*parts: Any, taken: set[str] | None = None) -> str:
 
 
 def _fit(texts: list[str], limit: int) -> str:
+    """The parts joined within `limit`: long words abbreviated first (the first part's, longest first: "sprzedaży"
+    -> "sprz."), so that names sharing their first words still differ; then, if need be, the longest part cut
+    and marked with …"""
     separator = " – "
-    texts = list(texts)
+    words = [text.split(" ") for text in texts]
+    joined = lambda: separator.join(" ".join(part) for part in words)  # noqa: E731
+    # The first part (what the sheet holds) gives way before the later ones (the period it is for).
+    candidates = sorted(
+        ((p, w) for p, part in enumerate(words) for w, word in enumerate(part) if len(word) > ABBREVIATED_WORD + 1),
+        key=lambda pw: (pw[0], -len(words[pw[0]][pw[1]])),
+    )
+    for p, w in candidates:
+        if len(joined()) <= limit:
+            break
+        words[p][w] = words[p][w][:ABBREVIATED_WORD] + "."
+    texts = [" ".join(part) for part in words]
     while len(separator.join(texts)) > limit:
         longest = max(range(len(texts)), key=lambda index: len(texts[index]))
         excess = len(separator.join(texts)) - limit

@@ -89,6 +89,7 @@ class Table:
     columns: tuple[Column, ...]
     rows: list[list[Any]]
     total: int
+    sheet: str = ""  # the short name of its XLSX sheet
 
     @property
     def truncated(self) -> bool:
@@ -253,4 +254,4 @@ def _table(key: str, person: Any, period: Window | None, limit: int) -> Table:
     spec = TABLES[key]
     found: TableRows = spec.read(person, period, limit)
     rows = [[shown(value, column.unit) for value, column in zip(row, spec.columns, strict=True)] for row in found.rows]
-    return Table(key, str(spec.title), spec.columns, rows, found.total)
+    return Table(key, str(spec.title), spec.columns, rows, found.total, sheet=str(spec.sheet))

@@ -6,6 +6,7 @@ on one) a period. Values are in the company currency, as the KPIs are.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
@@ -45,6 +47,16 @@ class TableSpec:
     columns: tuple[Column, ...]
     per_period: bool
     read: Callable[[Any, Window | None, int], TableRows]
+    sheet: Any = ""  # a short name for the table's XLSX sheet, which also names the period in 31 characters
+
+
+# Short names for the tables' XLSX sheets (their own context: "Won deals" elsewhere is a longer KPI name).
+SHEETS = {
+    ReportTable.WON_DEALS: pgettext_lazy("xlsx sheet", "Won deals"),
+    ReportTable.TOP_WON_DEALS: pgettext_lazy("xlsx sheet", "Largest won"),
+    ReportTable.LOST_DEALS: pgettext_lazy("xlsx sheet", "Lost deals"),
+    ReportTable.OPEN_PIPELINE: pgettext_lazy("xlsx sheet", "Open pipeline"),
+}
 
 
 def _deals(user: Any) -> QuerySet:
@@ -106,7 +118,7 @@ def open_pipeline(user: Any, window: Window | None, limit: int) -> TableRows:
 
 
 TABLES: dict[str, TableSpec] = {
-    spec.key: spec
+    spec.key: dataclasses.replace(spec, sheet=SHEETS[spec.key])
     for spec in [
         TableSpec(ReportTable.WON_DEALS, ReportTable.WON_DEALS.label, WON_COLUMNS, True, won_deals),
         TableSpec(ReportTable.TOP_WON_DEALS, ReportTable.TOP_WON_DEALS.label, WON_COLUMNS, True, top_won_deals),

@@ -21,8 +21,9 @@ from quota.kpi.definitions import Unit
 from quota.kpi.formatting import as_json
 from quota.reports.content import ReportContent, Table
 
+# As the PDF and the pages show them (money in whole units: kpi.formatting); the cells keep the exact value.
 NUMBER_FORMATS = {
-    Unit.MONEY: "#,##0.00",
+    Unit.MONEY: "#,##0",
     Unit.PERCENT: "0.0%",
     Unit.COUNT: "#,##0",
 }
@@ -47,9 +48,9 @@ def render_xlsx(content: ReportContent) -> bytes:
                 for column, kpi in enumerate(content.kpis, start=2):
                     _number_format(sheet.cell(sheet.max_row, column), kpi.unit)
         for table in section.tables:
-            _table(book.create_sheet(sheet_title(table.title, section.window.label, taken=titles)), table)
+            _table(book.create_sheet(sheet_title(table.sheet or table.title, section.window.label, taken=titles)), table)
     for table in content.tables:
-        _table(book.create_sheet(sheet_title(table.title, taken=titles)), table)
+        _table(book.create_sheet(sheet_title(table.sheet or table.title, taken=titles)), table)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
