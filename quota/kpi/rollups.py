@@ -145,6 +145,10 @@ def _newest(source: Source, using: str) -> models.QuerySet:
     return source.model._default_manager.db_manager(using).order_by("-pk").values("pk")[:1]
 
 
+def is_bypassed() -> bool:
+    return _bypassed.get()
+
+
 @contextmanager
 def bypassed() -> Iterator[None]:
     """Read the records even where rollups could answer (to compare the two, or to time the records)."""

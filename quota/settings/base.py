@@ -276,6 +276,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# KPI values kept this many seconds while nothing they read changes (quota.kpi.cache); every write makes them
+# stale at once. Only with a cache every process shares (Redis), so it is off (0) without REDIS_URL.
+KPI_CACHE_SECONDS = env.int("KPI_CACHE_SECONDS", default=300 if REDIS_URL else 0)
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # an outage shows in the logs (and in /healthz)
 DJANGO_REDIS_LOGGER = "quota.cache"
 # Publishing a task to a dead broker fails fast; quota.core.queue then runs the task in the web process.
