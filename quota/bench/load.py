@@ -5,7 +5,8 @@
 
 The size's PostgreSQL database (databases.prepare: created, seeded, rollups fresh, vacuumed) is served by
 gunicorn (deploy/gunicorn.conf.py, GUNICORN_WORKERS workers, 4 by default) on a free loopback port, with
-production settings (DEBUG off; plain HTTP, since no proxy terminates TLS here). Locust (locustfile.py)
+production settings (DEBUG off; plain HTTP, since no proxy terminates TLS here; Redis at LOAD_REDIS_URL as
+the shared cache). Locust (locustfile.py)
 then runs a fixed number of busy users for a fixed time: the dashboards of each role, the deal list, a
 deal, the board, a KPI page, and an integration logging calls through the API with its token. Sessions
 and the token are made beforehand, so logins are not measured. Everything stays on 127.0.0.1 and stops
@@ -39,6 +40,7 @@ WORKERS = int(os.environ.get("GUNICORN_WORKERS", "4"))
 GOAL = {"requests_per_s": 60, "p95_ms": 300}
 LOGINS = ("director", "rep", "marketing", "service")
 SAMPLE_DEALS = 200
+REDIS_URL = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
 def run(*, sizes: list[str] | tuple[str, ...]) -> dict[str, Any]:
@@ -50,7 +52,7 @@ def run(*, sizes: list[str] | tuple[str, ...]) -> dict[str, Any]:
     port = _free_port()
     with _Gunicorn(url, port) as base:
         figures = _locust(base, inputs)
-    return {"load": {**figures, "size": size, "workers": WORKERS, **_goal_check(figures), **prepared}}
+    return {"load": {**figures, "size": size, "workers": WORKERS, "redis": REDIS_URL, **_goal_check(figures), **prepared}}
 
 
 def _goal_check(figures: dict[str, Any]) -> dict[str, Any]:
@@ -122,6 +124,9 @@ class _Gunicorn:
             "GUNICORN_ACCESS_LOG": os.devnull,
             "GUNICORN_LOG_LEVEL": "warning",
             "GUNICORN_MAX_REQUESTS": "0",  # no recycling in the middle of a run
+            # Production's shared cache (the KPI cache needs one every worker sees) and broker; tasks the writes
+            # publish wait for a worker that is not started here.
+            "REDIS_URL": REDIS_URL,
         }
 
     def __enter__(self) -> str:

@@ -3,11 +3,11 @@
 What a table depends on is its key: the leaves, the layout (periods or windows), the grouping and the groups
 asked for, the database, whose records the user may read, and a version of every model the leaves read - their
 source, each model their fields, filters and `exists` go through, people and teams (visibility, teams) -
-together with the newest id of each source (rows inserted behind the ORM's back, by COPY, change it). A leaf
-that compares with "now" adds the minute. Every save and delete of those models gives the model a new
-version once its transaction commits, in the shared cache, so every worker reads the new figures at once:
-values stay live; a win shows on the next request. An UPDATE that bypasses the ORM (queryset.update) is
-not seen: `KPI_CACHE_SECONDS` bounds how long such a value can be read (0 turns the cache off).
+and a leaf that compares with "now" adds the minute. Every save and delete of those models gives the model
+a new version once its transaction commits, in the shared cache, so every worker reads the new figures at
+once: values stay live; a win shows on the next request. Imports, which insert by COPY, call `written()`
+themselves. Other writes that bypass the ORM (queryset.update, bulk_create, SQL) are not seen:
+`KPI_CACHE_SECONDS` bounds how long such a value can be read (0 turns the cache off).
 
 It needs a cache every process shares (Redis: REDIS_URL) or a single process: with the local-memory cache
 and several processes, one would not see another's versions, so it is on by default only with Redis.
@@ -20,11 +20,11 @@ import pickle
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache, partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache as shared
-from django.db import connections, models, transaction
+from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
 
 from quota.core.visibility import visible_owner_ids
@@ -46,25 +46,45 @@ def cached_table(
     leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: Iterable[GroupKeys], compute: Callable[[], LeafTable]
 ) -> LeafTable:
     """The finished table of `leaves` from the cache while nothing it reads has changed; else computed and kept."""
-    ttl = seconds()
-    if ttl <= 0:
+    if seconds() <= 0:
         return compute()
     key = _key(leaves, layout, by, scope, list(groups))
-    found = shared.get(key)
-    if found is not None:
-        return pickle.loads(found)
-    table = compute()
-    shared.set(key, pickle.dumps(table.finished(), protocol=pickle.HIGHEST_PROTOCOL), ttl)
-    return table
+    return _kept(key, compute, lambda table: table.finished())
 
 
+def cached_evaluation(
+    identity: Sequence[Any], leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, compute: Callable[[], T]
+) -> T:
+    """A whole evaluation (`identity`: the KPIs' keys, versions, names and the options), kept like a table.
+
+    Its values also depend on the moment (a deal's age is counted to now), so it is kept for the minute only;
+    the tables under it are read again after that.
+    """
+    if seconds() <= 0:
+        return compute()
+    minute = scope.now.replace(second=0, microsecond=0).isoformat()
+    key = _key(leaves, layout, by, scope, [], extra=[repr(list(identity)), minute, "evaluation"])
+    return _kept(key, compute, lambda value: value)
+
+
+T = TypeVar("T")
 GroupKeys = int | None
 
 
-def _key(leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: list[GroupKeys]) -> str:
+def _kept(key: str, compute: Callable[[], T], finished: Callable[[T], Any]) -> T:
+    found = shared.get(key)
+    if found is not None:
+        return pickle.loads(found)
+    value = compute()
+    shared.set(key, pickle.dumps(finished(value), protocol=pickle.HIGHEST_PROTOCOL), seconds())
+    return value
+
+
+def _key(
+    leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: list[GroupKeys], extra: Sequence[Any] = ()
+) -> str:
     read = sorted({model._meta.label for leaf in leaves for model in models_read(leaf, by)})
     versions = shared.get_many([VERSION + label for label in read])
-    sources = sorted({leaf.source for leaf in leaves} | {r.source for leaf in leaves for r in _related(leaf.filters)})
     user = scope.user
     viewer = None if user is None else (user.pk, user.is_active, _visible(user))
     minute = scope.now.replace(second=0, microsecond=0).isoformat() if any(_uses_now(leaf.filters) for leaf in leaves) else ""
@@ -76,8 +96,8 @@ def _key(leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: 
         scope.using,
         viewer,
         [versions.get(VERSION + label) for label in read],
-        _newest(sources, scope.using),
         minute,
+        *extra,
     ]
     return PREFIX + hashlib.sha256(repr(parts).encode()).hexdigest()
 
@@ -87,17 +107,6 @@ def _visible(user: Any) -> tuple[int, ...] | None:
         return ()
     ids = visible_owner_ids(user)
     return None if ids is None else tuple(sorted(ids))
-
-
-def _newest(sources: Sequence[str], using: str) -> list[Any]:
-    """The newest id of each source's table, in one query (an index's last entry each)."""
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    tables = [get_source(key).model._meta for key in sources]
-    columns = ", ".join(f"(SELECT MAX({quote(meta.pk.column)}) FROM {quote(meta.db_table)})" for meta in tables)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}")
-        return list(cursor.fetchone())
 
 
 def models_read(leaf: Leaf, by: str = "none") -> set[type[models.Model]]:
@@ -180,6 +189,11 @@ def connect() -> None:
 
 
 def _written(model: type[models.Model], sender: Any, using: str, **kwargs: Any) -> None:
+    written(model, using)
+
+
+def written(model: type[models.Model], using: str) -> None:
+    """Rows of `model` changed in the current transaction: a new version once it commits."""
     if seconds() > 0:
         transaction.on_commit(partial(bump, model), using=using, robust=True)
 

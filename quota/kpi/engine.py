@@ -132,18 +132,28 @@ def evaluate(
     resolved = _resolve(kpis, using, by)
     layout, periods = _layout(start, end, every, compare)
     computed_at = timezone.now()
-    with _collector_paused():
-        table = _compute(resolved, layout, by, Scope(user=user, using=using, now=computed_at))
-        moments = _moments(table, layout, computed_at)
-        values = {kpi.key: compute(kpi.plan.formula, table.array, moments) for kpi in resolved}
-        shown = {kpi.key: _shown_groups(kpi, table, by) for kpi in resolved}
-        labels = _labels(by, {table.groups[i] for columns in shown.values() for i in columns}, using)
-        groups = _ordered_groups(table, {i for columns in shown.values() for i in columns}, labels, by)
-        results = {
-            kpi.key: _result(kpi, values[kpi.key], table, layout, periods, groups, set(shown[kpi.key]), computed_at)
-            for kpi in resolved
-        }
-    return Evaluation(computed_at, start, end, every, by, results)
+    scope = Scope(user=user, using=using, now=computed_at)
+
+    def evaluated() -> Evaluation:
+        with _collector_paused():
+            table = _compute(resolved, layout, by, scope)
+            moments = _moments(table, layout, computed_at)
+            values = {kpi.key: compute(kpi.plan.formula, table.array, moments) for kpi in resolved}
+            shown = {kpi.key: _shown_groups(kpi, table, by) for kpi in resolved}
+            labels = _labels(by, {table.groups[i] for columns in shown.values() for i in columns}, using)
+            groups = _ordered_groups(table, {i for columns in shown.values() for i in columns}, labels, by)
+            results = {
+                kpi.key: _result(kpi, values[kpi.key], table, layout, periods, groups, set(shown[kpi.key]), computed_at)
+                for kpi in resolved
+            }
+        return Evaluation(computed_at, start, end, every, by, results)
+
+    if rollups.is_bypassed():
+        return evaluated()
+    # What the answer is made of besides the leaves: which KPIs, as named in the user's language, and how shown.
+    identity = [[kpi.key, kpi.version, kpi.name, repr(kpi.definition)] for kpi in resolved] + [start, end, compare]
+    leaves = [leaf for kpi in resolved for leaf in kpi.plan.leaves]
+    return kpi_cache.cached_evaluation(identity, leaves, layout, by, scope, evaluated)
 
 
 @contextmanager

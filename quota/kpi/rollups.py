@@ -665,7 +665,11 @@ def connect() -> None:
 def _owner_column(model: type[models.Model]) -> str:
     """The column that says whose a record is: its owner's id, or its parent's id (whose owner it is seen through)."""
     path = getattr(model, "owner_path", "owner")
-    return "owner_id" if path == "owner" else model._meta.get_field(path.split("__")[0]).attname
+    if path == "owner":
+        return "owner_id"
+    link = model._meta.get_field(path.split("__")[0])
+    assert isinstance(link, models.ForeignKey)
+    return link.attname
 
 
 @cache
@@ -723,7 +727,7 @@ def _owners(model: type[models.Model], versions: list[dict[str, Any]], using: st
     ids = {version[column] for version in versions}
     if column == "owner_id":
         return ids
-    parent = model._meta.get_field(column).related_model
+    parent: Any = model._meta.get_field(column).related_model
     owners = dict(parent._default_manager.db_manager(using).filter(pk__in=ids).values_list("pk", "owner_id"))
     return None if owners.keys() != ids else set(owners.values())
 
