@@ -9,7 +9,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 export DJANGO_SETTINGS_MODULE ?= quota.settings.base
 
-.PHONY: install demo serve test lint typecheck check bench bench-seed clean
+.PHONY: install demo serve test lint typecheck check bench bench-seed bench-load clean
 
 $(STAMP): requirements.lock pyproject.toml package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ bench-seed: install
 bench: install
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench_large} SECRET_KEY=bench \
 		$(BIN)/python -m quota.bench all --sizes demo,large
+
+## bench-load: gunicorn (4 workers) on the large company, locust's busy users on a mix of pages and API writes
+## for LOAD_DURATION_S (60) seconds on 127.0.0.1; writes `load` into var/bench/latest.json
+bench-load: install $(STATIC_MANIFEST)
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench_large} SECRET_KEY=bench \
+		$(BIN)/python -m quota.bench load --sizes large
 
 clean:
 	rm -rf $(VENV) node_modules var/staticfiles

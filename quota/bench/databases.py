@@ -93,9 +93,12 @@ def prepare(size: str) -> dict[str, Any]:
         # The command, as `make demo` seeds: demo logins, reports and rollups come with it. Its summary is not our output.
         call_command("seed", size=size, if_empty=True, no_progress=True, stdout=sys.stderr)
         done["seed_s"] = round(time.perf_counter() - started, 1)
-    if not rollups.all_fresh():
+    leaves = rollups.rollup_leaves()
+    fresh = rollups.fresh_leaves(leaves, DEFAULT_DB_ALIAS)
+    if unfresh := [leaf for leaf in leaves if leaf.key not in fresh]:
         started = time.perf_counter()
-        rollups.rebuild()  # a seed by COPY (the seed benchmark's) writes behind the ORM's back
+        # A seed by COPY (the seed benchmark's) writes behind the ORM's back; a new kind of rollup was never built.
+        rollups.rebuild(leaves=unfresh)
         done["rollup_build_s"] = round(time.perf_counter() - started, 1)
     if _needs_vacuum():
         started = time.perf_counter()

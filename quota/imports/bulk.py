@@ -23,6 +23,8 @@ from typing import Any
 from django.db import connections, models, router
 from django.db.models.base import ModelState
 
+from quota.kpi import cache as kpi_cache
+
 SQLITE_BATCH = 500
 # Values get_db_prep_save leaves as they are on PostgreSQL, by the exact class of the field: these are
 # written without it (an aware datetime too). Anything else, and any other field, goes through it.
@@ -47,6 +49,7 @@ def bulk_insert(model: type[models.Model], records: Sequence[models.Model]) -> N
         return
     alias = router.db_for_write(model)
     connection = connections[alias]
+    kpi_cache.written(model, alias)  # no signals here: cached KPI figures learn of the rows from this
     if connection.vendor != "postgresql":
         model._default_manager.db_manager(alias).bulk_create(records, batch_size=SQLITE_BATCH)
         return

@@ -12,13 +12,14 @@ class KpiConfig(AppConfig):
 
     def ready(self) -> None:
         from quota.core import health
-        from quota.kpi import rollups
+        from quota.kpi import cache, rollups
         from quota.kpi.expressions import register_sqlite_functions
         from quota.kpi.health import rollup_freshness
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="kpi-sqlite-functions")
         post_migrate.connect(_sync_catalogue, sender=self)
         rollups.connect()
+        cache.connect()
         health.register("rollups", rollup_freshness)
 
 

@@ -8,7 +8,7 @@ share a source - or read from rollups (rollups.py) when those are fresh. Compari
 same query: its range is widened to reach the previous periods and the same periods a year earlier
 (for `every=none`, the three windows are three filtered aggregates of the same query). Empty
 periods are filled after the query: 0 for counts and sums, None where a ratio has nothing to divide
-by. Values are live: nothing is cached except rollups, which every write keeps current.
+by. Values are live: rollups and the finished tables of cache.py are kept current by every write.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from quota.kpi import cache as kpi_cache
 from quota.kpi import rollups
 from quota.kpi.definitions import Better, Definition, Unit
 from quota.kpi.models import Metric
@@ -131,18 +132,28 @@ def evaluate(
     resolved = _resolve(kpis, using, by)
     layout, periods = _layout(start, end, every, compare)
     computed_at = timezone.now()
-    with _collector_paused():
-        table = _compute(resolved, layout, by, Scope(user=user, using=using, now=computed_at))
-        moments = _moments(table, layout, computed_at)
-        values = {kpi.key: compute(kpi.plan.formula, table.array, moments) for kpi in resolved}
-        shown = {kpi.key: _shown_groups(kpi, table, by) for kpi in resolved}
-        labels = _labels(by, {table.groups[i] for columns in shown.values() for i in columns}, using)
-        groups = _ordered_groups(table, {i for columns in shown.values() for i in columns}, labels, by)
-        results = {
-            kpi.key: _result(kpi, values[kpi.key], table, layout, periods, groups, set(shown[kpi.key]), computed_at)
-            for kpi in resolved
-        }
-    return Evaluation(computed_at, start, end, every, by, results)
+    scope = Scope(user=user, using=using, now=computed_at)
+
+    def evaluated() -> Evaluation:
+        with _collector_paused():
+            table = _compute(resolved, layout, by, scope)
+            moments = _moments(table, layout, computed_at)
+            values = {kpi.key: compute(kpi.plan.formula, table.array, moments) for kpi in resolved}
+            shown = {kpi.key: _shown_groups(kpi, table, by) for kpi in resolved}
+            labels = _labels(by, {table.groups[i] for columns in shown.values() for i in columns}, using)
+            groups = _ordered_groups(table, {i for columns in shown.values() for i in columns}, labels, by)
+            results = {
+                kpi.key: _result(kpi, values[kpi.key], table, layout, periods, groups, set(shown[kpi.key]), computed_at)
+                for kpi in resolved
+            }
+        return Evaluation(computed_at, start, end, every, by, results)
+
+    if rollups.is_bypassed():
+        return evaluated()
+    # What the answer is made of besides the leaves: which KPIs, as named in the user's language, and how shown.
+    identity = [[kpi.key, kpi.version, kpi.name, repr(kpi.definition)] for kpi in resolved] + [start, end, compare]
+    leaves = [leaf for kpi in resolved for leaf in kpi.plan.leaves]
+    return kpi_cache.cached_evaluation(identity, leaves, layout, by, scope, evaluated)
 
 
 @contextmanager
@@ -197,15 +208,23 @@ def _compute(resolved: list[_Kpi], layout: Layout, by: str, scope: Scope, groups
 
     `groups` are included even without records (a target's person), so their values are 0, not missing.
     """
-    table = LeafTable(layout, [None] if by == "none" else groups)
+    groups = list(groups)
     work = batches(leaf for kpi in resolved for leaf in kpi.plan.leaves)
-    reader = rollups.Reader(layout, by, scope, [leaf for leaves in work.values() for leaf in leaves])
-    live = [(batch, rest) for batch, leaves in work.items() if (rest := reader.take(batch, leaves))]
-    reader.read(table)
-    for batch, leaves in live:
-        run(batch, leaves, layout=layout, by=by, scope=scope, table=table)
-    table.finish(leaf for leaves in work.values() for leaf in leaves)
-    return table
+    every_leaf = [leaf for leaves in work.values() for leaf in leaves]
+
+    def computed() -> LeafTable:
+        table = LeafTable(layout, [None] if by == "none" else groups)
+        reader = rollups.Reader(layout, by, scope, every_leaf)
+        live = [(batch, rest) for batch, leaves in work.items() if (rest := reader.take(batch, leaves))]
+        reader.read(table)
+        for batch, leaves in live:
+            run(batch, leaves, layout=layout, by=by, scope=scope, table=table)
+        table.finish(every_leaf)
+        return table
+
+    if rollups.is_bypassed():  # comparing rollups with the records: the records, every time
+        return computed()
+    return kpi_cache.cached_table(every_leaf, layout, by, scope, groups, computed)
 
 
 def _moments(table: LeafTable, layout: Layout, computed_at: dt.datetime) -> np.ndarray:

@@ -1,8 +1,10 @@
 """Rollups: leaf values pre-aggregated per owner and day (and year, month by month), so dashboards need not scan millions of rows.
 
 Which leaves: counts and sums of a record's own fields, attributed to (and made visible by) the
-record's `owner`, with plain filters: no links to other tables, no "now", no exists, no offset.
-Everything else - and groupings other than none, person and team - always reads the records.
+record's `owner` - or its parent's, one link away, where the record is seen through that parent (a
+campaign message is its campaign owner's) - with plain filters: no links to other tables, no "now",
+no exists, no offset. Everything else - and groupings other than none, person and team - always
+reads the records.
 
 How they stay right:
 - `quota kpi rollup` (or `rebuild()`) builds them from the records in a few INSERT ... SELECTs;
@@ -12,6 +14,8 @@ How they stay right:
   record of the source newer than the newest they include (rows inserted behind the ORM's back, by
   COPY or bulk_create, make them stale until the next rebuild). An UPDATE that bypasses the ORM
   (queryset.update) is not noticed: rebuild after one.
+- a parent that changes owner (a campaign handed to someone else) or goes away marks its children's
+  rollups stale: the records are read until the rebuild.
 - stale rollups are rebuilt by a periodic task (`rebuild_stale()`, every few minutes), so none stays
   stale until someone runs `quota kpi rollup`.
 So values stay live either way: rollups are a cache that writes keep current, and the records
@@ -73,12 +77,24 @@ ORDINAL_OF_1970 = dt.date(1970, 1, 1).toordinal()
 _bypassed: ContextVar[bool] = ContextVar("kpi_rollups_bypassed", default=False)
 
 
+def owner_link(source: Source) -> str | None:
+    """How a source's records reach the owner rollups are kept by: "" (their own `owner`), the link to the
+    parent whose owner they are seen through ("campaign"), or None: no rollups for the source."""
+    path = getattr(source.model, "owner_path", "owner")
+    if source.attribution != path:  # counted for someone other than who may see it: not one owner column
+        return None
+    if path == "owner":
+        return ""
+    link, _, last = path.rpartition("__")
+    return link if last == "owner" and "__" not in link else None
+
+
 def eligible(leaf: Leaf) -> bool:
     """Whether a leaf can be answered from rollups (see the module's docstring)."""
     source = get_source(leaf.source)
-    if leaf.agg not in {"count", "sum"} or leaf.offset or leaf.attribution != "owner":
+    if leaf.agg not in {"count", "sum"} or leaf.offset or owner_link(source) is None:
         return False
-    if getattr(source.model, "owner_path", "owner") != "owner" or "__" in leaf.date:
+    if leaf.attribution != source.attribution or "__" in leaf.date:
         return False
     if leaf.value is not None:
         fields = leaf.value.split(":")[1:] if ":" in leaf.value else [leaf.value]
@@ -127,6 +143,10 @@ def fresh_leaves(leaves: Iterable[Leaf], using: str) -> dict[str, int]:
 
 def _newest(source: Source, using: str) -> models.QuerySet:
     return source.model._default_manager.db_manager(using).order_by("-pk").values("pk")[:1]
+
+
+def is_bypassed() -> bool:
+    return _bypassed.get()
 
 
 @contextmanager
@@ -491,9 +511,7 @@ def rebuild(*, using: str = DEFAULT_DB_ALIAS, leaves: Sequence[Leaf] | None = No
                 )
                 for leaf in group
             )
-            query = _Query(
-                Batch(source_key, date, "owner", 0, False), Layout(Every.DAY), "person", Scope(None, using, timezone.now())
-            )
+            query = _builder(source, using, date)
             ids = [state.pk for state in states]
             _insert_days(query.per_bucket(group, None, None, _day(source, date)), ids, using)
             _insert_years(ids, using)
@@ -533,6 +551,12 @@ def _vacuum(using: str) -> None:
         return  # VACUUM cannot run in a transaction; autovacuum catches up
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(Rollup._meta.db_table)}")
+
+
+def _builder(source: Source, using: str, date: str) -> _Query:
+    """The records' query by person and day, grouped by the owner rollups are kept by (the record's or its parent's)."""
+    batch = Batch(source.key, date, source.attribution, 0, False)
+    return _Query(batch, Layout(Every.DAY), "person", Scope(None, using, timezone.now()))
 
 
 def _day(source: Source, date: str) -> Any:
@@ -609,7 +633,7 @@ def _leaf(spec: dict[str, Any]) -> Leaf:
         return tuple(raw) if isinstance(raw, list) else raw
 
     filters = tuple(Filter(name, Op(op), value(raw)) for name, op, raw in spec["filters"])
-    return Leaf(spec["source"], spec["date"], "owner", spec["agg"], spec["value"], filters)
+    return Leaf(spec["source"], spec["date"], get_source(spec["source"]).attribution, spec["agg"], spec["value"], filters)
 
 
 # -- keeping them current ---------------------------------------------------------------------------------------
@@ -622,18 +646,52 @@ def connect() -> None:
     from django.contrib.auth import get_user_model
 
     for source in SOURCES.values():
-        if source.attribution == "owner" and getattr(source.model, "owner_path", "owner") == "owner":
-            uid = f"kpi-rollups-{source.key}"
-            post_init.connect(_remember, sender=source.model, dispatch_uid=uid)
-            post_save.connect(partial(_changed, source.key), sender=source.model, weak=False, dispatch_uid=uid)
-            post_delete.connect(partial(_changed, source.key), sender=source.model, weak=False, dispatch_uid=uid)
+        link = owner_link(source)
+        if link is None:
+            continue
+        uid = f"kpi-rollups-{source.key}"
+        post_init.connect(_remember, sender=source.model, dispatch_uid=uid)
+        post_save.connect(partial(_changed, source.key), sender=source.model, weak=False, dispatch_uid=uid)
+        post_delete.connect(partial(_changed, source.key), sender=source.model, weak=False, dispatch_uid=uid)
+        if link:  # the parent's owner is the records': a parent handed over or deleted moves them all
+            parent = source.model._meta.get_field(link).related_model
+            post_init.connect(_remember_parent_owner, sender=parent, dispatch_uid=f"{uid}-parent")
+            post_save.connect(partial(_parent_changed, source.key), sender=parent, weak=False, dispatch_uid=f"{uid}-parent")
+            post_delete.connect(partial(_parent_changed, source.key), sender=parent, weak=False, dispatch_uid=f"{uid}-parent")
     post_delete.connect(_owner_deleted, sender=get_user_model(), dispatch_uid="kpi-rollups-owner")
+
+
+@cache
+def _owner_column(model: type[models.Model]) -> str:
+    """The column that says whose a record is: its owner's id, or its parent's id (whose owner it is seen through)."""
+    path = getattr(model, "owner_path", "owner")
+    if path == "owner":
+        return "owner_id"
+    link = model._meta.get_field(path.split("__")[0])
+    assert isinstance(link, models.ForeignKey)
+    return link.attname
 
 
 @cache
 def _watched_fields(model: type[models.Model]) -> list[str]:
     dates = [f.attname for f in model._meta.concrete_fields if f.get_internal_type() in {"DateField", "DateTimeField"}]
-    return [*dates, "owner_id"]
+    return [*dates, _owner_column(model)]
+
+
+_PARENT_OWNER = "_kpi_rollup_parent_owner"
+
+
+def _remember_parent_owner(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    instance.__dict__[_PARENT_OWNER] = instance.__dict__.get("owner_id", _ORIGINAL)
+
+
+def _parent_changed(source_key: str, sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
+    """A parent deleted, or saved with another owner (or one not loaded), leaves its children's rollups stale."""
+    before, after = instance.__dict__.get(_PARENT_OWNER, _ORIGINAL), instance.__dict__.get("owner_id", _ORIGINAL)
+    instance.__dict__[_PARENT_OWNER] = after
+    if kwargs.get("created") or ("created" in kwargs and before == after != _ORIGINAL):
+        return  # a new parent has no children yet; an unchanged owner moves nothing
+    transaction.on_commit(partial(mark_stale, [source_key], using=using), using=using, robust=True)
 
 
 def _remember(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
@@ -663,17 +721,25 @@ def _local_day(value: dt.date) -> dt.date:
     return value
 
 
-def _placements(versions: list[dict[str, Any]]) -> set[tuple[str, dt.date, GroupKey]]:
+def _owners(model: type[models.Model], versions: list[dict[str, Any]], using: str) -> set[GroupKey] | None:
+    """The owners of a record's versions: their own, or their parents' as stored now (None: a parent is gone)."""
+    column = _owner_column(model)
+    ids = {version[column] for version in versions}
+    if column == "owner_id":
+        return ids
+    parent: Any = model._meta.get_field(column).related_model
+    owners = dict(parent._default_manager.db_manager(using).filter(pk__in=ids).values_list("pk", "owner_id"))
+    return None if owners.keys() != ids else set(owners.values())
+
+
+def _placements(versions: list[dict[str, Any]], owners: set[GroupKey]) -> set[tuple[str, dt.date, GroupKey]]:
     """Every (date field, local day, owner) a record may have counted in, before or after the change.
 
     An instance can be stale (loaded before someone else's change, then saved with update_fields),
     so its dates and owner as loaded, as saved and as stored are all combined.
     """
-    owners = {version["owner_id"] for version in versions}
     touched = set()
-    for name in versions[0]:
-        if name == "owner_id":
-            continue
+    for name in versions[0]:  # the owner column holds no dates: it places nothing itself
         for day in {_local_day(v[name]) for v in versions if isinstance(v[name], dt.date)}:
             touched |= {(name, day, owner) for owner in owners}
     return touched
@@ -695,7 +761,11 @@ def _refresh_safely(
             # A field was deferred when the record was loaded: where it counted before is unknown.
             mark_stale([source_key], using=using)
             return
-        refresh(source_key, _placements(versions), pk, using=using)
+        owners = _owners(model, versions, using)
+        if owners is None:  # a parent deleted with it: whose it was is gone (its deletion marked them stale)
+            mark_stale([source_key], using=using)
+            return
+        refresh(source_key, _placements(versions, owners), pk, using=using)
     except Exception:  # the write is committed; stale rollups must not be read
         logger.exception("KPI rollups of %s could not be refreshed; marked stale until the scheduled rebuild", source_key)
         mark_stale([source_key], using=using)
@@ -754,10 +824,9 @@ def refresh(
             Rollup.objects.using(using).filter(whose, state_id__in=ids).filter(
                 Q(grain=DAY, bucket=day) | Q(grain=YEAR, bucket=year)
             ).delete()
-            query = _Query(
-                Batch(source_key, date, "owner", 0, False), Layout(Every.DAY), "person", Scope(None, using, timezone.now())
-            )
-            rows = query.per_bucket(leaves, day, day + dt.timedelta(days=1), _day(source, date), where=whose)
+            query = _builder(source, using, date)
+            records = Q(**{source.attribution: owner}) if owner is not None else Q(**{f"{source.attribution}__isnull": True})
+            rows = query.per_bucket(leaves, day, day + dt.timedelta(days=1), _day(source, date), where=records)
             Rollup.objects.using(using).bulk_create(
                 Rollup(state_id=state, grain=DAY, bucket=day, owner_id=owner, value=row[f"v{index}"])
                 for row in rows

@@ -92,6 +92,11 @@ class LeafTable:
         exact[inside] = self._ordinals[rows[inside]] == positions[inside]
         return rows, exact
 
+    def finished(self) -> LeafTable:
+        """The table without the rows it was laid out from (what a cached copy needs: the arrays)."""
+        self._rows = defaultdict(list)
+        return self
+
     def array(self, leaf: Leaf) -> np.ndarray:
         return self._arrays[leaf]
 

@@ -119,6 +119,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections: a request reuses its worker's connection instead of opening one (a few ms of CPU
+# on both sides each time); the health check replaces one the server closed before it is used.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 # Covering indexes (INCLUDE) speed up KPI rollups on PostgreSQL; SQLite builds them without the extra columns.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -273,6 +277,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# KPI values kept this many seconds while nothing they read changes (quota.kpi.cache); every write makes them
+# stale at once. Only with a cache every process shares (Redis), so it is off (0) without REDIS_URL.
+KPI_CACHE_SECONDS = env.int("KPI_CACHE_SECONDS", default=300 if REDIS_URL else 0)
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # an outage shows in the logs (and in /healthz)
 DJANGO_REDIS_LOGGER = "quota.cache"
 # Publishing a task to a dead broker fails fast; quota.core.queue then runs the task in the web process.

@@ -93,8 +93,10 @@ def test_one_kpi_is_one_grouped_query_plus_lookups():
     # The KPI itself, the rollup check (none are built) and, grouped, the labels: never per person or month.
     assert queries_for(["won_revenue"], **window, by="none") == 3
     assert queries_for(["won_revenue"], **window, by="person") == 4
-    # Messages count for their campaign's owner (a link): never rolled up, so there is nothing to check.
-    assert queries_for(["campaign_open_rate"], **window, by="none") == 2
+    # Messages count for their campaign's owner: rolled up by that owner too, so the same check comes first.
+    assert queries_for(["campaign_open_rate"], **window, by="none") == 3
+    # Dated through a link (the offer's date): never rolled up, so there is nothing to check.
+    assert queries_for(["quoted_value"], **window, by="none") == 2
 
 
 def test_values_previous_period_and_last_year_come_from_the_same_query():

@@ -37,6 +37,7 @@ NAMES = [
     "WEBFORMS_PROXY_COUNT",
     "REST_FRAMEWORK",
     "MIDDLEWARE",
+    "DATABASES",
 ]
 READ_SETTINGS = f"""
 import json
@@ -140,6 +141,13 @@ def test_proxy_and_lockout_variables():
 
 
 @pytest.mark.slow
+def test_database_connections_persist_and_are_checked_unless_told_otherwise():
+    default = settings_with(DATABASE_URL="postgres://quota@db.invalid:5432/quota")["DATABASES"]["default"]
+    assert default["CONN_MAX_AGE"] == 600 and default["CONN_HEALTH_CHECKS"] is True
+    told = settings_with(CONN_MAX_AGE="0", CONN_HEALTH_CHECKS="false")["DATABASES"]["default"]
+    assert told["CONN_MAX_AGE"] == 0 and told["CONN_HEALTH_CHECKS"] is False
+
+
 def test_the_deploy_check_passes_with_the_readme_production_environment():
     values = readme_production_environment()
     assert values["DEBUG"] == "false" and "SECRET_KEY" in values

@@ -1,0 +1,203 @@
+"""Finished leaf tables kept for a little while, so a dashboard asked for again costs no KPI query at all.
+
+What a table depends on is its key: the leaves, the layout (periods or windows), the grouping and the groups
+asked for, the database, whose records the user may read, and a version of every model the leaves read - their
+source, each model their fields, filters and `exists` go through, people and teams (visibility, teams) -
+and a leaf that compares with "now" adds the minute. Every save and delete of those models gives the model
+a new version once its transaction commits, in the shared cache, so every worker reads the new figures at
+once: values stay live; a win shows on the next request. Imports, which insert by COPY, call `written()`
+themselves. Other writes that bypass the ORM (queryset.update, bulk_create, SQL) are not seen:
+`KPI_CACHE_SECONDS` bounds how long such a value can be read (0 turns the cache off).
+
+It needs a cache every process shares (Redis: REDIS_URL) or a single process: with the local-memory cache
+and several processes, one would not see another's versions, so it is on by default only with Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache, partial
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache as shared
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+
+from quota.core.visibility import visible_owner_ids
+from quota.kpi.definitions import FieldRef, Filter, Now, Related
+from quota.kpi.plans import Leaf
+from quota.kpi.queries import Layout, Scope
+from quota.kpi.sources import SOURCES, get_source
+from quota.kpi.table import LeafTable
+
+PREFIX = "kpi:table:"
+VERSION = "kpi:model:"
+
+
+def seconds() -> int:
+    return int(getattr(settings, "KPI_CACHE_SECONDS", 0))
+
+
+def cached_table(
+    leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: Iterable[GroupKeys], compute: Callable[[], LeafTable]
+) -> LeafTable:
+    """The finished table of `leaves` from the cache while nothing it reads has changed; else computed and kept."""
+    if seconds() <= 0:
+        return compute()
+    key = _key(leaves, layout, by, scope, list(groups))
+    return _kept(key, compute, lambda table: table.finished())
+
+
+def cached_evaluation(
+    identity: Sequence[Any], leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, compute: Callable[[], T]
+) -> T:
+    """A whole evaluation (`identity`: the KPIs' keys, versions, names and the options), kept like a table.
+
+    Its values also depend on the moment (a deal's age is counted to now), so it is kept for the minute only;
+    the tables under it are read again after that.
+    """
+    if seconds() <= 0:
+        return compute()
+    minute = scope.now.replace(second=0, microsecond=0).isoformat()
+    key = _key(leaves, layout, by, scope, [], extra=[repr(list(identity)), minute, "evaluation"])
+    return _kept(key, compute, lambda value: value)
+
+
+T = TypeVar("T")
+GroupKeys = int | None
+
+
+def _kept(key: str, compute: Callable[[], T], finished: Callable[[T], Any]) -> T:
+    found = shared.get(key)
+    if found is not None:
+        return pickle.loads(found)
+    value = compute()
+    shared.set(key, pickle.dumps(finished(value), protocol=pickle.HIGHEST_PROTOCOL), seconds())
+    return value
+
+
+def _key(
+    leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: list[GroupKeys], extra: Sequence[Any] = ()
+) -> str:
+    read = sorted({model._meta.label for leaf in leaves for model in models_read(leaf, by)})
+    versions = shared.get_many([VERSION + label for label in read])
+    user = scope.user
+    viewer = None if user is None else (user.pk, user.is_active, _visible(user))
+    minute = scope.now.replace(second=0, microsecond=0).isoformat() if any(_uses_now(leaf.filters) for leaf in leaves) else ""
+    parts = [
+        sorted(leaf.key + ("+" if leaf.cumulative else "") for leaf in leaves),
+        repr(layout),
+        by,
+        repr(groups),
+        scope.using,
+        viewer,
+        [versions.get(VERSION + label) for label in read],
+        minute,
+        *extra,
+    ]
+    return PREFIX + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _visible(user: Any) -> tuple[int, ...] | None:
+    if not getattr(user, "is_authenticated", False):
+        return ()
+    ids = visible_owner_ids(user)
+    return None if ids is None else tuple(sorted(ids))
+
+
+def models_read(leaf: Leaf, by: str = "none") -> set[type[models.Model]]:
+    """Every model whose rows can change the leaf's values: its source's, the ones its paths go through, people, teams."""
+    from quota.accounts.models import Team, User
+
+    source = get_source(leaf.source)
+    found: set[type[models.Model]] = {source.model, User, Team}
+    paths = [leaf.date, leaf.attribution, *_filter_paths(leaf.filters)]
+    if leaf.value:
+        fields = leaf.value.split(":")[1:] if ":" in leaf.value else [leaf.value]
+        paths += fields
+        if leaf.value in source.computed:  # built in code: whatever the record links to may count
+            found |= _links(source.model)
+    group = source.group_path(by, leaf.attribution) if by != "none" else None
+    if group:
+        paths.append(group)
+    for path in paths:
+        found |= _through(source.model, path)
+    for related in _related(leaf.filters):
+        other = get_source(related.source)
+        found |= {other.model} | _through(other.model, related.date)
+        for path in _filter_paths(related.filters):
+            found |= _through(other.model, path)
+    return found
+
+
+def _filter_paths(filters: Iterable[Filter]) -> list[str]:
+    return [f.field for f in filters] + [f.value.field for f in filters if isinstance(f.value, FieldRef)]
+
+
+def _related(filters: Iterable[Filter]) -> list[Related]:
+    return [f.value for f in filters if isinstance(f.value, Related)]
+
+
+def _uses_now(filters: Iterable[Filter]) -> bool:
+    return any(isinstance(f.value, Now) or (isinstance(f.value, Related) and _uses_now(f.value.filters)) for f in filters)
+
+
+def _through(model: type[models.Model], path: str) -> set[type[models.Model]]:
+    """The models a lookup path goes through after `model` (`deal__stage__probability`: Deal, Stage)."""
+    found = set()
+    for part in path.split("__")[:-1]:
+        try:
+            model = model._meta.get_field(part).related_model  # type: ignore[assignment]
+        except Exception:  # a transform or an annotation, not a link: nothing more to follow
+            break
+        if model is None:
+            break
+        found.add(model)
+    return found
+
+
+@cache
+def _links(model: type[models.Model]) -> frozenset[type[models.Model]]:
+    return frozenset(f.related_model for f in model._meta.concrete_fields if f.is_relation and f.related_model)
+
+
+# -- versions -----------------------------------------------------------------------------------------------------
+
+
+def watched_models() -> set[type[models.Model]]:
+    """Every model a KPI can read: the sources', what they link to (two links away), people and teams."""
+    from quota.accounts.models import Team, User
+
+    found: set[type[models.Model]] = {User, Team}
+    for source in SOURCES.values():
+        found.add(source.model)
+        for linked in _links(source.model):
+            found |= {linked, *_links(linked)}
+    return found
+
+
+def connect() -> None:
+    """New versions on every write of a watched model (called from the app's ready())."""
+    for model in watched_models():
+        uid = f"kpi-cache-{model._meta.label}"
+        post_save.connect(partial(_written, model), sender=model, weak=False, dispatch_uid=uid)
+        post_delete.connect(partial(_written, model), sender=model, weak=False, dispatch_uid=uid)
+
+
+def _written(model: type[models.Model], sender: Any, using: str, **kwargs: Any) -> None:
+    written(model, using)
+
+
+def written(model: type[models.Model], using: str) -> None:
+    """Rows of `model` changed in the current transaction: a new version once it commits."""
+    if seconds() > 0:
+        transaction.on_commit(partial(bump, model), using=using, robust=True)
+
+
+def bump(model: type[models.Model]) -> None:
+    """A new version of the model: every table that read it is left behind (and expires)."""
+    shared.set(VERSION + model._meta.label, uuid.uuid4().hex, None)
