@@ -7,6 +7,7 @@ moment has passed is **overdue**: one condition, used by "My tasks today" and th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +45,8 @@ def tasks_due_today(*, now: dt.datetime) -> QuerySet[Activity]:
 
 @dataclass(frozen=True)
 class TasksToday:
-    today: list[Activity]  # due today, soonest first; each with `is_overdue` (its time has passed)
-    earlier: list[Activity]  # overdue from earlier days, the latest first
+    today: Sequence[Activity]  # due today, soonest first; each with `is_overdue` (its time has passed)
+    earlier: Sequence[Activity]  # overdue from earlier days, the latest first
     earlier_count: int  # all of them (the list shows TASKS_SHOWN)
     today_start: dt.datetime  # where "earlier days" end
 

@@ -290,7 +290,7 @@ class FromBoard(RecordActionView):
     """
 
     def from_board(self) -> bool:
-        htmx = getattr(self.request, "htmx", False)
+        htmx: Any = getattr(self.request, "htmx", None)
         return bool(htmx and (htmx.target == "board" or self.request.GET.get("board")))
 
     def board(self, deal: Deal) -> HttpResponse:

@@ -13,10 +13,10 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from quota.kpi.formatting import as_text
 from quota.activities.models import Activity
 from quota.crm.choices import DealStatus
 from quota.crm.selectors import stale_after_days
+from quota.kpi.formatting import as_text
 from quota.notifications.checks import StaleDeals, StallingRep, TargetBehind
 from quota.notifications.models import NotificationKind
 
