@@ -53,7 +53,8 @@ def test_not_before_the_digest_hour_and_not_without_news(subscribed, mailoutbox)
 def test_the_digest_is_in_the_persons_language(subscribed, mailoutbox):
     subscribed.language = "pl"
     subscribed.save()
-    warning = notify(user=subscribed, kind=NotificationKind.TARGET_BEHIND, title="Won deals", body="", dedupe_key="w", email=False)
+    behind = NotificationKind.TARGET_BEHIND
+    warning = notify(user=subscribed, kind=behind, title="Won deals", body="", dedupe_key="w", email=False)
     Notification.objects.filter(pk=warning.pk).update(created_at=MORNING - dt.timedelta(hours=1))
     daily_digests_send(now=MORNING)
     assert "- [Cel poniżej tempa] Won deals" in mailoutbox[0].body  # the kind's label as Polish has it
