@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from quota.activities.models import Activity, ActivityKind
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
 
@@ -33,8 +34,6 @@ def overdue_condition(*, today: dt.date) -> Q:
 
 
 def stale_condition(*, now: dt.datetime) -> Q:
-    from quota.activities.models import Activity, ActivityKind
-
     since = now - dt.timedelta(days=stale_after_days())
     worked_on = (
         Activity.objects.filter(deal=OuterRef("pk"), occurred_at__gte=since, occurred_at__lte=now)

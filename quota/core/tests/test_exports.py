@@ -87,7 +87,8 @@ def test_csv_columns_are_the_lists_with_currency_beside_money_and_choice_labels(
 
     header, row = csv_rows(export(client, "crm:deal_export", "csv"))
 
-    assert header == ["Title", "Company", "Stage", "Amount", "Currency", "Status", "Owner", "Expected close date", "Flags", "Created"]
+    columns = ["Title", "Company", "Stage", "Amount", "Currency", "Status", "Owner", "Expected close date", "Flags", "Created"]
+    assert header == columns
     values = dict(zip(header, row, strict=True))
     assert values["Amount"] == "1234.50"
     assert values["Currency"] == "PLN"

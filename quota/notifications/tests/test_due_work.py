@@ -92,3 +92,17 @@ def test_the_message_is_in_the_persons_language(work):
     with translation.override("en"):
         english = formats.time_format(due, "TIME_FORMAT")
     assert polish != english and polish in note.body and english not in note.body
+
+
+def test_the_scheduler_runs_the_check_hourly_and_repeats_nothing(work, settings):
+    """The entry as declared for beat, run by the embedded scheduler (core.periodic), twice an hour apart."""
+    from quota.core.periodic import run_due
+    from quota.settings.base import CELERY_BEAT_SCHEDULE
+
+    settings.CELERY_BEAT_SCHEDULE = {"notifications-due-work": CELERY_BEAT_SCHEDULE["notifications-due-work"]}
+    (first,) = run_due(now=NOW)
+    assert not first.failed and first.result == {"tasks_due": 1, "follow_ups_due": 1, "deals_stale": 1}
+    with clock_at(NOW + dt.timedelta(hours=1, minutes=1), tick=False):
+        (second,) = run_due(now=NOW + dt.timedelta(hours=1, minutes=1))
+    assert second.result == {"tasks_due": 0, "follow_ups_due": 0, "deals_stale": 0}
+    assert Notification.objects.count() == 3
