@@ -1,4 +1,5 @@
 import django_filters as filters
+from django.utils.translation import gettext_lazy as _
 
 from quota.activities.models import Activity
 from quota.core.filtersets import FilterSet
@@ -7,6 +8,7 @@ from quota.core.filtersets import FilterSet
 class ActivityFilterSet(FilterSet):
     after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    done = filters.BooleanFilter(field_name="completed_at", lookup_expr="isnull", exclude=True, label=_("done"))
 
     class Meta:
         model = Activity

@@ -157,7 +157,8 @@ class TaskStatusView(RecordActionView):
     """Mark a task done (`done=True`) or reopen it, given `pages=ActivityPages`.
 
     From the task's page it is the Edit-like action: its button, then confirm (two clicks). From a
-    timeline it is one click: the item posts itself (HX-Target `activity-<id>`) and gets itself back.
+    timeline it is one click: the item posts itself (HX-Target `activity-<id>`) and gets itself back;
+    so does a row of "My tasks today" (HX-Target `my-task-<id>`).
     """
 
     form_class = TaskStatusForm
@@ -175,9 +176,12 @@ class TaskStatusView(RecordActionView):
         else:
             task = services.task_reopen(task=record, by=self.request.user)
         back = self.request.POST.get("back", "")
-        if getattr(self.request, "htmx", False) and self.request.htmx.target == f"activity-{task.pk}":  # type: ignore[attr-defined]
+        target = getattr(self.request, "htmx", False) and self.request.htmx.target  # type: ignore[attr-defined]
+        if target == f"activity-{task.pk}":
             context = {"activity": task, "tasks_to_tick": {task.pk}, "back": back}
             return render(self.request, "activities/_timeline_item.html", context)
+        if target == f"my-task-{task.pk}":  # "My tasks today" on the seller's dashboard
+            return render(self.request, "activities/_my_task.html", {"task": task})
         done = _("%(task)s is done.") if task.completed_at else _("%(task)s is open again.")
         messages.success(self.request, done % {"task": task.subject or task.get_kind_display()})
         if not back or not url_has_allowed_host_and_scheme(back, {self.request.get_host()}, self.request.is_secure()):

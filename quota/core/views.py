@@ -720,6 +720,10 @@ class RecordActionView(RecordView):
     def invalid(self, record: Any, form: ActionForm) -> HttpResponse:
         return self.render_form(record, form)
 
+    def action_url(self) -> str:
+        """Where the form posts: this page (a view that keeps query parameters, such as where it was opened, says so)."""
+        return self.request.path
+
     def render_form(self, record: Any, form: ActionForm) -> HttpResponse:
         context = {
             "pages": self.pages,
@@ -727,7 +731,7 @@ class RecordActionView(RecordView):
             "form": form,
             "title": self.title,
             "submit_label": self.submit_label,
-            "action_url": self.request.path,
+            "action_url": self.action_url(),
         }
         partial = getattr(self.request, "htmx", False)
         return render(self.request, self.partial_template if partial else self.template_name, context)

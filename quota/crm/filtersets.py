@@ -1,9 +1,12 @@
 """One FilterSet per record: the list pages and the API filter the same way."""
 
 import django_filters as filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from quota.core.filtersets import FilterSet
 from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead
+from quota.crm.selectors import overdue_deals, stale_deals
 
 
 class CompanyFilterSet(FilterSet):
@@ -43,6 +46,11 @@ class DealFilterSet(FilterSet):
     closed_before = filters.IsoDateTimeFilter(field_name="closed_at", lookup_expr="lt")
     expected_close_after = filters.DateFilter(field_name="expected_close_date", lookup_expr="gte")
     expected_close_before = filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
+    flag = filters.ChoiceFilter(label=_("flag"), choices=[("overdue", _("Overdue")), ("stale", _("Stale"))], method="filter_flag")
+
+    def filter_flag(self, queryset: QuerySet[Deal], name: str, value: str) -> QuerySet[Deal]:
+        """Overdue or stale open deals, as crm.selectors defines them."""
+        return overdue_deals(queryset) if value == "overdue" else stale_deals(queryset)
 
     class Meta:
         model = Deal

@@ -304,6 +304,15 @@ class Deal(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def hygiene_flags(self) -> str:
+        """ "Overdue", "Stale" or both, for a deal read through `crm.selectors.with_hygiene_flags` ("" otherwise)."""
+        flags = [
+            _("Overdue") if getattr(self, "is_overdue", False) else "",
+            _("Stale") if getattr(self, "is_stale", False) else "",
+        ]
+        return ", ".join(str(flag) for flag in flags if flag)
+
     def clean(self) -> None:
         self.custom = clean_custom_values(target="deal", values=self.custom)
         errors: dict[str, Any] = {}

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from quota.audit.views import HasChangeHistory
 from quota.core.money import company_currency
@@ -47,6 +48,7 @@ from quota.crm.forms import (
     use_source_choices,
 )
 from quota.crm.models import Company, Contact, Deal, Lead, Pipeline, Stage
+from quota.crm.selectors import stale_after_days, with_hygiene_flags
 
 # --------------------------------------------------------------------------- record pages
 
@@ -210,6 +212,7 @@ class DealPages(HasChangeHistory, RecordPages):
         Column("status", sort="status"),
         Column("owner", sort="owner__last_name"),
         Column("expected_close_date", sort="expected_close_date"),
+        Column("hygiene_flags", label=gettext_lazy("flags")),
         Column("created_at", sort="created_at"),
     )
     detail_fields = (
@@ -234,6 +237,11 @@ class DealPages(HasChangeHistory, RecordPages):
         RelatedList(gettext_lazy("Orders"), "quota.sales.views.OrderPages", "deal"),
     )
     log_target = "deal"
+
+    @classmethod
+    def queryset(cls, user: Any) -> Any:
+        """Each deal read with its overdue and stale flags (crm.selectors), in the same query."""
+        return with_hygiene_flags(super().queryset(user))
 
     @classmethod
     def create(cls, *, by: Any, data: dict[str, Any]) -> Deal:
@@ -273,42 +281,66 @@ class DealPages(HasChangeHistory, RecordPages):
 # --------------------------------------------------------------------------- actions on deals and leads
 
 
-class DealMoveView(RecordActionView):
+class FromBoard(RecordActionView):
+    """An action the pipeline board also runs: a card dropped on a stage, on "Won" or on "Lost".
+
+    A drop posts with HTMX aimed at the board (the Lost dialog's form carries `?board=1` instead),
+    and the answer is the refreshed board; a refusal leaves the card where it was and says why.
+    """
+
+    def from_board(self) -> bool:
+        htmx: Any = getattr(self.request, "htmx", None)
+        return bool(htmx and (htmx.target == "board" or self.request.GET.get("board")))
+
+    def board(self, deal: Deal) -> HttpResponse:
+        owner_id = self.request.POST.get("owner") or self.request.GET.get("owner")
+        response = render_board(self.request, pipeline_id=deal.pipeline_id, owner_id=owner_id, partial=True)
+        # The Lost dialog's form asked: the board is swapped instead of the form, and the dialog closes.
+        return trigger_client_event(reswap(retarget(response, "#board"), "outerHTML"), "board-dialog-close")
+
+    def action_url(self) -> str:
+        return self.request.get_full_path() if self.from_board() else self.request.path
+
+    def invalid(self, record: Deal, form: Any) -> HttpResponse:
+        if self.from_board() and self.request.htmx.target == "board":  # type: ignore[attr-defined]
+            message = " ".join(str(error) for errors in form.errors.values() for error in errors)
+            return render(self.request, "core/_error.html", {"message": message}, status=422)
+        return super().invalid(record, form)
+
+
+class DealMoveView(FromBoard):
     """Move an open deal to another stage: from its page, or by dragging its card on the board."""
 
     form_class = DealMoveForm
     title = gettext_lazy("Move to another stage")
     submit_label = gettext_lazy("Move")
 
-    def from_board(self) -> bool:
-        return bool(getattr(self.request, "htmx", False) and self.request.htmx.target == "board")  # type: ignore[attr-defined]
-
     def perform(self, record: Deal, form: DealMoveForm) -> HttpResponse:  # type: ignore[override]
         deal = services.deal_move_stage(deal=record, stage=form.cleaned_data["stage"], by=self.request.user)
         if self.from_board():
-            return render_board(self.request, pipeline_id=deal.pipeline_id, owner_id=self.request.POST.get("owner"), partial=True)
+            return self.board(deal)
         messages.success(self.request, _("%(deal)s moved to %(stage)s.") % {"deal": deal, "stage": deal.stage.name})
         return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
 
-    def invalid(self, record: Deal, form: DealMoveForm) -> HttpResponse:  # type: ignore[override]
-        if self.from_board():  # the card stays where it was; the page shows why
-            message = " ".join(str(error) for errors in form.errors.values() for error in errors)
-            return render(self.request, "core/_error.html", {"message": message}, status=422)
-        return super().invalid(record, form)
 
+class DealWinView(FromBoard):
+    """Mark a deal won: from its page, or by dropping its card on the board's "Won"."""
 
-class DealWinView(RecordActionView):
     form_class = DealWinForm
     title = gettext_lazy("Mark the deal won")
     submit_label = gettext_lazy("Mark won")
 
     def perform(self, record: Deal, form: DealWinForm) -> HttpResponse:  # type: ignore[override]
         deal = services.deal_close_won(deal=record, by=self.request.user, amount=form.cleaned_data["amount"])
+        if self.from_board():
+            return self.board(deal)
         messages.success(self.request, _("%(deal)s is won. Well done!") % {"deal": deal})
         return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
 
 
-class DealLoseView(RecordActionView):
+class DealLoseView(FromBoard):
+    """Mark a deal lost with its reason: from its page, or in the dialog a drop on the board's "Lost" opens."""
+
     form_class = DealLoseForm
     title = gettext_lazy("Mark the deal lost")
     submit_label = gettext_lazy("Mark lost")
@@ -334,6 +366,8 @@ class DealLoseView(RecordActionView):
         deal = services.deal_close_lost(
             deal=record, by=self.request.user, reason=data["loss_reason"], note=data["note"], follow_up_on=data["follow_up_on"]
         )
+        if self.from_board():
+            return self.board(deal)
         messages.success(self.request, _("%(deal)s is marked lost.") % {"deal": deal})
         return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
 
@@ -406,6 +440,7 @@ class Board:
     columns: list[BoardColumn]
     editable: set[int]  # ids of the cards the user may drag
     currency: str
+    stale_days: int  # a card is stale after this many days without a move or an activity (crm.selectors)
 
 
 def pipeline_board(user: Any, *, pipeline_id: Any = None, owner_id: Any = None) -> Board | None:
@@ -452,7 +487,7 @@ def pipeline_board(user: Any, *, pipeline_id: Any = None, owner_id: Any = None) 
         )
         for stage in stages
     ]
-    return Board(pipeline, pipelines, owner, owners, columns, editable, company_currency())
+    return Board(pipeline, pipelines, owner, owners, columns, editable, company_currency(), stale_after_days())
 
 
 def _most_valuable_per_stage(deals: Any, stages: list[Stage]) -> list[Deal]:
@@ -471,7 +506,7 @@ def _most_valuable_per_stage(deals: Any, stages: list[Stage]) -> list[Deal]:
         for stage in stages
     ]
     ids = list(per_stage[0].union(*per_stage[1:], all=True))
-    cards = list(Deal.objects.filter(pk__in=ids).select_related("company", "owner"))
+    cards = list(with_hygiene_flags(Deal.objects.filter(pk__in=ids).select_related("company", "owner")))
     return sorted(cards, key=lambda deal: (-(deal.amount * deal.exchange_rate), -deal.pk))
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from quota.activities.selectors import my_tasks_today
 from quota.dashboards.access import Board, Scope, scope_for
 from quota.dashboards.cards import Card, CardRequest, company_today, kpi_cards
 from quota.dashboards.charts import Series, category_chart, funnel_chart
@@ -208,8 +209,11 @@ def my_board(request: BoardRequest) -> dict[str, Any]:
     return {
         "cards": cards,
         "forecast": _forecast_card(request, cards),
-        "closing": list(seller.closing_deals(user=user, period=period)),
+        "closing": list(seller.closing_deals(user=user, period=period, now=request.now)),
         "closing_url": _closing_url(request),
+        "overdue_deals": seller.my_overdue_deal_count(user=user, now=request.now),
+        "overdue_url": f"{reverse('crm:deal_list')}?{urlencode({'owner': user.pk, 'flag': 'overdue'})}",
+        "tasks": my_tasks_today(user=user, now=request.now),
         "targets": seller.my_targets(user=user, period=period, now=request.now),
         "forecast_method": FORECAST_METHOD,
         "activity": race,

@@ -6,6 +6,9 @@
   person's target counts all of that person's records.
 - A rep is stalling when they won no deal and logged fewer activities (calls, e-mails, meetings;
   tasks are to-dos, not work done) in the last N weeks than in the N weeks before.
+- Work due: each open task due today (activities.selectors), told to its owner; a task on a lost deal
+  is that deal's follow-up.
+- Stale deals: each owner's open deals with no move or activity for N days (crm.selectors), counted.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from django.utils import timezone
 
 from quota.accounts.models import Role, Team
 from quota.activities.models import Activity, ActivityKind
+from quota.activities.selectors import tasks_due_today
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
+from quota.crm.selectors import stale_deals
 from quota.kpi.definitions import Better
 from quota.kpi.models import Target
 from quota.kpi.periods import company_zone
@@ -124,3 +129,29 @@ def stalling_reps(*, now: dt.datetime | None = None, weeks: int | None = None) -
     managers = Managers()
     reps = get_user_model().objects.filter(pk__in=counts).order_by("pk")
     return [StallingRep(rep, *counts[rep.pk], weeks, managers.of(rep.team_id)) for rep in reps]
+
+
+def tasks_due(*, now: dt.datetime | None = None) -> list[Activity]:
+    """Open tasks due on the company's day of `now` whose owner is an active person, with their deal (one query)."""
+    now = now or timezone.now()
+    tasks = tasks_due_today(now=now).filter(owner__is_active=True).select_related("owner", "deal", "deal__loss_reason")
+    return list(tasks.order_by("occurred_at", "pk"))
+
+
+@dataclass(frozen=True)
+class StaleDeals:
+    owner: Any
+    count: int
+
+
+def stale_deals_by_owner(*, now: dt.datetime | None = None) -> list[StaleDeals]:
+    """How many stale open deals each active person owns: one grouped query, then the people."""
+    counts = dict(
+        stale_deals(Deal.objects.filter(owner__is_active=True), now=now)
+        .order_by()
+        .values("owner")
+        .annotate(count=Count("pk"))
+        .values_list("owner", "count")
+    )
+    owners = get_user_model().objects.filter(pk__in=counts).order_by("pk")
+    return [StaleDeals(owner, counts[owner.pk]) for owner in owners]

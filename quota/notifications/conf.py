@@ -12,6 +12,8 @@ DEFAULTS: dict[str, float | int] = {
     "NOTIFICATIONS_PACE_MIN_ELAPSED": 0.2,
     # A rep is stalling with no won deal and fewer activities in the last N weeks than in the N before.
     "NOTIFICATIONS_STALL_WEEKS": 4,
+    # The daily digest (for those who turn it on) goes from this hour of the company's day on.
+    "NOTIFICATIONS_DIGEST_HOUR": 7,
 }
 
 
@@ -25,3 +27,7 @@ def pace_min_elapsed() -> float:
 
 def stall_weeks() -> int:
     return int(getattr(settings, "NOTIFICATIONS_STALL_WEEKS", DEFAULTS["NOTIFICATIONS_STALL_WEEKS"]))
+
+
+def digest_hour() -> int:
+    return int(getattr(settings, "NOTIFICATIONS_DIGEST_HOUR", DEFAULTS["NOTIFICATIONS_DIGEST_HOUR"]))

@@ -9,11 +9,15 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from quota.activities.models import Activity
+from quota.crm.choices import DealStatus
+from quota.crm.selectors import stale_after_days
 from quota.kpi.formatting import as_text
-from quota.notifications.checks import StallingRep, TargetBehind
+from quota.notifications.checks import StaleDeals, StallingRep, TargetBehind
 from quota.notifications.models import NotificationKind
 
 
@@ -79,3 +83,60 @@ def rep_stalling(stalling: StallingRep, *, now: dt.datetime) -> Message:
 
     key = f"rep-stalling:{rep.pk}:{year}-W{week:02d}"
     return Message(NotificationKind.REP_STALLING, key, _url("activities:activity_list", f"?owner={rep.pk}"), words)
+
+
+def task_due(task: Activity) -> Message:
+    """A task due today, to its owner; a task on a lost deal is that deal's follow-up. Once per task and due day."""
+    deal = task.deal
+    follow_up = deal is not None and deal.status == DealStatus.LOST
+    due = timezone.localtime(task.occurred_at)
+    subject = task.subject or str(task.get_kind_display())
+
+    def words() -> tuple[str, str]:
+        title = _("Due today: %(subject)s") % {"subject": subject}
+        time = formats.time_format(due, "TIME_FORMAT")
+        if follow_up:
+            assert deal is not None
+            body = _("%(deal)s was lost (%(reason)s): time to try again. The follow-up is due at %(time)s.") % {
+                "deal": deal.title,
+                "reason": deal.loss_reason.name if deal.loss_reason else "",
+                "time": time,
+            }
+        elif deal is not None:
+            body = _("Due at %(time)s, on the deal %(deal)s.") % {"time": time, "deal": deal.title}
+        else:
+            body = _("Due at %(time)s.") % {"time": time}
+        return title, body
+
+    kind = NotificationKind.FOLLOW_UP_DUE if follow_up else NotificationKind.TASK_DUE
+    key = f"task-due:{task.pk}:{due.date().isoformat()}"
+    return Message(kind, key, _url_of("activities:activity_detail", task.pk), words)
+
+
+def deals_stale(stale: StaleDeals, *, now: dt.datetime) -> Message:
+    """A person's stale deals, counted: once a week while they have some (one note, not one per deal)."""
+    owner, days = stale.owner, stale_after_days()
+    year, week, _weekday = timezone.localtime(now).isocalendar()
+
+    def words() -> tuple[str, str]:
+        title = ngettext("%(count)s of your deals is stale", "%(count)s of your deals are stale", stale.count) % {
+            "count": stale.count
+        }
+        body = ngettext(
+            "%(count)s open deal has had no stage change and no activity for %(days)s days or more. "
+            "Move it on, log what happened, or close it.",
+            "%(count)s open deals have had no stage change and no activity for %(days)s days or more. "
+            "Move them on, log what happened, or close them.",
+            stale.count,
+        ) % {"count": stale.count, "days": days}
+        return title, body
+
+    key = f"deals-stale:{owner.pk}:{year}-W{week:02d}"
+    return Message(NotificationKind.DEALS_STALE, key, _url("crm:deal_list", f"?owner={owner.pk}&flag=stale"), words)
+
+
+def _url_of(name: str, pk: int) -> str:
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return ""

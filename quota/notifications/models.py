@@ -1,4 +1,8 @@
-"""In-app notifications (early warnings and the like), each also sent by e-mail."""
+"""In-app notifications (early warnings, work due, stale deals), and each person's e-mail preference.
+
+Early warnings are also e-mailed one by one as they happen; work due and stale deals are in the app only,
+and in the optional daily digest (off unless the person turns it on).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from django.utils.translation import gettext_lazy as _
 class NotificationKind(models.TextChoices):
     TARGET_BEHIND = "target_behind", _("Target behind pace")
     REP_STALLING = "rep_stalling", _("Rep stalling")
+    TASK_DUE = "task_due", _("Task due")
+    FOLLOW_UP_DUE = "follow_up_due", _("Follow-up due")
+    DEALS_STALE = "deals_stale", _("Stale deals")
 
 
 class Notification(models.Model):
@@ -45,3 +52,32 @@ class Notification(models.Model):
 
 
 UNREAD = Q(read_at__isnull=True)
+
+
+class NotificationPreference(models.Model):
+    """What one person wants by e-mail beyond the early warnings: a daily digest (off by default).
+
+    `digest_sent_at` is when the last digest went (or was taken by a scheduler): the next one tells
+    what came since, and a scheduler takes a day's digest with a conditional update, so it goes once.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preference",
+    )
+    daily_digest = models.BooleanField(
+        _("daily e-mail digest"),
+        default=False,
+        help_text=_("Every morning, an e-mail with the unread notifications of the day before."),
+    )
+    digest_sent_at = models.DateTimeField(_("last digest"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: digest {'on' if self.daily_digest else 'off'}"

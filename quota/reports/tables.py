@@ -51,7 +51,7 @@ class TableSpec:
 
 
 # Short names for the tables' XLSX sheets (their own context: "Won deals" elsewhere is a longer KPI name).
-SHEETS = {
+SHEETS: dict[str, Any] = {
     ReportTable.WON_DEALS: pgettext_lazy("xlsx sheet", "Won deals"),
     ReportTable.TOP_WON_DEALS: pgettext_lazy("xlsx sheet", "Largest won"),
     ReportTable.LOST_DEALS: pgettext_lazy("xlsx sheet", "Lost deals"),

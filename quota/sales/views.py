@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.db.models import Q
@@ -42,7 +42,7 @@ class NumberedPages(RecordPages):
 
     @classmethod
     def create(cls, *, by: Any, data: dict[str, Any]) -> Any:
-        return services.document_create(model=cls.model, by=by, **data)
+        return services.document_create(model=cast(Any, cls.model), by=by, **data)
 
 
 class OfferPages(DealTimeline, NumberedPages):

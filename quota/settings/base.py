@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-send-overdue": {"task": "quota.webhooks.tasks.send_overdue_webhooks", "schedule": 60.0},
     "reports-run-due": {"task": "quota.reports.tasks.run_due_reports", "schedule": 60.0},
     "notifications-early-warnings": {"task": "quota.notifications.tasks.check_early_warnings", "schedule": 3600.0},
+    "notifications-due-work": {"task": "quota.notifications.tasks.check_due_work", "schedule": 3600.0},
+    "notifications-daily-digests": {"task": "quota.notifications.tasks.send_daily_digests", "schedule": 3600.0},
 }
 # Redis gives a task whose worker died to another worker after this many seconds (tasks are acked late).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}

@@ -226,6 +226,8 @@ PAGE_POLICIES: list[tuple[str, Policy | str]] = [
     ("crm:board", allowed_to(None)),
     ("notifications:list", allowed_to(None)),
     ("notifications:read_all", allowed_to(None)),
+    ("notifications:menu", allowed_to(None)),
+    ("notifications:digest", allowed_to(None)),  # one's own preference
     ("notifications:read", _signed_in(own_thing)),
     ("dashboards:board", _signed_in(board)),
     ("dashboards:kpi", allowed_to(None)),

@@ -87,7 +87,8 @@ def test_csv_columns_are_the_lists_with_currency_beside_money_and_choice_labels(
 
     header, row = csv_rows(export(client, "crm:deal_export", "csv"))
 
-    assert header == ["Title", "Company", "Stage", "Amount", "Currency", "Status", "Owner", "Expected close date", "Created"]
+    columns = ["Title", "Company", "Stage", "Amount", "Currency", "Status", "Owner", "Expected close date", "Flags", "Created"]
+    assert header == columns
     values = dict(zip(header, row, strict=True))
     assert values["Amount"] == "1234.50"
     assert values["Currency"] == "PLN"
@@ -96,6 +97,7 @@ def test_csv_columns_are_the_lists_with_currency_beside_money_and_choice_labels(
     assert values["Company"] == deal.company.name
     assert values["Owner"] == str(rep)
     assert values["Expected close date"] == "2026-11-24"
+    assert values["Flags"] == ("Overdue" if deal.expected_close_date < timezone.localdate() else "")  # crm.selectors
     assert values["Created"] == timezone.localtime(deal.created_at).strftime("%Y-%m-%d %H:%M")
 
 

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from quota.accounts.models import User
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
+from quota.crm.selectors import overdue_deals, with_hygiene_flags
 from quota.dashboards.periods import Period
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import Value, evaluate_spans
@@ -24,14 +25,21 @@ CLOSING_DEALS_SHOWN = 20
 ACTIVITY_KPIS = ["calls_made", "meetings_held", "emails_sent"]
 
 
-def closing_deals(*, user: Any, period: Period) -> QuerySet[Deal]:
-    """The user's own open deals expected to close in the period, soonest first (records, not a KPI: a table of links)."""
-    return (
+def closing_deals(*, user: Any, period: Period, now: dt.datetime | None = None) -> QuerySet[Deal]:
+    """The user's own open deals expected to close in the period, soonest first (records, not a KPI: a table of links),
+    each flagged overdue or stale (crm.selectors) as of `now`."""
+    deals = (
         Deal.objects.visible_to(user)
         .filter(owner=user, status=DealStatus.OPEN, expected_close_date__gte=period.start, expected_close_date__lte=period.end)
         .select_related("company", "stage")
-        .order_by("expected_close_date", "-amount", "pk")[:CLOSING_DEALS_SHOWN]
+        .order_by("expected_close_date", "-amount", "pk")
     )
+    return with_hygiene_flags(deals, now=now)[:CLOSING_DEALS_SHOWN]
+
+
+def my_overdue_deal_count(*, user: Any, now: dt.datetime | None = None) -> int:
+    """How many of the user's own open deals are overdue, whatever period their expected close date is in."""
+    return overdue_deals(Deal.objects.visible_to(user).filter(owner=user), now=now).count()
 
 
 def my_targets(*, user: Any, period: Period, now: dt.datetime) -> list[TargetProgress]:

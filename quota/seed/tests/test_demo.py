@@ -31,8 +31,8 @@ from quota.kpi.periods import add_months, local_midnight
 from quota.kpi.selectors import target_progress
 from quota.kpi.targets import Status
 from quota.notifications import conf
-from quota.notifications.models import Notification
-from quota.notifications.services import early_warnings_check
+from quota.notifications.models import Notification, NotificationKind
+from quota.notifications.services import due_work_check, early_warnings_check
 from quota.seed.clock import Clock
 from quota.seed.people import DEMO_LOGINS
 from quota.seed.targets import SELLER_KPIS, WIN_RATE
@@ -187,6 +187,15 @@ def test_the_warnings_are_what_the_products_own_check_raises(demo):
 
 
 # ----------------------------------------------------------------------------- the work waiting today
+
+
+def test_sellers_are_told_of_their_work_due_and_stale_deals_by_the_products_own_check(demo):
+    """The hourly check ran at the end of history: the rep has unread notes of tasks due and stale deals, and the
+    check run again at the same moment finds nothing new to say."""
+    rep_notes = Notification.objects.filter(user__username="rep", read_at=None, created_at=demo.now)
+    assert rep_notes.filter(kind=NotificationKind.TASK_DUE).count() >= 3  # the rep's follow-ups due today
+    assert rep_notes.filter(kind=NotificationKind.DEALS_STALE).count() == 1
+    assert due_work_check(now=demo.now) == {"tasks_due": 0, "follow_ups_due": 0, "deals_stale": 0}
 
 
 def test_follow_up_tasks_are_due_today_for_the_rep_and_others(demo):

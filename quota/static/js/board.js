@@ -1,19 +1,24 @@
-// The pipeline board: drag a deal card to another stage column (native HTML5 drag and drop).
-// The drop POSTs the move through HTMX; the server answers with the whole board, so the cards
-// and the column totals always show what is stored. A refused move leaves the card where it was
-// (quota.js shows the server's reason).
+// The pipeline board: drag a deal card to another stage column (native HTML5 drag and drop), or onto
+// "Won" or "Lost" to close the deal. A stage or "Won" drop POSTs through HTMX; the server answers with
+// the whole board, so the cards and the column totals always show what is stored. A "Lost" drop opens
+// a dialog with the deal's loss form (the reason is required); saving it swaps the board and closes the
+// dialog. A refused change leaves the card where it was (quota.js shows the server's reason).
 (function () {
   "use strict";
   var dragged = null;
 
-  function columnOf(event) {
-    return event.target.closest ? event.target.closest(".board-column") : null;
+  function zoneOf(event) {
+    return event.target.closest ? event.target.closest(".board-column, .board-outcome") : null;
   }
 
   function clearTargets() {
-    document.querySelectorAll(".board-column.drop-target").forEach(function (column) {
-      column.classList.remove("drop-target");
+    document.querySelectorAll(".drop-target").forEach(function (zone) {
+      zone.classList.remove("drop-target");
     });
+  }
+
+  function dialog() {
+    return document.getElementById("board-dialog");
   }
 
   document.addEventListener("dragstart", function (event) {
@@ -32,32 +37,61 @@
   });
 
   document.addEventListener("dragover", function (event) {
-    var column = columnOf(event);
-    if (!dragged || !column) return;
-    event.preventDefault(); // this column accepts the drop
+    var zone = zoneOf(event);
+    if (!dragged || !zone) return;
+    event.preventDefault(); // this zone accepts the drop
     event.dataTransfer.dropEffect = "move";
-    if (!column.classList.contains("drop-target")) {
+    if (!zone.classList.contains("drop-target")) {
       clearTargets();
-      column.classList.add("drop-target");
+      zone.classList.add("drop-target");
     }
   });
 
-  document.addEventListener("drop", function (event) {
-    var column = columnOf(event);
-    if (!dragged || !column) return;
-    event.preventDefault();
-    clearTargets();
-    var card = dragged;
-    if (column.dataset.stage === card.dataset.stage) return;
-    var board = document.getElementById("board");
+  function post(card, url, values) {
     card.classList.add("moving");
-    htmx.ajax("POST", card.dataset.moveUrl, {
+    htmx.ajax("POST", url, {
       source: card, // inherits the CSRF header set on <body>
       target: "#board",
       swap: "outerHTML",
-      values: { stage: column.dataset.stage, owner: board.dataset.owner || "" },
+      values: values,
     }).finally(function () {
       card.classList.remove("moving");
     });
+  }
+
+  function askLossReason(card, owner) {
+    var box = dialog();
+    if (!box) return;
+    var url = card.dataset.loseUrl + "?" + new URLSearchParams({ board: "1", owner: owner }).toString();
+    htmx.ajax("GET", url, { source: card, target: "#board-dialog-body", swap: "innerHTML" }).then(function () {
+      if (!box.open) box.showModal();
+    });
+  }
+
+  document.addEventListener("drop", function (event) {
+    var zone = zoneOf(event);
+    if (!dragged || !zone) return;
+    event.preventDefault();
+    clearTargets();
+    var card = dragged;
+    var owner = document.getElementById("board").dataset.owner || "";
+    if (zone.dataset.outcome === "won") return post(card, card.dataset.winUrl, { owner: owner });
+    if (zone.dataset.outcome === "lost") return askLossReason(card, owner);
+    if (zone.dataset.stage === card.dataset.stage) return;
+    post(card, card.dataset.moveUrl, { stage: zone.dataset.stage, owner: owner });
   });
+
+  // The loss form saved (the server says so), or cancelled: the dialog closes and forgets the form.
+  function closeDialog() {
+    var box = dialog();
+    if (box && box.open) box.close();
+  }
+  document.addEventListener("board-dialog-close", closeDialog);
+  document.addEventListener("click", function (event) {
+    // Capturing: before quota.js removes the dismissed form (and with it the way up to the dialog).
+    if (event.target.closest && event.target.closest("#board-dialog [data-dismiss]")) closeDialog();
+  }, true);
+  document.addEventListener("close", function (event) {
+    if (event.target === dialog()) document.getElementById("board-dialog-body").innerHTML = "";
+  }, true);
 })();

@@ -82,18 +82,23 @@ class Command(BaseCommand):
 
     def _finish(self, report: SeedReport) -> None:
         """What the demo company has besides records: its scheduled report, KPI rollups built for its data, and
-        targets with the early warnings the product raised about them (read through the rollups)."""
+        targets with the early warnings the product raised about them (read through the rollups), and the
+        notifications of work due and stale deals its hourly check raised this morning."""
         from django.conf import settings
 
         from quota.kpi import rollups
         from quota.reports.demo import ensure_demo_reports
         from quota.seed.clock import Clock
         from quota.seed.early_warnings import seed_targets_and_warnings
+        from quota.seed.notifications import seed_due_work_notifications
 
         ensure_demo_reports()
         rollups.rebuild()  # the bulk load bypassed the ORM, so the rollups must be built from the records
-        seeded = seed_targets_and_warnings(clock=Clock.ending(report.today, settings.TIME_ZONE))
+        clock = Clock.ending(report.today, settings.TIME_ZONE)
+        seeded = seed_targets_and_warnings(clock=clock)
         self.stdout.write(f"Targets: {seeded.targets:,}; early warnings raised: {seeded.notifications:,}")
+        due = seed_due_work_notifications(clock=clock)
+        self.stdout.write(f"Notifications of work due and stale deals: {due:,}")
 
     def _summarise(self, report: SeedReport, seed: int) -> None:
         write = self.stdout.write
