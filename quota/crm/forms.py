@@ -112,7 +112,10 @@ class DealWinForm(ActionForm):
 class LossReasonChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: LossReason) -> str:
         if obj.follow_up_after_days:
-            return _("%(reason)s (follow up after %(days)s days)") % {"reason": obj.display_name, "days": obj.follow_up_after_days}
+            return _("%(reason)s (follow up after %(days)s days)") % {
+                "reason": obj.display_name,
+                "days": obj.follow_up_after_days,
+            }
         return obj.display_name
 
 

@@ -272,7 +272,9 @@ def service_board(request: BoardRequest) -> dict[str, Any]:
             "response": category_chart(
                 trend.axis_labels, [Series(trend.names[key], values, Unit.HOURS, kind="line") for key, values in hours.items()]
             ),
-            "csat": category_chart(trend.axis_labels, [Series(trend.names["csat"], trend.values["csat"], Unit.SCORE, kind="line")]),
+            "csat": category_chart(
+                trend.axis_labels, [Series(trend.names["csat"], trend.values["csat"], Unit.SCORE, kind="line")]
+            ),
             "nps": category_chart(trend.axis_labels, [Series(trend.names["nps"], trend.values["nps"], Unit.SCORE)]),
         },
     }

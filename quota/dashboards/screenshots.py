@@ -104,9 +104,8 @@ def layout_problems(page: Any) -> list[str]:
     return list(page.evaluate(PROBE, width >= WIDE))
 
 
-def log_in(context: Any, base_url: str, username: str, password: str, language: str) -> Any:
-    """A page of `context` signed in as `username`, showing pages in `language`."""
-    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base_url}])
+def log_in(context: Any, base_url: str, username: str, password: str) -> Any:
+    """A page of the Playwright browser `context`, signed in as `username`."""
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(f"{base_url}/login/")
@@ -115,6 +114,41 @@ def log_in(context: Any, base_url: str, username: str, password: str, language: 
     with page.expect_navigation():
         page.click("form button[type=submit]")
     return page
+
+
+def show_in(page: Any, base_url: str, path: str, language: str) -> None:
+    """Open `path` in `language` (the language cookie the switcher sets)."""
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base_url}])
+    page.goto(base_url + path)
+
+
+@contextmanager
+def served() -> Iterator[str]:
+    """This database's Quota on a free local port, in a thread (static files from the source tree); yields its URL."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.db import connections
+    from django.test.testcases import LiveServerThread
+
+    # An in-memory SQLite database (the tests') is only visible through this thread's connection.
+    shared = {
+        conn.alias: conn
+        for conn in connections.all(initialized_only=True)
+        if conn.vendor == "sqlite" and conn.is_in_memory_db()
+    }
+    for conn in shared.values():
+        conn.inc_thread_sharing()
+    server = LiveServerThread("localhost", StaticFilesHandler, connections_override=shared or None)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    try:
+        if server.error:
+            raise server.error
+        yield f"http://localhost:{server.port}"
+    finally:
+        server.terminate()
+        for conn in shared.values():
+            conn.dec_thread_sharing()
 
 
 @contextmanager
@@ -145,17 +179,17 @@ def capture(
 ) -> Iterator[tuple[Path, list[str]]]:
     """Photograph every page in every language and width; yields each file with the layout problems seen on it."""
     out.mkdir(parents=True, exist_ok=True)
-    for language in languages:
-        for width in widths:
-            for username in dict.fromkeys(p.username for p in pages):
-                context = browser.new_context(viewport={"width": width, "height": HEIGHT})
-                try:
-                    page = log_in(context, base_url, username, password, language)
+    for width in widths:
+        for username in dict.fromkeys(p.username for p in pages):
+            context = browser.new_context(viewport={"width": width, "height": HEIGHT})
+            try:
+                page = log_in(context, base_url, username, password)
+                for language in languages:
                     for layout_page in (p for p in pages if p.username == username):
-                        page.goto(base_url + layout_page.path)
+                        show_in(page, base_url, layout_page.path, language)
                         problems = layout_problems(page)
                         path = out / f"{layout_page.name}-{language}-{width}.png"
                         page.screenshot(path=str(path), full_page=True)
                         yield path, problems
-                finally:
-                    context.close()
+            finally:
+                context.close()

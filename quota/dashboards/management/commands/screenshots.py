@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.test.testcases import LiveServerThread
 from django.test.utils import override_settings
 
-from quota.dashboards.screenshots import LANGUAGES, PAGES, SCREENSHOT_WIDTHS, capture, chromium
+from quota.dashboards.screenshots import LANGUAGES, PAGES, SCREENSHOT_WIDTHS, capture, chromium, served
 from quota.seed.people import DEMO_PASSWORD
 
 OUT = Path(settings.BASE_DIR) / "var" / "screenshots"
@@ -71,24 +69,17 @@ class Command(BaseCommand):
         if options["url"]:
             failures = self._photograph(options["url"].rstrip("/"), options, languages, widths, pages)
         else:
-            with override_settings(**SERVED):
-                server = LiveServerThread("localhost", StaticFilesHandler)
-                server.daemon = True
-                server.start()
-                server.is_ready.wait()
-                if server.error:
-                    raise CommandError(f"the in-process server did not start: {server.error}")
-                try:
-                    failures = self._photograph(f"http://localhost:{server.port}", options, languages, widths, pages)
-                finally:
-                    server.terminate()
+            with override_settings(**SERVED), served() as base_url:
+                failures = self._photograph(base_url, options, languages, widths, pages)
         if failures:
             raise CommandError(f"{failures} screenshot(s) show content that overflows (listed above)")
 
     def _photograph(self, base_url: str, options: dict[str, Any], languages: Any, widths: Any, pages: Any) -> int:
         failures = 0
         with chromium(options["chromium"]) as browser:
-            shots = capture(browser, base_url, options["out"], password=options["password"], languages=languages, widths=widths, pages=pages)
+            shots = capture(
+                browser, base_url, options["out"], password=options["password"], languages=languages, widths=widths, pages=pages
+            )
             for path, problems in shots:
                 self.stdout.write(f"{path}{'' if not problems else '  OVERFLOWS:'}")
                 for problem in problems:
