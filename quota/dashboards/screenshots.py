@@ -133,7 +133,7 @@ def served() -> Iterator[str]:
     shared = {
         conn.alias: conn
         for conn in connections.all(initialized_only=True)
-        if conn.vendor == "sqlite" and conn.is_in_memory_db()
+        if conn.vendor == "sqlite" and conn.is_in_memory_db()  # type: ignore[attr-defined]
     }
     for conn in shared.values():
         conn.inc_thread_sharing()

@@ -141,7 +141,7 @@ def grid_rows(team: Team | None) -> list[Row]:
         # (named after it) shows its real totals, rather than a second row holding only the root's direct members.
         roots = list(Team.objects.filter(parent__isnull=True, children__isnull=False).distinct())
         root = roots[0] if len(roots) == 1 else None
-        teams = Team.objects.filter(members__is_active=True).exclude(pk=root.pk if root else None).distinct().order_by("name")
+        teams = Team.objects.filter(members__is_active=True).exclude(pk__in=[root.pk] if root else []).distinct().order_by("name")
         company = _("%(company)s (company)") % {"company": root} if root else _("Company")
         return [Row(COMPANY, company), *(Row(f"team-{t.pk}", str(t), team=t) for t in teams)]
     members = User.objects.filter(team=team, is_active=True).order_by("first_name", "last_name", "username")
