@@ -48,12 +48,15 @@
     return label;
   }
 
-  // Few categories (sources, teams, reasons) are all named, wrapped to their share of the width; many (months)
-  // are thinned out where they would overlap.
+  // Few categories (sources, teams, reasons) are all named, wrapped to their share of the width (slanted when that
+  // share is too narrow); many (months) are thinned out where they would overlap.
   function categoryLabel(payload, rtl, width) {
     if (payload.horizontal) return { width: Math.min(140, Math.max(60, width * 0.3)), overflow: "truncate" };
     var count = payload.categories.length || 1;
-    if (count <= 8) return { interval: 0, width: Math.max(36, (width - 90) / count - 6), overflow: "break", lineHeight: 13 };
+    var share = (width - 90) / count - 6;
+    if (count <= 8 && share >= 64) return { interval: 0, width: share, overflow: "break", lineHeight: 13 };
+    // Too narrow to wrap whole words (a phone): slanted, each name cut short only if it is very long.
+    if (count <= 8) return { interval: 0, rotate: rtl ? -35 : 35, width: 90, overflow: "truncate" };
     return edgeAligned({ hideOverlap: true }, rtl);
   }
 
