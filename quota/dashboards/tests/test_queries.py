@@ -38,7 +38,7 @@ PINNED = {
     ("rep", "/"): 29,
     ("director", "/dashboards/kpi/won_revenue/?by=person"): 14,
     ("director", "/dashboards/kpi/new_leads/?by=source"): 14,
-    ("director", "/dashboards/targets/?team=company"): 13,
+    ("director", "/dashboards/targets/?team=company"): 14,  # one for the root team, shown as the company row
     ("manager", "/dashboards/targets/"): 16,
     ("director", "/dashboards/builder/"): 4,
 }
