@@ -100,7 +100,14 @@ def lost_deals(user: Any, window: Window | None, limit: int) -> TableRows:
 
 def open_pipeline(user: Any, window: Window | None, limit: int) -> TableRows:
     def row(deal: Any) -> list[Any]:
-        return [deal.title, str(deal.company or ""), _owner(deal), deal.stage.display_name, deal.expected_close_date, Decimal(deal.value)]
+        return [
+            deal.title,
+            str(deal.company or ""),
+            _owner(deal),
+            deal.stage.display_name,
+            deal.expected_close_date,
+            Decimal(deal.value),
+        ]
 
     return _rows(_deals(user).filter(status=DealStatus.OPEN).order_by("-value", "-pk"), limit, row)
 
