@@ -62,6 +62,7 @@ def builtin_data(transactional_db):
     from django.apps import apps
 
     importlib.import_module("quota.crm.migrations.0003_builtin_data").create(apps, None)
+    importlib.import_module("quota.crm.migrations.0007_builtin_keys").set_keys(apps, None)
     from quota.kpi.services import sync_catalogue
 
     sync_catalogue()

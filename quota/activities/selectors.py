@@ -15,7 +15,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from quota.activities.models import Activity, ActivityKind
-from quota.kpi.periods import local_midnight
+from quota.core.calendar import local_midnight
 
 TASKS_SHOWN = 10  # of each list: today's and the overdue ones from earlier days
 

@@ -22,7 +22,7 @@ from quota.crm.models import Company, Contact, Deal, Lead, LeadSource, LossReaso
 def use_source_choices(form: forms.BaseForm, name: str = "source") -> None:
     """Let people pick a lead source by name where a FilterSet takes its key."""
     if name in form.fields and not isinstance(form.fields[name], forms.ModelChoiceField):
-        choices = [("", "---------"), *LeadSource.objects.values_list("key", "name")]
+        choices = [("", "---------"), *((source.key, source.display_name) for source in LeadSource.objects.all())]
         form.fields[name] = forms.ChoiceField(label=form.fields[name].label, choices=choices, required=False)
 
 
@@ -112,8 +112,11 @@ class DealWinForm(ActionForm):
 class LossReasonChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: LossReason) -> str:
         if obj.follow_up_after_days:
-            return _("%(reason)s (follow up after %(days)s days)") % {"reason": obj.name, "days": obj.follow_up_after_days}
-        return obj.name
+            return _("%(reason)s (follow up after %(days)s days)") % {
+                "reason": obj.display_name,
+                "days": obj.follow_up_after_days,
+            }
+        return obj.display_name
 
 
 class DealLoseForm(ActionForm):

@@ -15,6 +15,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from quota.core.money import currency_field, money_field, rate_field
 from quota.core.visibility import VisibleQuerySet
+from quota.crm import builtins
 from quota.crm.choices import BusinessType, CustomFieldTarget, CustomFieldType, DealStatus, LeadStatus
 from quota.crm.custom_fields import clean_custom_values
 
@@ -100,7 +101,12 @@ class LeadSource(models.Model):
         verbose_name_plural = _("lead sources")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language for a built-in source, as typed for any other."""
+        return builtins.display_name(builtins.SOURCES, self.key if self.is_system else None, self.name)
 
 
 class Lead(models.Model):
@@ -160,6 +166,9 @@ class Pipeline(models.Model):
     """A sales process: an ordered list of stages a deal moves through."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
+    key = models.SlugField(
+        _("key"), max_length=50, blank=True, default="", help_text=_("Set on built-in rows only: their name is shown translated.")
+    )
     is_default = models.BooleanField(_("default"), default=False)
 
     class Meta:
@@ -171,7 +180,11 @@ class Pipeline(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return builtins.display_name(builtins.PIPELINES, self.key, self.name)
 
 
 class Stage(models.Model):
@@ -179,6 +192,9 @@ class Stage(models.Model):
 
     pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=100)
+    key = models.SlugField(
+        _("key"), max_length=50, blank=True, default="", help_text=_("Set on built-in rows only: their name is shown translated.")
+    )
     position = models.PositiveSmallIntegerField(_("position"))
     probability = models.PositiveSmallIntegerField(_("win probability (%)"), help_text=_("0 to 100"))
 
@@ -193,13 +209,20 @@ class Stage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.pipeline.name}: {self.name}" if self.pipeline_id else self.name
+        return f"{self.pipeline.display_name}: {self.display_name}" if self.pipeline_id else self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return builtins.display_name(builtins.STAGES, self.key, self.name)
 
 
 class LossReason(models.Model):
     """Why a deal was lost, and when to try again."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
+    key = models.SlugField(
+        _("key"), max_length=50, blank=True, default="", help_text=_("Set on built-in rows only: their name is shown translated.")
+    )
     follow_up_after_days = models.PositiveIntegerField(
         _("follow up after (days)"), null=True, blank=True, help_text=_("Empty: no automatic follow-up.")
     )
@@ -211,7 +234,11 @@ class LossReason(models.Model):
         verbose_name_plural = _("loss reasons")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return builtins.display_name(builtins.LOSS_REASONS, self.key, self.name)
 
 
 class Deal(models.Model):

@@ -207,7 +207,7 @@ class DealPages(HasChangeHistory, RecordPages):
     columns = (
         Column("title", link=True, sort="title"),
         Column("company", sort="company__name"),
-        Column("stage.name", label=gettext_lazy("stage"), sort="stage__position"),
+        Column("stage.display_name", label=gettext_lazy("stage"), sort="stage__position"),
         Column("amount", sort="amount"),
         Column("status", sort="status"),
         Column("owner", sort="owner__last_name"),
@@ -220,7 +220,7 @@ class DealPages(HasChangeHistory, RecordPages):
         Column("contact"),
         Column("amount"),
         Column("pipeline"),
-        Column("stage.name", label=gettext_lazy("stage")),
+        Column("stage.display_name", label=gettext_lazy("stage")),
         Column("stage_changed_at"),
         Column("owner"),
         Column("expected_close_date"),
@@ -319,7 +319,7 @@ class DealMoveView(FromBoard):
         deal = services.deal_move_stage(deal=record, stage=form.cleaned_data["stage"], by=self.request.user)
         if self.from_board():
             return self.board(deal)
-        messages.success(self.request, _("%(deal)s moved to %(stage)s.") % {"deal": deal, "stage": deal.stage.name})
+        messages.success(self.request, _("%(deal)s moved to %(stage)s.") % {"deal": deal, "stage": deal.stage.display_name})
         return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
 
 

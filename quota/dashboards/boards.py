@@ -264,7 +264,7 @@ def marketing_board(request: BoardRequest) -> dict[str, Any]:
 def _trend_chart(trend: Any, *, kind: str = "line", units: dict[str, Unit] | None = None) -> dict:
     units = units or {}
     return category_chart(
-        trend.labels,
+        trend.axis_labels,
         [Series(trend.names[key], values, units.get(key, Unit.PERCENT), kind=kind) for key, values in trend.values.items()],
     )
 
@@ -282,10 +282,12 @@ def service_board(request: BoardRequest) -> dict[str, Any]:
         "oldest": list(service.oldest_open_cases(user=user)),
         "charts": {
             "response": category_chart(
-                trend.labels, [Series(trend.names[key], values, Unit.HOURS, kind="line") for key, values in hours.items()]
+                trend.axis_labels, [Series(trend.names[key], values, Unit.HOURS, kind="line") for key, values in hours.items()]
             ),
-            "csat": category_chart(trend.labels, [Series(trend.names["csat"], trend.values["csat"], Unit.SCORE, kind="line")]),
-            "nps": category_chart(trend.labels, [Series(trend.names["nps"], trend.values["nps"], Unit.SCORE)]),
+            "csat": category_chart(
+                trend.axis_labels, [Series(trend.names["csat"], trend.values["csat"], Unit.SCORE, kind="line")]
+            ),
+            "nps": category_chart(trend.axis_labels, [Series(trend.names["nps"], trend.values["nps"], Unit.SCORE)]),
         },
     }
 

@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 
 from quota.dashboards.access import Scope
 from quota.dashboards.periods import Period, range_label
+from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi.definitions import Better, Unit
 from quota.kpi.engine import evaluate, evaluate_spans
 from quota.kpi.formatting import as_text, change_text, share_text
 from quota.kpi.models import Metric, Target
 from quota.kpi.periods import Span, company_zone
-from quota.kpi.selectors import TargetProgress, target_progress
 from quota.kpi.targets import Progress, Status
 
 Value = int | float | None

@@ -46,7 +46,8 @@ class GridChoiceForm(forms.Form):
         required=False,
         validators=[validate_supported_day],
     )
-    kpi = forms.MultipleChoiceField(label=gettext_lazy("KPIs"), choices=(), widget=forms.SelectMultiple(attrs={"size": 6}))
+    # Checkboxes, not a list box: choosing several KPIs needs no ctrl-click.
+    kpi = forms.MultipleChoiceField(label=gettext_lazy("KPIs"), choices=(), widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, data: Any, *, teams: list[Team], company: bool, metrics: list[Metric]) -> None:
         super().__init__(data)
@@ -137,8 +138,13 @@ class TargetGrid:
 def grid_rows(team: Team | None) -> list[Row]:
     """The company and every team with members, or a team and its active members."""
     if team is None:
-        teams = Team.objects.filter(members__is_active=True).distinct().order_by("name")
-        return [Row(COMPANY, _("Company")), *(Row(f"team-{t.pk}", str(t), team=t) for t in teams)]
+        # The root of the team tree is the company itself: its people are the whole company's, so the company row
+        # (named after it) shows its real totals, rather than a second row holding only the root's direct members.
+        roots = list(Team.objects.filter(parent__isnull=True, children__isnull=False).distinct())
+        root = roots[0] if len(roots) == 1 else None
+        teams = Team.objects.filter(members__is_active=True).exclude(pk__in=[root.pk] if root else []).distinct().order_by("name")
+        company = _("%(company)s (company)") % {"company": root} if root else _("Company")
+        return [Row(COMPANY, company), *(Row(f"team-{t.pk}", str(t), team=t) for t in teams)]
     members = User.objects.filter(team=team, is_active=True).order_by("first_name", "last_name", "username")
     return [
         Row(f"team-{team.pk}", _("%(team)s (team)") % {"team": team}, team=team),

@@ -140,7 +140,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
         trend=trend,
         trend_rows=trend.rows(key, metric.unit),
         trend_chart=category_chart(
-            trend.labels,
+            trend.axis_labels,
             [
                 Series(_("This year"), trend.values[key], metric.unit, kind="line"),
                 Series(_("A year earlier"), trend.last_year[key], metric.unit, kind="line", role="previous"),

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from quota.core.calendar import company_zone, local_midnight  # noqa: F401  (re-exported: KPI code reads them here)
 
 
 class Every(StrEnum):
@@ -38,15 +39,6 @@ EVERY_LABELS = {
     Every.NONE: _("whole range"),
 }
 MONTHS_IN = {Every.MONTH: 1, Every.QUARTER: 3, Every.YEAR: 12}
-
-
-def company_zone() -> dt.tzinfo:
-    """KPI periods follow the company's calendar (settings.TIME_ZONE), whoever asks."""
-    return timezone.get_default_timezone()
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=company_zone())
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

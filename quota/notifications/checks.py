@@ -28,10 +28,10 @@ from quota.activities.selectors import tasks_due_today
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
 from quota.crm.selectors import stale_deals
+from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi.definitions import Better
 from quota.kpi.models import Target
 from quota.kpi.periods import company_zone
-from quota.kpi.selectors import TargetProgress, target_progress
 from quota.notifications import conf
 
 

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
-from quota.kpi.periods import local_midnight
+from quota.core.calendar import local_midnight
 from quota.notifications import conf
 from quota.notifications.models import UNREAD, Notification, NotificationKind, NotificationPreference
 

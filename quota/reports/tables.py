@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from quota.core.calendar import local_midnight
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
 from quota.kpi.definitions import Unit
-from quota.kpi.periods import local_midnight
 from quota.reports.choices import ReportTable
 from quota.reports.periods import Window
 
@@ -112,7 +112,14 @@ def lost_deals(user: Any, window: Window | None, limit: int) -> TableRows:
 
 def open_pipeline(user: Any, window: Window | None, limit: int) -> TableRows:
     def row(deal: Any) -> list[Any]:
-        return [deal.title, str(deal.company or ""), _owner(deal), deal.stage.name, deal.expected_close_date, Decimal(deal.value)]
+        return [
+            deal.title,
+            str(deal.company or ""),
+            _owner(deal),
+            deal.stage.display_name,
+            deal.expected_close_date,
+            Decimal(deal.value),
+        ]
 
     return _rows(_deals(user).filter(status=DealStatus.OPEN).order_by("-value", "-pk"), limit, row)
 

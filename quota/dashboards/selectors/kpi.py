@@ -35,6 +35,11 @@ class MonthlyTrend:
     def labels(self) -> list[str]:
         return [date_format(month, "YEAR_MONTH_FORMAT") for month in self.months]
 
+    @property
+    def axis_labels(self) -> list[str]:
+        """Short month names for a chart's axis ("Dec 2025"), so thirteen of them fit a narrow chart."""
+        return [date_format(month, "M Y") for month in self.months]
+
     def rows(self, key: str, unit: Unit) -> list[tuple[str, str, str]]:
         """(month, value, value a year earlier) as text, for the table under a chart."""
         values, earlier = self.values[key], self.last_year[key]

@@ -17,11 +17,11 @@ from quota.dashboards.periods import Period
 from quota.dashboards.records import catalogue_definition, records_link
 from quota.dashboards.selectors.common import labels_by_group, values_by_group
 from quota.forecasting.selectors import Forecast, forecast_from, forecast_kpis
+from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import Value, evaluate
 from quota.kpi.models import Metric, Target
 from quota.kpi.queries import GroupKey
-from quota.kpi.selectors import TargetProgress, target_progress
 
 # -------------------------------------------------------------------------- pipeline funnel
 
@@ -86,7 +86,7 @@ def pipeline_funnel(*, user: Any, period: Period, today: dt.date) -> Funnel:
     steps = [
         FunnelStep(
             stage.pk,
-            str(stage) if several_pipelines else stage.name,
+            str(stage) if several_pipelines else stage.display_name,
             int(deals.get(stage.pk) or 0),
             float(value.get(stage.pk) or 0),
             float(weighted.get(stage.pk) or 0),
@@ -168,7 +168,7 @@ def _lost_for(reason: LossReason) -> Metric:
     """Deals lost for one reason: loss reasons are not an engine grouping, so each is a filtered count in the same query."""
     return Metric(
         key=f"lost_reason_{reason.pk}",
-        name=reason.name,
+        name=reason.display_name,
         definition={
             "source": "deals",
             "date": "closed_at",
@@ -193,7 +193,7 @@ def win_loss(*, user: Any, period: Period) -> WinLoss:
     won = int(evaluation["won_deals"].points[0].value or 0)
     lost = int(evaluation["lost_deals"].points[0].value or 0)
     losses = [
-        Outcome(reasons[key].name, int(evaluation[key].points[0].value or 0), False, reasons[key].pk)
+        Outcome(reasons[key].display_name, int(evaluation[key].points[0].value or 0), False, reasons[key].pk)
         for key in reasons
         if evaluation[key].points[0].value
     ]

@@ -13,12 +13,12 @@ from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
 from quota.crm.selectors import overdue_deals, with_hygiene_flags
 from quota.dashboards.periods import Period
+from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import Value, evaluate_spans
 from quota.kpi.formatting import as_text
 from quota.kpi.models import Metric, Target
 from quota.kpi.periods import inclusive
-from quota.kpi.selectors import TargetProgress, target_progress
 from quota.kpi.targets import Progress, progress
 
 CLOSING_DEALS_SHOWN = 20

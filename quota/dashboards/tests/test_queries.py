@@ -38,7 +38,7 @@ PINNED = {
     ("rep", "/"): 33,
     ("director", "/dashboards/kpi/won_revenue/?by=person"): 14,
     ("director", "/dashboards/kpi/new_leads/?by=source"): 14,
-    ("director", "/dashboards/targets/?team=company"): 16,
+    ("director", "/dashboards/targets/?team=company"): 17,  # one for the root team, shown as the company row
     ("manager", "/dashboards/targets/"): 20,
     ("director", "/dashboards/builder/"): 4,
 }

@@ -97,11 +97,22 @@ def test_a_director_sets_company_and_team_targets(client, world):
     url = grid_url("company")
     response = client.get(url)
     labels = [row.label for row in response.context["grid"].rows]
-    assert labels[0] == "Company" and "North" in labels and "South" in labels
+    assert labels[0] == "Company (company)" and "North" in labels and "South" in labels
     client.post(url, cells(response) | {"cell-company-won_revenue": "50000", f"cell-team-{world.south.pk}-won_revenue": "20000"})
     assert Target.objects.get(user=None, team=None).value == Decimal("50000")
     assert Target.objects.get(team=world.south).value == Decimal("20000")
     assert client.get("/").context["cards"][0].target == 50000  # the director's cards compare with the company's target
+
+
+def test_the_company_row_is_the_root_teams_totals_and_the_root_is_not_a_row_of_its_own(client, world):
+    """The root team's direct members are only the director: a row of theirs would read 0 beside the real totals."""
+    won_deal(world.rep, "2500.00", this_month_moment())
+    won_deal(world.south_rep, "1000.00", this_month_moment())
+    client.force_login(world.director)
+    grid = client.get(grid_url("company")).context["grid"]
+    assert [row.label for row in grid.rows] == ["Company (company)", "North", "South"]
+    won_revenue = {cell.row.label: cell.actual for cell in grid.all_cells() if cell.column.metric.key == "won_revenue"}
+    assert won_revenue == {"Company (company)": 3500, "North": 2500, "South": 1000}
 
 
 # --------------------------------------------------------------------------- only the cells sent, each change audited

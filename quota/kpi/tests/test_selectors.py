@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from quota.accounts.models import Team
 from quota.crm.models import Stage
+from quota.forecasting.targets import target_progress
 from quota.kpi.models import Metric, Target, TargetPeriod, TeamTarget
-from quota.kpi.selectors import loss_making_customers, target_progress
+from quota.kpi.selectors import loss_making_customers
 from quota.kpi.targets import Status
 from quota.testing.factories import CompanyFactory, DealFactory, OrderFactory, UserFactory, default_pipeline
 

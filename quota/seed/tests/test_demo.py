@@ -26,9 +26,9 @@ from quota.accounts.models import Role, User
 from quota.activities.models import Activity, ActivityKind
 from quota.dashboards.periods import PeriodKey, named_period
 from quota.dashboards.selectors import sales
+from quota.forecasting.targets import target_progress
 from quota.kpi.models import Target, TargetPeriod, TeamTarget, period_bounds
 from quota.kpi.periods import add_months, local_midnight
-from quota.kpi.selectors import target_progress
 from quota.kpi.targets import Status
 from quota.notifications import conf
 from quota.notifications.models import Notification, NotificationKind

@@ -28,8 +28,11 @@
     else if (unit === "count") options = { maximumFractionDigits: 0 };
     else if (DURATIONS[unit]) options = { style: "unit", unit: DURATIONS[unit], unitDisplay: "short", minimumFractionDigits: 1, maximumFractionDigits: 1 };
     if (compact) {
+      // Short forms on axes, with enough digits that neighbouring ticks (1.25M, 1.5M) never read the same.
       options.notation = "compact";
-      options.minimumFractionDigits = 0;
+      delete options.minimumFractionDigits;
+      delete options.maximumFractionDigits;
+      options.maximumSignificantDigits = 3;
     }
     var format;
     try {
@@ -43,7 +46,26 @@
     };
   }
 
-  function categoryOptions(payload, rtl) {
+  // The first and last labels of an axis end at its ends rather than centred on them, so none is cut off.
+  function edgeAligned(label, inverse) {
+    label.alignMinLabel = inverse ? "right" : "left";
+    label.alignMaxLabel = inverse ? "left" : "right";
+    return label;
+  }
+
+  // Few categories (sources, teams, reasons) are all named, wrapped to their share of the width (slanted when that
+  // share is too narrow); many (months) are thinned out where they would overlap.
+  function categoryLabel(payload, rtl, width) {
+    if (payload.horizontal) return { width: Math.min(140, Math.max(60, width * 0.3)), overflow: "truncate" };
+    var count = payload.categories.length || 1;
+    var share = (width - 90) / count - 6;
+    if (count <= 8 && share >= 64) return { interval: 0, width: share, overflow: "break", lineHeight: 13 };
+    // Too narrow to wrap whole words (a phone): slanted, each name cut short only if it is very long.
+    if (count <= 8) return { interval: 0, rotate: rtl ? -35 : 35, width: 90, overflow: "truncate" };
+    return edgeAligned({ hideOverlap: true }, rtl);
+  }
+
+  function categoryOptions(payload, rtl, width) {
     var units = payload.units.length ? payload.units : ["count"];
     var valueAxes = units.map(function (unit, index) {
       var onEnd = index === 1;
@@ -51,7 +73,9 @@
         type: "value",
         position: payload.horizontal ? (onEnd ? "top" : "bottom") : (onEnd !== rtl ? "right" : "left"),
         inverse: payload.horizontal && rtl,
-        axisLabel: { formatter: formatter(unit, payload.currency, true) },
+        axisLabel: payload.horizontal
+          ? edgeAligned({ formatter: formatter(unit, payload.currency, true), hideOverlap: true }, rtl)
+          : { formatter: formatter(unit, payload.currency, true) },
         minInterval: unit === "count" || unit === "money" ? 1 : undefined,
         splitLine: { show: index === 0 },
       };
@@ -62,7 +86,7 @@
       // Horizontal bars list from the top; for right-to-left text the first category is on the right.
       inverse: payload.horizontal ? true : rtl,
       position: payload.horizontal ? (rtl ? "right" : "left") : "bottom",
-      axisLabel: { hideOverlap: !payload.horizontal, width: payload.horizontal ? 140 : undefined, overflow: "truncate" },
+      axisLabel: categoryLabel(payload, rtl, width),
       axisTick: { alignWithLabel: true },
     };
     var series = payload.series.map(function (item, index) {
@@ -126,11 +150,21 @@
     var rtl = isRtl();
     // SVG text keeps the browser's own shaping and direction for Persian and Cyrillic labels.
     var chart = echarts.init(element, null, { renderer: "svg" });
-    var options = payload.type === "funnel" ? funnelOptions(payload, rtl) : categoryOptions(payload, rtl);
+    var options = payload.type === "funnel" ? funnelOptions(payload, rtl) : categoryOptions(payload, rtl, element.clientWidth);
     options.animation = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     chart.setOption(options);
     live.set(element, chart);
-    if (window.ResizeObserver) new ResizeObserver(function () { chart.resize(); }).observe(element);
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () {
+        chart.resize();
+        if (payload.type !== "funnel") { // category labels wrap to the new width
+          var axis = payload.horizontal ? "yAxis" : "xAxis";
+          var update = {};
+          update[axis] = { axisLabel: categoryLabel(payload, rtl, element.clientWidth) };
+          chart.setOption(update);
+        }
+      }).observe(element);
+    }
   }
 
   function drawAll(root) {
