@@ -25,8 +25,8 @@ from quota.dashboards.screenshots import (
     served,
     show_in,
 )
-from quota.seed import seed_company
 from quota.seed.people import DEMO_PASSWORD
+from quota.seed.runner import seed_company
 
 # django_db: the database is set up (each test runs in a transaction that rolls back what signing in writes);
 # the demo company is seeded once for the module, outside those transactions.

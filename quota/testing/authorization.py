@@ -219,6 +219,8 @@ PAGE_POLICIES: list[tuple[str, Policy | str]] = [
     ("admin:axes_accessattempt_add", staff_read_only),
     ("admin:axes_accesslog_add", staff_read_only),
     ("admin:axes_accessfailurelog_add", staff_read_only),
+    ("admin:sales_documentcounter_add", staff_read_only),  # numbers are taken, never typed (sales.numbering)
+    ("admin:sales_documentcounter_delete", staff_read_only),
     ("admin:*", staff_only),
     ("admin/*", staff_only),  # the admin's unnamed redirects to an object's page
     ("home", allowed_to(None)),
@@ -490,6 +492,7 @@ PARAMETERS: list[tuple[str, str, str]] = [
     ("dashboards:kpi*", "key", "key"),
     ("dashboards:board", "board", "board"),
     ("reports:delivery_file", "fmt", "fmt"),
+    ("reports:report_download", "fmt", "fmt"),
     ("admin/*", "url", "url"),
     ("admin:app_list", "app_label", "app_label"),
     ("admin:view_on_site", "content_type_id", "content_type"),
