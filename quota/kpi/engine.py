@@ -31,10 +31,11 @@ from django.utils.translation import gettext as _
 from quota.kpi import cache as kpi_cache
 from quota.kpi import rollups
 from quota.kpi.definitions import Better, Definition, Unit
+from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, Span, inclusive, local_midnight, shift, starts, year_before
 from quota.kpi.plans import Plan, compute, integral, plan
-from quota.kpi.queries import GroupKey, Layout, Scope, batches, run
+from quota.kpi.queries import Scope, batches, run
 from quota.kpi.sources import GROUP_MODELS
 from quota.kpi.table import LeafTable
 

@@ -62,10 +62,11 @@ from django.utils import timezone
 
 from quota.kpi.definitions import FieldRef, Filter, Now, Op, Related
 from quota.kpi.expressions import DateNumber, PackedDoubles
+from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.models import ROLLUP_MONTHS
 from quota.kpi.periods import Every, Span, company_zone, floor, shift
 from quota.kpi.plans import Leaf, plan
-from quota.kpi.queries import BEFORE, Batch, GroupKey, Layout, Scope, _Query
+from quota.kpi.queries import BEFORE, Batch, LeafQuery, Scope
 from quota.kpi.sources import SOURCES, Kind, Source, get_source
 from quota.kpi.table import NO_GROUP, LeafTable
 
@@ -553,10 +554,10 @@ def _vacuum(using: str) -> None:
         cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(Rollup._meta.db_table)}")
 
 
-def _builder(source: Source, using: str, date: str) -> _Query:
+def _builder(source: Source, using: str, date: str) -> LeafQuery:
     """The records' query by person and day, grouped by the owner rollups are kept by (the record's or its parent's)."""
     batch = Batch(source.key, date, source.attribution, 0, False)
-    return _Query(batch, Layout(Every.DAY), "person", Scope(None, using, timezone.now()))
+    return LeafQuery(batch, Layout(Every.DAY), "person", Scope(None, using, timezone.now()))
 
 
 def _day(source: Source, date: str) -> Any:
