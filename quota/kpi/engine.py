@@ -4,7 +4,7 @@
 
 How it stays cheap: every KPI becomes leaves (plans.py); leaves of the same source, date field and
 attribution are computed by one grouped query (queries.py) - one per KPI at most, fewer when KPIs
-share a source - or read from rollups (rollups.py) when those are fresh. Comparisons come from the
+share a source - or read from rollups (kpi.rollups) when those are fresh. Comparisons come from the
 same query: its range is widened to reach the previous periods and the same periods a year earlier
 (for `every=none`, the three windows are three filtered aggregates of the same query). Empty
 periods are filled after the query: 0 for counts and sums, None where a ratio has nothing to divide
