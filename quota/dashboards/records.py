@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 
 from quota.kpi.catalogue import BY_KEY
 from quota.kpi.definitions import Definition, Op, parse
-from quota.kpi.queries import GroupKey
+from quota.kpi.layout import GroupKey
 from quota.kpi.sources import get_source
 
 

@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy
 
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import Evaluation, Group, KpiResult, evaluate
+from quota.kpi.layout import GroupKey
 from quota.kpi.models import Metric
 from quota.kpi.periods import inclusive
-from quota.kpi.queries import GroupKey
 from quota.kpi.targets import forecast
 
 WON_REVENUE = "won_revenue"

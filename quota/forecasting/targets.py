@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from quota.forecasting.selectors import PIPELINE_FORECASTS, expected_pipeline
 from quota.kpi.engine import evaluate_spans
+from quota.kpi.layout import GroupKey
 from quota.kpi.models import Target, TeamTarget
 from quota.kpi.periods import Span, inclusive
-from quota.kpi.queries import GroupKey
 from quota.kpi.targets import Progress, progress
 
 SCOPE_GROUPING = {"person": "person", "team": "team", "company": "none"}

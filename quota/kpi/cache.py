@@ -29,8 +29,9 @@ from django.db.models.signals import post_delete, post_save
 
 from quota.core.visibility import visible_owner_ids
 from quota.kpi.definitions import FieldRef, Filter, Now, Related
+from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.plans import Leaf
-from quota.kpi.queries import Layout, Scope
+from quota.kpi.queries import Scope
 from quota.kpi.sources import SOURCES, get_source
 from quota.kpi.table import LeafTable
 
@@ -43,7 +44,7 @@ def seconds() -> int:
 
 
 def cached_table(
-    leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: Iterable[GroupKeys], compute: Callable[[], LeafTable]
+    leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: Iterable[GroupKey], compute: Callable[[], LeafTable]
 ) -> LeafTable:
     """The finished table of `leaves` from the cache while nothing it reads has changed; else computed and kept."""
     if seconds() <= 0:
@@ -68,7 +69,6 @@ def cached_evaluation(
 
 
 T = TypeVar("T")
-GroupKeys = int | None
 
 
 def _kept(key: str, compute: Callable[[], T], finished: Callable[[T], Any]) -> T:
@@ -80,9 +80,7 @@ def _kept(key: str, compute: Callable[[], T], finished: Callable[[T], Any]) -> T
     return value
 
 
-def _key(
-    leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: list[GroupKeys], extra: Sequence[Any] = ()
-) -> str:
+def _key(leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: list[GroupKey], extra: Sequence[Any] = ()) -> str:
     read = sorted({model._meta.label for leaf in leaves for model in models_read(leaf, by)})
     versions = shared.get_many([VERSION + label for label in read])
     user = scope.user

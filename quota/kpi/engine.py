@@ -4,7 +4,7 @@
 
 How it stays cheap: every KPI becomes leaves (plans.py); leaves of the same source, date field and
 attribution are computed by one grouped query (queries.py) - one per KPI at most, fewer when KPIs
-share a source - or read from rollups (rollups.py) when those are fresh. Comparisons come from the
+share a source - or read from rollups (kpi.rollups) when those are fresh. Comparisons come from the
 same query: its range is widened to reach the previous periods and the same periods a year earlier
 (for `every=none`, the three windows are three filtered aggregates of the same query). Empty
 periods are filled after the query: 0 for counts and sums, None where a ratio has nothing to divide
@@ -31,10 +31,11 @@ from django.utils.translation import gettext as _
 from quota.kpi import cache as kpi_cache
 from quota.kpi import rollups
 from quota.kpi.definitions import Better, Definition, Unit
+from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, Span, inclusive, local_midnight, shift, starts, year_before
 from quota.kpi.plans import Plan, compute, integral, plan
-from quota.kpi.queries import GroupKey, Layout, Scope, batches, run
+from quota.kpi.queries import Scope, batches, run
 from quota.kpi.sources import GROUP_MODELS
 from quota.kpi.table import LeafTable
 

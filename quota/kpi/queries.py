@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache, reduce
 from operator import and_, or_
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -46,16 +46,14 @@ from django.utils import timezone
 from quota.core.visibility import VisibleQuerySet
 from quota.kpi.definitions import FieldRef, Filter, Now, Op, Related
 from quota.kpi.expressions import DaysBetween, EpochDays, OverWindows, WindowSum, period_number
+from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.periods import Every, Span, company_zone, local_midnight, shift
 from quota.kpi.plans import Leaf
 from quota.kpi.sources import MONEY_OUTPUT, Kind, Source, get_source
-
-if TYPE_CHECKING:
-    from quota.kpi.table import LeafTable
+from quota.kpi.table import LeafTable
 
 # The bucket of everything dated before a range (cumulative leaves start from it).
 BEFORE = dt.date.min
-GroupKey = int | None
 
 
 @dataclass(frozen=True)
@@ -83,19 +81,6 @@ def batches(leaves: Iterable[Leaf]) -> dict[Batch, list[Leaf]]:
     return dict(out)
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Which values are wanted: periods (`every` and the period starts) or explicit windows."""
-
-    every: Every
-    buckets: tuple[dt.date, ...] = ()
-    windows: tuple[Span, ...] = ()
-
-    @property
-    def by_period(self) -> bool:
-        return self.every != Every.NONE
-
-
 @dataclass
 class Scope:
     """Whose records a query reads: `user` None is system work (commands, schedules) and reads everything."""
@@ -117,7 +102,7 @@ class Scope:
 
 def run(batch: Batch, leaves: Sequence[Leaf], *, layout: Layout, by: str, scope: Scope, table: LeafTable) -> None:
     """Compute `leaves` (all of `batch`) for `layout`, grouped `by`, into `table`: one query."""
-    query = _Query(batch, layout, by, scope)
+    query = LeafQuery(batch, layout, by, scope)
     if batch.top_share is not None:
         query.top_share(batch.top_share, table)
     elif layout.by_period:
@@ -126,7 +111,14 @@ def run(batch: Batch, leaves: Sequence[Leaf], *, layout: Layout, by: str, scope:
         query.by_window(leaves, table)
 
 
-class _Query:
+class LeafQuery:
+    """The grouped SQL of one batch of leaves, for one layout and grouping, over the records `scope` may read.
+
+    `run()` uses it whole (by period, by window, a ranked top share into a table); the rollups build and
+    refresh their day rows from `per_bucket()`, the grouped query itself (a row per bucket and group, a
+    column `v<i>` per leaf), so both count a record the same way.
+    """
+
     def __init__(self, batch: Batch, layout: Layout, by: str, scope: Scope) -> None:
         self.batch = batch
         self.layout = layout

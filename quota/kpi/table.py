@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.plans import Leaf
-from quota.kpi.queries import Layout
 
-GroupKey = int | None
 NO_GROUP = -1  # None (unassigned, or no grouping) as an integer id
 
 

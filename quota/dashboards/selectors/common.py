@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quota.kpi.engine import KpiResult, Value
-from quota.kpi.queries import GroupKey
+from quota.kpi.layout import GroupKey
 
 
 def values_by_group(result: KpiResult) -> dict[GroupKey, Value]:

@@ -14,9 +14,9 @@ from quota.dashboards.records import RecordsLink, records_link
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import Value, evaluate
 from quota.kpi.formatting import as_text, shares
+from quota.kpi.layout import GroupKey
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, add_months, floor
-from quota.kpi.queries import GroupKey
 from quota.kpi.sources import GROUPINGS
 
 TREND_MONTHS = 13

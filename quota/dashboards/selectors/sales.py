@@ -20,8 +20,8 @@ from quota.forecasting.selectors import Forecast, forecast_from, forecast_kpis
 from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import Value, evaluate
+from quota.kpi.layout import GroupKey
 from quota.kpi.models import Metric, Target
-from quota.kpi.queries import GroupKey
 
 # -------------------------------------------------------------------------- pipeline funnel
 

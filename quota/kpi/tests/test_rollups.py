@@ -16,6 +16,7 @@ from quota.kpi import rollups
 from quota.kpi.engine import evaluate, evaluate_spans
 from quota.kpi.models import Metric, Rollup, RollupState
 from quota.kpi.periods import Span
+from quota.kpi.rollups import keeping, reading
 from quota.testing.factories import CallFactory, LeadFactory, UserFactory, loss_reason
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +134,7 @@ def test_a_refresh_that_fails_leaves_them_stale(sales, django_capture_on_commit_
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(rollups, "refresh", broken)
+    monkeypatch.setattr(keeping, "refresh", broken)
     with django_capture_on_commit_callbacks(execute=True):
         LeadFactory(owner=sales[0], created_at=at(2, 2))
     assert not RollupState.objects.filter(source="leads", max_pk__gte=0).exists()
@@ -207,7 +208,7 @@ def test_deleting_an_owner_moves_their_rollups_to_unassigned(sales):
     ],
 )
 def test_a_window_reads_whole_months_and_the_fewest_days(start, end, cumulative, months, plus, minus):
-    assert rollups._window_parts(Span(start, end), cumulative) == (months, plus, minus)
+    assert reading._window_parts(Span(start, end), cumulative) == (months, plus, minus)
 
 
 def test_windows_to_date_read_the_same_as_the_records(sales):
@@ -243,7 +244,7 @@ def test_a_read_refuses_rows_with_an_empty_value():
     UserFactory()
     rows = User.objects.annotate(nothing=Value(None, output_field=FloatField()))
     with pytest.raises(ValueError, match="empty value"):
-        rollups._fetch(rows.values_list("id", "nothing"), "default", columns=2)
+        reading._fetch(rows.values_list("id", "nothing"), "default", columns=2)
 
 
 def test_windows_across_years_read_the_same_as_the_records():
@@ -284,7 +285,7 @@ def test_a_refresh_that_fails_after_an_api_write_still_answers_201_and_the_sched
     def broken(*args, **kwargs):
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(rollups, "refresh", broken)
+    monkeypatch.setattr(keeping, "refresh", broken)
     api = APIClient()
     api.force_authenticate(sales[0])
     with django_capture_on_commit_callbacks(execute=True):
@@ -332,7 +333,7 @@ def test_a_connection_killed_after_the_commit_still_answers_201_and_leaves_them_
     from django.db import connections
     from rest_framework.test import APIClient
 
-    real_refresh_safely = rollups._refresh_safely
+    real_refresh_safely = keeping._refresh_safely
 
     def killed_then_refresh(*args, **kwargs):
         """The connection dies between the commit and the refresh (a server restart, a killed backend)."""
@@ -347,7 +348,7 @@ def test_a_connection_killed_after_the_commit_still_answers_201_and_leaves_them_
             other.close()
         return real_refresh_safely(*args, **kwargs)
 
-    monkeypatch.setattr(rollups, "_refresh_safely", killed_then_refresh)
+    monkeypatch.setattr(keeping, "_refresh_safely", killed_then_refresh)
     api = APIClient()
     api.force_authenticate(sales[0])
     response = api.post(

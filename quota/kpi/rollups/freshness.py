@@ -1,0 +1,85 @@
+"""Whether a leaf's rollups may be read: which are fresh, which are stale, and marking them stale.
+
+Fresh: built in the current time zone, and no record of the source newer than the newest they include
+(rows inserted behind the ORM's back, by COPY or bulk_create, make them stale until the next rebuild).
+A write they could not follow marks them stale (`max_pk` -1 on their RollupState): the engine reads
+the records meanwhile, and the periodic task rebuilds them (kpi.rollups.keeping).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
+from django.db.models import BigIntegerField, Case, Subquery, When
+
+from quota.kpi.models import RollupState
+from quota.kpi.plans import Leaf
+from quota.kpi.rollups.eligibility import rollup_leaves
+from quota.kpi.sources import Source, get_source
+
+logger = logging.getLogger(__name__)
+
+
+def all_fresh(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether every leaf the current KPIs could read from rollups has fresh ones (else `rebuild()`)."""
+    leaves = rollup_leaves(using)
+    return fresh_leaves(leaves, using).keys() == {leaf.key for leaf in leaves}
+
+
+def fresh_leaves(leaves: Iterable[Leaf], using: str) -> dict[str, int]:
+    """The leaves whose rollups are fresh: their key and the id their rows carry (one query)."""
+    leaves = list(leaves)
+    newest = Case(
+        *[When(source=key, then=Subquery(_newest(get_source(key), using))) for key in sorted({leaf.source for leaf in leaves})],
+        output_field=BigIntegerField(),
+    )
+    rows = RollupState.objects.using(using).filter(leaf__in=[leaf.key for leaf in leaves]).annotate(newest=newest)
+    zone = str(settings.TIME_ZONE)
+    return {
+        row["leaf"]: row["id"]
+        for row in rows.values("id", "leaf", "max_pk", "time_zone", "newest")
+        if row["time_zone"] == zone and row["max_pk"] >= 0 and (row["newest"] or 0) <= row["max_pk"]
+    }
+
+
+def _newest(source: Source, using: str) -> models.QuerySet:
+    return source.model._default_manager.db_manager(using).order_by("-pk").values("pk")[:1]
+
+
+def stale_leaves(using: str = DEFAULT_DB_ALIAS) -> list[Leaf]:
+    """The current KPIs' leaves whose rollups were built but are stale now (never-built ones nothing reads)."""
+    built = set(RollupState.objects.using(using).values_list("leaf", flat=True))
+    leaves = [leaf for leaf in rollup_leaves(using) if leaf.key in built]
+    fresh = fresh_leaves(leaves, using) if leaves else {}
+    return [leaf for leaf in leaves if leaf.key not in fresh]
+
+
+def mark_stale(sources: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make the engine read the records for `sources` until their rollups are rebuilt; never raises.
+
+    Called after a commit, often because the database connection broke (a connection killed under a
+    request): the mark is tried again once on a new connection, since an unmarked stale rollup is
+    read as if it were right.
+    """
+
+    def mark() -> None:
+        RollupState.objects.using(using).filter(source__in=list(sources)).update(max_pk=-1)
+
+    connection = connections[using]
+    try:
+        mark()
+        return
+    except DatabaseError:
+        if connection.in_atomic_block:  # a caller's transaction: not ours to reconnect
+            logger.exception("KPI rollups of %s could not be marked stale", ", ".join(sources))
+            return
+        connection.close()  # a broken connection: the next query opens a new one
+    try:
+        mark()
+    except DatabaseError:
+        logger.exception(
+            "KPI rollups of %s could not be marked stale: they may be wrong until `quota kpi rollup`", ", ".join(sources)
+        )
