@@ -132,6 +132,15 @@ CATALOGUE: list[Entry] = [
         _deals("closed_at", {"kind": "sum", "field": "amount"}, "money", WON),
     ),
     Entry(
+        "lost_revenue",
+        _("Lost revenue"),
+        _(
+            "The sum of the amounts of the deals lost in the period, in the company currency, placed by the close date: "
+            "the value that left the pipeline without a sale."
+        ),
+        _deals("closed_at", {"kind": "sum", "field": "amount"}, "money", LOST, better="lower"),
+    ),
+    Entry(
         "avg_deal_value",
         _("Average deal value"),
         _("Won revenue divided by the number of deals won in the period (by close date), in the company currency."),

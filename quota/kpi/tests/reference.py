@@ -195,6 +195,10 @@ def won_revenue(w: World, c: Cell) -> Decimal:
     return sum((money(d) for d in closed_in(w, c, "won")), Decimal(0))
 
 
+def lost_revenue(w: World, c: Cell) -> Decimal:
+    return sum((money(d) for d in closed_in(w, c, "lost")), Decimal(0))
+
+
 def avg_deal_value(w: World, c: Cell) -> float | None:
     return ratio(won_revenue(w, c), won_deals(w, c))
 
@@ -468,6 +472,7 @@ REFERENCES: dict[str, Callable[[World, Cell], Any]] = {
         win_rate,
         win_rate_all,
         won_revenue,
+        lost_revenue,
         avg_deal_value,
         sales_cycle_days,
         new_customer_deals,

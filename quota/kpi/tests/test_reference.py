@@ -121,6 +121,7 @@ FAMILIES = {
         "win_rate",
         "win_rate_all",
         "won_revenue",
+        "lost_revenue",
         "avg_deal_value",
         "sales_cycle_days",
         "new_customer_deals",
