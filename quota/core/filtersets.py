@@ -13,6 +13,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.validators import MinValueValidator
+from django.utils.translation import gettext_lazy
 
 from quota.core.inputs import validate_supported_day
 
@@ -36,3 +37,8 @@ def _bounds(field_class: type[forms.Field]) -> list[Any]:
     if issubclass(field_class, forms.DecimalField):
         return [NUMBER_FLOOR]
     return []
+
+
+def owner_team_filter(owner: str = "owner") -> django_filters.NumberFilter:
+    """`?team=<id>`: the records whose owner is in that team (the KPI engine's team grouping), by its id."""
+    return django_filters.NumberFilter(field_name=f"{owner}__team", label=gettext_lazy("team"))

@@ -27,7 +27,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
@@ -45,6 +45,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from quota.core import health
 from quota.core.custom_field_forms import CustomFormFields, custom_field_summary
 from quota.core.exports import UnknownFormat, export_response, record_table
+from quota.core.money import company_currency
 from quota.core.permissions import refusal, require
 from quota.core.services import record_create, record_update, require_change, require_owner_allowed
 from quota.core.visibility import VisibleQuerySet, changeable_owner_ids, visible_owner_ids
@@ -196,6 +197,16 @@ class RecordPages:
     @classmethod
     def prepare_filter_form(cls, form: forms.Form, user: Any) -> None:
         """A hook to turn a FilterSet's raw field (a source key, say) into something people can pick."""
+
+    @classmethod
+    def total(cls) -> Any:
+        """The expression a list adds up under its table (a deal's amount in the company currency); None for none."""
+        return None
+
+    @classmethod
+    def list_note(cls, filterset: Any) -> str:
+        """A line above the table saying what the filters make of the list (the deals as they stood on a day)."""
+        return ""
 
     @classmethod
     def urls(cls) -> list[URLPattern]:
@@ -404,15 +415,32 @@ class CappedPaginator(Paginator):
     """Counts at most `cap` rows: past that the page says "10,000+" instead of counting millions.
 
     The count runs on the unordered, limited queryset (`SELECT COUNT(*) FROM (... LIMIT cap+1)`),
-    so it costs at most `cap` index entries however large the table is.
+    so it costs at most `cap` index entries however large the table is. With a `total` expression
+    the same query adds it up over those rows (the list's sum, exact unless capped).
     """
 
     cap = 10_000
 
+    def __init__(self, object_list: Any, per_page: int, *, total: Any = None) -> None:
+        super().__init__(object_list, per_page)
+        self.total_expression = total
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        queryset = cast(QuerySet, self.object_list).order_by()
+        if self.total_expression is None:
+            return {"count": queryset[: self.cap + 1].count(), "total": None}
+        limited = queryset.annotate(_total=self.total_expression)[: self.cap + 1]
+        return limited.aggregate(count=Count("pk"), total=Sum("_total"))
+
     @cached_property
     def count(self) -> int:
-        queryset = cast(QuerySet, self.object_list)
-        return queryset.order_by()[: self.cap + 1].count()
+        return int(self.summary["count"])
+
+    @property
+    def total(self) -> Any:
+        """The sum of the `total` expression over the list; None without one, or when the count is capped."""
+        return None if self.is_capped else self.summary["total"] if self.total_expression is not None else None
 
     @property
     def is_capped(self) -> bool:
@@ -527,7 +555,7 @@ class RecordListView(RecordView):
         refused = listed.refusal
         if refused and partial:  # the filter form (outside the table) is not swapped: the message is flashed
             return render(request, "core/_error.html", {"message": refused}, status=400)
-        page: Page = CappedPaginator(listed.queryset, self.paginate_by).get_page(request.GET.get("page"))
+        page: Page = CappedPaginator(listed.queryset, self.paginate_by, total=pages.total()).get_page(request.GET.get("page"))
         context = {
             "pages": pages,
             "headers": listed.headers,
@@ -537,6 +565,8 @@ class RecordListView(RecordView):
             "q": listed.text,
             "create_url": _reverse_or_none(pages.url_name("create")),
             "export_url": reverse(pages.url_name("export")),
+            "list_note": pages.list_note(filterset) if filterset is not None and not refused else "",
+            "currency": company_currency(),
         }
         # Filters that cannot apply are a bad request: the page shows why beside them, and lists without them.
         status = 400 if refused else 200

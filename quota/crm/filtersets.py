@@ -1,9 +1,14 @@
 """One FilterSet per record: the list pages and the API filter the same way."""
 
 import django_filters as filters
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from quota.core.filtersets import FilterSet
+from quota.core.filtersets import FilterSet, owner_team_filter
 from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead
+from quota.crm.selectors import stage_at
+from quota.kpi.filters import KpiFilter, OpenOnFilter, open_moment
 
 
 class CompanyFilterSet(FilterSet):
@@ -28,6 +33,8 @@ class LeadFilterSet(FilterSet):
     source = filters.CharFilter(field_name="source__key")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    team = owner_team_filter()
+    kpi = KpiFilter(source="leads")
 
     class Meta:
         model = Lead
@@ -43,10 +50,20 @@ class DealFilterSet(FilterSet):
     closed_before = filters.IsoDateTimeFilter(field_name="closed_at", lookup_expr="lt")
     expected_close_after = filters.DateFilter(field_name="expected_close_date", lookup_expr="gte")
     expected_close_before = filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
+    team = owner_team_filter()
+    kpi = KpiFilter(source="deals")
+    open_on = OpenOnFilter(begins="created_at", ends="closed_at", label=gettext_lazy("open at the end of"))
+    stage_on = filters.NumberFilter(method="in_stage_on", label=gettext_lazy("stage on that day"))
 
     class Meta:
         model = Deal
         fields = ["status", "pipeline", "stage", "owner", "company", "business_type", "source", "loss_reason", "external_id"]
+
+    def in_stage_on(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        """Deals that were in stage `value` at the end of the `open_on` day (now without one), by the stage history."""
+        day = self.form.cleaned_data.get("open_on")
+        moment = open_moment(day) if day else timezone.now()
+        return queryset.alias(stage_then=stage_at(moment)).filter(stage_then=value)
 
 
 class DealStageChangeFilterSet(FilterSet):

@@ -13,6 +13,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -48,6 +49,7 @@ from quota.crm.forms import (
     use_source_choices,
 )
 from quota.crm.models import Company, Contact, Deal, Lead, Pipeline, Stage
+from quota.kpi.sources import get_source
 
 # --------------------------------------------------------------------------- record pages
 
@@ -269,6 +271,19 @@ class DealPages(HasChangeHistory, HasTimeline, RecordPages):
     @classmethod
     def prepare_filter_form(cls, form: Any, user: Any) -> None:
         use_source_choices(form)
+
+    @classmethod
+    def total(cls) -> Any:
+        return get_source("deals").value("amount")  # in the company currency, as the KPIs add it up
+
+    @classmethod
+    def list_note(cls, filterset: Any) -> str:
+        day = getattr(filterset.form, "cleaned_data", {}).get("open_on")
+        if not day:
+            return ""
+        return _("Deals as they stood on %(day)s: those open at the end of that day (amounts and stages shown are today's).") % {
+            "day": date_format(day, "SHORT_DATE_FORMAT")
+        }
 
 
 # --------------------------------------------------------------------------- actions on deals and leads

@@ -21,6 +21,7 @@ from functools import lru_cache, reduce
 from operator import and_, or_
 from typing import TYPE_CHECKING, Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import (
     Case,
     Count,
@@ -470,3 +471,17 @@ def _literal(source: Source, field: str, value: str) -> Any:
     if kind == Kind.DATE:
         return dt.date.fromisoformat(value)
     return value
+
+
+def records_condition(source: str, filters: Sequence[Filter], *, user: Any, window: Span | None = None) -> Q:
+    """A KPI's filters as a condition on its source's records, walls included, exactly as the engine applies them.
+
+    The list of the records behind a KPI uses it, so it keeps what the KPI counts. `window` is the range an
+    `exists ... next_period` filter reads the period after.
+    """
+    info = get_source(source)
+    batch = Batch(source, info.date, info.attribution, 0, False)
+    query = _Query(
+        batch, Layout(Every.NONE, windows=(window,) if window else ()), "none", Scope(user, DEFAULT_DB_ALIAS, timezone.now())
+    )
+    return query.condition(filters, info, window)

@@ -36,8 +36,9 @@ PINNED = {
     ("director", "/dashboards/service/"): 23,
     ("manager", "/"): 40,
     ("rep", "/"): 29,
-    ("director", "/dashboards/kpi/won_revenue/?by=person"): 14,
-    ("director", "/dashboards/kpi/new_leads/?by=source"): 14,
+    # The KPI page lists the teams whose figures the user may switch to (one query).
+    ("director", "/dashboards/kpi/won_revenue/?by=person"): 15,
+    ("director", "/dashboards/kpi/new_leads/?by=source"): 15,
     ("director", "/dashboards/targets/?team=company"): 13,
     ("manager", "/dashboards/targets/"): 16,
     ("director", "/dashboards/builder/"): 4,
