@@ -18,6 +18,7 @@ import copy
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar, cast
 
 from django import forms
@@ -440,7 +441,9 @@ class CappedPaginator(Paginator):
     @property
     def total(self) -> Any:
         """The sum of the `total` expression over the list; None without one, or when the count is capped."""
-        return None if self.is_capped else self.summary["total"] if self.total_expression is not None else None
+        if self.total_expression is None or self.is_capped:
+            return None
+        return self.summary["total"] or Decimal(0)  # no rows: nothing to add up
 
     @property
     def is_capped(self) -> bool:

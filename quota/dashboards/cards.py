@@ -128,8 +128,8 @@ def raw_number(value: Value, unit: Unit) -> str:
         return ""
     if unit == Unit.MONEY:
         return f"{float(value):.2f}"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, int) or (unit == Unit.COUNT and float(value).is_integer()):
+        return str(int(value))
     return repr(float(value))
 
 

@@ -71,7 +71,8 @@ class KpiFilter(django_filters.Filter):
             return qs
         filters = listable_filters(value.parsed) or ()
         user = getattr(getattr(self.parent, "request", None), "user", None)
-        return qs.filter(records_condition(value.parsed.source, filters, user=user))
+        definition = value.parsed
+        return qs.filter(records_condition(definition.source, filters, user=user, date=definition.date))
 
 
 class OpenOnFilter(django_filters.DateFilter):

@@ -473,14 +473,16 @@ def _literal(source: Source, field: str, value: str) -> Any:
     return value
 
 
-def records_condition(source: str, filters: Sequence[Filter], *, user: Any, window: Span | None = None) -> Q:
+def records_condition(
+    source: str, filters: Sequence[Filter], *, user: Any, date: str | None = None, window: Span | None = None
+) -> Q:
     """A KPI's filters as a condition on its source's records, walls included, exactly as the engine applies them.
 
-    The list of the records behind a KPI uses it, so it keeps what the KPI counts. `window` is the range an
-    `exists ... next_period` filter reads the period after.
+    The list of the records behind a KPI uses it, so it keeps what the KPI counts. `date` is the KPI's date
+    field (an `exists ... earlier` compares with it); `window` the range an `exists ... next_period` reads after.
     """
     info = get_source(source)
-    batch = Batch(source, info.date, info.attribution, 0, False)
+    batch = Batch(source, date or info.date, info.attribution, 0, False)
     query = _Query(
         batch, Layout(Every.NONE, windows=(window,) if window else ()), "none", Scope(user, DEFAULT_DB_ALIAS, timezone.now())
     )
