@@ -85,3 +85,12 @@ def rate_on(currency: str, day: dt.date) -> Decimal:
             {"currency": f"No exchange rate for {currency} on {day.isoformat()}; add one under Exchange rates first."}
         )
     return rate
+
+
+# The type a money expression is computed in (an amount times its rate), wide enough for any sum of them.
+MONEY_OUTPUT = models.DecimalField(max_digits=30, decimal_places=10)
+
+
+def in_company_currency(amount: str, rate: str = "exchange_rate") -> models.Expression:
+    """A money field in the company currency, in SQL: the amount times the record's own exchange rate."""
+    return models.ExpressionWrapper(models.F(amount) * models.F(rate), output_field=MONEY_OUTPUT)

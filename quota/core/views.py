@@ -18,6 +18,7 @@ import copy
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar, cast
 
 from django import forms
@@ -27,7 +28,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
@@ -45,6 +46,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from quota.core import health
 from quota.core.exports import UnknownFormat, export_response, record_table
 from quota.core.forms import ServiceErrorsMixin
+from quota.core.money import company_currency
 from quota.core.permissions import refusal, require
 from quota.core.record_extensions import detail_extras, form_extension
 from quota.core.services import record_create, record_update, require_change, require_owner_allowed
@@ -229,6 +231,16 @@ class RecordPages:
         """A hook to turn a FilterSet's raw field (a source key, say) into something people can pick."""
 
     @classmethod
+    def total(cls) -> Any:
+        """The expression a list adds up under its table (a deal's amount in the company currency); None for none."""
+        return None
+
+    @classmethod
+    def list_note(cls, filterset: Any) -> str:
+        """A line above the table saying what the filters make of the list (the deals as they stood on a day)."""
+        return ""
+
+    @classmethod
     def urls(cls) -> list[URLPattern]:
         name = cls.model._meta.model_name
         prefix = f"{cls.slug}/" if cls.slug else ""  # an empty slug: the app's own prefix is the list
@@ -404,15 +416,34 @@ class CappedPaginator(Paginator):
     """Counts at most `cap` rows: past that the page says "10,000+" instead of counting millions.
 
     The count runs on the unordered, limited queryset (`SELECT COUNT(*) FROM (... LIMIT cap+1)`),
-    so it costs at most `cap` index entries however large the table is.
+    so it costs at most `cap` index entries however large the table is. With a `total` expression
+    the same query adds it up over those rows (the list's sum, exact unless capped).
     """
 
     cap = 10_000
 
+    def __init__(self, object_list: Any, per_page: int, *, total: Any = None) -> None:
+        super().__init__(object_list, per_page)
+        self.total_expression = total
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        queryset = cast(QuerySet, self.object_list).order_by()
+        if self.total_expression is None:
+            return {"count": queryset[: self.cap + 1].count(), "total": None}
+        limited = queryset.annotate(_total=self.total_expression)[: self.cap + 1]
+        return limited.aggregate(count=Count("pk"), total=Sum("_total"))
+
     @cached_property
     def count(self) -> int:
-        queryset = cast(QuerySet, self.object_list)
-        return queryset.order_by()[: self.cap + 1].count()
+        return int(self.summary["count"])
+
+    @property
+    def total(self) -> Any:
+        """The sum of the `total` expression over the list; None without one, or when the count is capped."""
+        if self.total_expression is None or self.is_capped:
+            return None
+        return self.summary["total"] or Decimal(0)  # no rows: nothing to add up
 
     @property
     def is_capped(self) -> bool:
@@ -527,7 +558,7 @@ class RecordListView(RecordView):
         refused = listed.refusal
         if refused and partial:  # the filter form (outside the table) is not swapped: the message is flashed
             return render(request, "core/_error.html", {"message": refused}, status=400)
-        page: Page = CappedPaginator(listed.queryset, self.paginate_by).get_page(request.GET.get("page"))
+        page: Page = CappedPaginator(listed.queryset, self.paginate_by, total=pages.total()).get_page(request.GET.get("page"))
         context = {
             "pages": pages,
             "headers": listed.headers,
@@ -537,6 +568,8 @@ class RecordListView(RecordView):
             "q": listed.text,
             "create_url": _reverse_or_none(pages.url_name("create")),
             "export_url": reverse(pages.url_name("export")),
+            "list_note": pages.list_note(filterset) if filterset is not None and not refused else "",
+            "currency": company_currency(),
         }
         # Filters that cannot apply are a bad request: the page shows why beside them, and lists without them.
         status = 400 if refused else 200

@@ -2,11 +2,13 @@
 
 import django_filters as filters
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from quota.core.filtersets import FilterSet
+from quota.core.filtersets import FilterSet, OpenOnFilter, open_moment, owner_team_filter
 from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead
-from quota.crm.selectors import overdue_deals, stale_deals
+from quota.crm.selectors import overdue_deals, stage_at, stale_deals
 
 
 class CompanyFilterSet(FilterSet):
@@ -31,6 +33,8 @@ class LeadFilterSet(FilterSet):
     source = filters.CharFilter(field_name="source__key")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    team = owner_team_filter()
+    kpi_source = "leads"
 
     class Meta:
         model = Lead
@@ -52,9 +56,20 @@ class DealFilterSet(FilterSet):
         """Overdue or stale open deals, as crm.selectors defines them."""
         return overdue_deals(queryset) if value == "overdue" else stale_deals(queryset)
 
+    team = owner_team_filter()
+    kpi_source = "deals"
+    open_on = OpenOnFilter(begins="created_at", ends="closed_at", label=gettext_lazy("open at the end of"))
+    stage_on = filters.NumberFilter(method="in_stage_on", label=gettext_lazy("stage on that day"))
+
     class Meta:
         model = Deal
         fields = ["status", "pipeline", "stage", "owner", "company", "business_type", "source", "loss_reason", "external_id"]
+
+    def in_stage_on(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        """Deals that were in stage `value` at the end of the `open_on` day (now without one), by the stage history."""
+        day = self.form.cleaned_data.get("open_on")
+        moment = open_moment(day) if day else timezone.now()
+        return queryset.alias(stage_then=stage_at(moment)).filter(stage_then=value)
 
 
 class DealStageChangeFilterSet(FilterSet):

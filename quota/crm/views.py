@@ -13,13 +13,14 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from quota.audit.views import HasChangeHistory
-from quota.core.money import company_currency
+from quota.core.money import company_currency, in_company_currency
 from quota.core.views import (
     Action,
     Column,
@@ -276,6 +277,19 @@ class DealPages(HasChangeHistory, RecordPages):
     @classmethod
     def prepare_filter_form(cls, form: Any, user: Any) -> None:
         use_source_choices(form)
+
+    @classmethod
+    def total(cls) -> Any:
+        return in_company_currency("amount")  # as the KPIs add it up (kpi.sources: the same expression)
+
+    @classmethod
+    def list_note(cls, filterset: Any) -> str:
+        day = getattr(filterset.form, "cleaned_data", {}).get("open_on")
+        if not day:
+            return ""
+        return _("Deals as they stood on %(day)s: those open at the end of that day (amounts and stages shown are today's).") % {
+            "day": date_format(day, "SHORT_DATE_FORMAT")
+        }
 
 
 # --------------------------------------------------------------------------- actions on deals and leads

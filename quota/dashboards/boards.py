@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from quota.activities.selectors import my_tasks_today
 from quota.dashboards.access import Board, Scope, scope_for
-from quota.dashboards.cards import Card, CardRequest, company_today, kpi_cards
+from quota.dashboards.cards import Card, CardRequest, company_today, kpi_cards, raw_number
 from quota.dashboards.charts import Series, category_chart, funnel_chart
 from quota.dashboards.models import DashboardCard
 from quota.dashboards.periods import Period
@@ -27,6 +27,7 @@ from quota.dashboards.selectors.kpi import monthly_trend
 from quota.forecasting.selectors import METHOD, Forecast, revenue_forecast
 from quota.kpi.definitions import Unit
 from quota.kpi.formatting import as_text, share_text
+from quota.kpi.models import Metric
 from quota.kpi.targets import FORECAST_METHOD
 
 SALES_CARDS = ["won_revenue", "won_deals", "win_rate", "avg_deal_value", "pipeline_value", "new_leads", "sales_cycle_days"]
@@ -43,6 +44,11 @@ class ForecastCard:
     target: float | None  # the won revenue target of the same scope and period
     method: str
     computed_at: dt.datetime
+    scope: str = ""  # the scope's key, as the cards carry it
+
+    @property
+    def raw_total(self) -> str:
+        return raw_number(self.forecast.total, Unit.MONEY)
 
     @property
     def attainment_text(self) -> str:
@@ -121,7 +127,7 @@ def _forecast_card(
     if forecast.total is None:
         return None
     won = next((card for card in cards if card.key == "won_revenue"), None)
-    return ForecastCard(forecast, won.target if won else None, str(METHOD), computed_at)
+    return ForecastCard(forecast, won.target if won else None, str(METHOD), computed_at, request.scope.key)
 
 
 # -------------------------------------------------------------------------- sales (the director's board)
@@ -274,7 +280,8 @@ def _trend_chart(trend: Any, *, kind: str = "line", units: dict[str, Unit] | Non
 
 def service_board(request: BoardRequest) -> dict[str, Any]:
     user, period = request.user, request.period
-    open_cases = CardRequest("open_cases", metric=service.open_cases_metric(), url=_open_cases_url())
+    metric = service.open_cases_metric()
+    open_cases = CardRequest("open_cases", metric=metric, url=_records_of(metric, request))
     trend = monthly_trend(["first_response_hours", "resolution_hours", "csat", "nps"], user=user, end=period.end)
     hours = {key: trend.values[key] for key in ("first_response_hours", "resolution_hours")}
     return {
@@ -292,8 +299,13 @@ def service_board(request: BoardRequest) -> dict[str, Any]:
     }
 
 
-def _open_cases_url() -> str:
-    return reverse("service:case_list")
+def _records_of(metric: Metric, request: BoardRequest) -> str:
+    """The records behind an unsaved KPI (it has no page of its own), as the card counts them: its period and scope."""
+    period = request.period
+    link = records_link(
+        metric.parsed, start=period.start, end=period.end, today=request.today, scope=request.scope.records_filter
+    )
+    return link.url if link else ""
 
 
 BUILDERS: dict[Board, Callable[[BoardRequest], dict[str, Any]]] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
@@ -67,6 +68,12 @@ class Card:
     progress: Progress | None = None
     unavailable: str = ""  # why this KPI has no value for the card's scope
     card_id: int | None = None  # a card the user added (and may remove)
+    scope: str = ""  # the scope's key (`me`, `team:<id>`, `company`), as its links carry it
+
+    @property
+    def raw_value(self) -> str:
+        """The value unformatted, for machines (`data-value`): "" when undefined or unavailable."""
+        return "" if self.unavailable else raw_number(self.value, self.unit)
 
     @property
     def value_text(self) -> str:
@@ -107,6 +114,17 @@ class CardRequest:
     card_id: int | None = None
 
 
+def raw_number(value: Value, unit: Unit) -> str:
+    """A number as plain text with a dot (money to the cent, counts whole); "" for None."""
+    if value is None:
+        return ""
+    if unit == Unit.MONEY:
+        return f"{float(value):.2f}"
+    if isinstance(value, int) or (unit == Unit.COUNT and float(value).is_integer()):
+        return str(int(value))
+    return repr(float(value))
+
+
 def company_today(now: dt.datetime) -> dt.date:
     return timezone.localtime(now, company_zone()).date()
 
@@ -145,12 +163,13 @@ def kpi_cards(
                 value=value,
                 previous=previous,
                 computed_at=computed_at,
-                url=request.url or f"{reverse('dashboards:kpi', args=[request.key])}?{query}",
+                url=request.url or f"{reverse('dashboards:kpi', args=[request.key])}?{query}&{urlencode({'scope': scope.key})}",
                 compared_with=compared_with,
                 target=float(state.value) if state and state.value is not None else None,
                 progress=state.progress if state else None,
                 unavailable="" if request.key in shown else _("Not available for one person."),
                 card_id=request.card_id,
+                scope=scope.key,
             )
         )
     return cards

@@ -2,9 +2,12 @@
 
     won_revenue, November 2026 -> /crm/deals/?status=won&closed_after=2026-11-01&closed_before=2026-12-01
 
-A list page can only filter by what its FilterSet offers; when a KPI has a condition the list cannot
-express (a status among several, a related record, a team) the link still helps but shows more
-records than were counted, and says so (`complete` is False).
+A condition the list has a plain filter for (`status=won`) is carried as that filter; any other
+(a status among several, a related record, an amount above a floor) makes the link carry the KPI
+itself (`kpi=<key>`), whose filters the list then applies the way the engine does. A snapshot
+(the pipeline) of a past period lists the records open at its end (`open_on=<day>`). A scope
+(one person, one team) is the list's `owner` or `team` filter. When the list still cannot keep
+exactly what was counted, the link helps but shows more records, and says so (`complete` False).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.utils.module_loading import import_string
 
 from quota.kpi.catalogue import BY_KEY
 from quota.kpi.definitions import Definition, Op, parse
+from quota.kpi.filters import kpi_filters, listable_filters
 from quota.kpi.layout import GroupKey
 from quota.kpi.sources import get_source
 
@@ -36,6 +40,7 @@ class RecordList:
     url_name: str
     filterset: str
     dates: dict[str, DateFilter] = field(default_factory=dict)
+    snapshot: tuple[str, str] | None = None  # the (from, until) fields its `open_on` filter reads
 
     @property
     def filters(self) -> set[str]:
@@ -50,6 +55,7 @@ LISTS: dict[str, RecordList] = {
             "closed_at": DateFilter("closed_after", "closed_before", inclusive=False),
             "expected_close_date": DateFilter("expected_close_after", "expected_close_before", inclusive=True),
         },
+        snapshot=("created_at", "closed_at"),
     ),
     "leads": RecordList(
         "crm:lead_list",
@@ -65,6 +71,7 @@ LISTS: dict[str, RecordList] = {
         "service:case_list",
         "quota.service.filtersets.CaseFilterSet",
         {"created_at": DateFilter("created_after", "created_before", False)},
+        snapshot=("created_at", "resolved_at"),
     ),
     "campaigns": RecordList("marketing:campaign_list", "quota.marketing.filtersets.CampaignFilterSet"),
     "offers": RecordList("sales:offer_list", "quota.sales.filtersets.OfferFilterSet"),
@@ -89,7 +96,9 @@ def catalogue_definition(key: str) -> Definition:
 
 @cache
 def _filter_names(path: str) -> set[str]:
-    return set(import_string(path).base_filters)
+    """The list's filters: those it declares and those the KPI engine adds to it (`?kpi=`, kpi.filters)."""
+    filterset = import_string(path)
+    return set(filterset.base_filters) | set(kpi_filters(filterset))
 
 
 @dataclass(frozen=True)
@@ -107,10 +116,16 @@ def records_link(
     by: str = "none",
     group: GroupKey = None,
     group_value: Any = None,
+    scope: tuple[str, int] | None = None,
+    kpi: str | None = None,
+    stage_then: bool = False,
 ) -> RecordsLink | None:
     """The list of the records a KPI counted from `start` to `end` (inclusive), for one group if given.
 
     `group_value` is what the list filters the group by when it is not the group's id (a lead source's key).
+    `scope` is the list filter (name, value) of the figures' scope (`Scope.records_filter`); `kpi` the saved
+    KPI's key, which the list can apply when a condition has no filter of its own. `stage_then` groups a
+    past pipeline by the stage each deal was in at the period's end (the funnel), not its stage now.
     None when the KPI's records have no list page.
     """
     records = LISTS.get(definition.source)
@@ -118,12 +133,17 @@ def records_link(
         return None
     params: dict[str, Any] = {}
     complete = not definition.offset
+    open_on = False
 
     if definition.snapshot is not None:
-        # The deals open now: right for a period that is still running, only a hint for a past one.
-        complete &= definition.source == "deals" and end >= today
-        if definition.source == "deals":
-            params["status"] = "open"
+        snapshot = (definition.snapshot.start, definition.snapshot.end)
+        if definition.source == "deals" and snapshot == records.snapshot and end >= today:
+            params["status"] = "open"  # the deals open now: what the period still running counts
+        elif snapshot == records.snapshot and "open_on" in records.filters:
+            params["open_on"] = min(end, today).isoformat()  # as they stood at the period's end
+            open_on = True
+        else:
+            complete = False
     else:
         date = records.dates.get(definition.date or get_source(definition.source).date)
         if date is None:
@@ -132,17 +152,31 @@ def records_link(
             params[date.after] = start.isoformat()
             params[date.before] = (end if date.inclusive else end + dt.timedelta(days=1)).isoformat()
 
+    plain = True
     for condition in definition.filters:
         if condition.op == Op.EQ and condition.field in records.filters and isinstance(condition.value, str | int | bool):
             params[condition.field] = str(condition.value).lower() if isinstance(condition.value, bool) else condition.value
         else:
+            plain = False
+    if not plain or definition.measure.filters:
+        if kpi and "kpi" in records.filters and listable_filters(definition) is not None:
+            params["kpi"] = kpi
+        else:
             complete = False
 
+    attributed_to_owner = (definition.attribution or get_source(definition.source).attribution) == "owner"
     if by != "none":
-        name = {"person": "owner", "source": "source", "stage": "stage"}.get(by)
-        attributed_to_owner = by != "person" or (definition.attribution or get_source(definition.source).attribution) == "owner"
-        if name in records.filters and group is not None and attributed_to_owner:
+        name = {"person": "owner", "team": "team", "source": "source", "stage": "stage"}.get(by)
+        if name == "stage" and open_on and stage_then:
+            name = "stage_on"
+        if name in records.filters and group is not None and (by not in {"person", "team"} or attributed_to_owner):
             params[name] = group if group_value is None else group_value
+        else:
+            complete = False
+    if scope is not None:
+        name, value = scope
+        if name in records.filters and attributed_to_owner:
+            params[name] = value
         else:
             complete = False
     return RecordsLink(f"{reverse(records.url_name)}?{urlencode(params)}", complete)

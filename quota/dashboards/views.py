@@ -26,7 +26,7 @@ from quota.core.exports import UnknownFormat, export_response
 from quota.core.permissions import require
 from quota.core.views import forbidden
 from quota.dashboards import services
-from quota.dashboards.access import Board, boards_for, home_board, scope_for
+from quota.dashboards.access import Board, boards_for, everything_scope, home_board, scope_for, scope_from, scopes_for
 from quota.dashboards.boards import BoardRequest, build
 from quota.dashboards.builder_preview import builder_preview_context, preview_data
 from quota.dashboards.cards import CardRequest, company_today, kpi_cards
@@ -117,6 +117,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     refused = _htmx_period_refusal(request, period_form)
     if refused is not None:
         return refused
+    scope = scope_from(request.user, request.GET.get("scope"), everything_scope(request.user))
     choices, by = _breakdown_by(request, metric)
     today = company_today(now)
     split = breakdown(metric, user=request.user, period=period, by=by, today=today) if choices else None
@@ -130,11 +131,12 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
         "breakdown": split,
         "breakdown_chart": _breakdown_chart(metric, split) if split else None,
         "page_url": request.path,
+        "scope": scope,
+        "scopes": scopes_for(request.user),
     }
     if getattr(request, "htmx", False) and request.htmx.target == "breakdown":  # type: ignore[attr-defined]
         return render(request, "dashboards/_breakdown.html", context)
-    scope = scope_for(request.user, Board.SALES)
-    trend = monthly_trend([metric], user=request.user, end=period.end)
+    trend = monthly_trend([metric], user=request.user, end=period.end, by=scope.by, group=scope.group)
     context.update(
         card=kpi_cards([CardRequest(key)], user=request.user, scope=scope, period=period, query=period.querystring, now=now)[0],
         trend=trend,
@@ -146,7 +148,9 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
                 Series(_("A year earlier"), trend.last_year[key], metric.unit, kind="line", role="previous"),
             ],
         ),
-        records=records_link(metric.parsed, start=period.start, end=period.end, today=today),
+        records=records_link(
+            metric.parsed, start=period.start, end=period.end, today=today, scope=scope.records_filter, kpi=metric.key
+        ),
         boards=[(b, b.label) for b in boards_for(request.user)],
         on_boards=set(DashboardCard.objects.filter(user=cast(Any, request.user), metric_key=key).values_list("board", flat=True)),
         home=home_board(request.user),
@@ -175,7 +179,8 @@ def kpi_export(request: HttpRequest, key: str) -> HttpResponseBase:
         return HttpResponseBadRequest(_form_errors(period_form))
     which = request.GET.get("table", "breakdown")
     if which == "trend":
-        table = trend_table(metric, monthly_trend([metric], user=request.user, end=period.end))
+        scope = scope_from(request.user, request.GET.get("scope"), everything_scope(request.user))
+        table = trend_table(metric, monthly_trend([metric], user=request.user, end=period.end, by=scope.by, group=scope.group))
     elif which == "breakdown":
         choices, by = _breakdown_by(request, metric)
         if not choices:

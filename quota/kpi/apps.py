@@ -12,8 +12,10 @@ class KpiConfig(AppConfig):
 
     def ready(self) -> None:
         from quota.core import health
+        from quota.core.filtersets import register_filter_provider
         from quota.kpi import cache, rollups
         from quota.kpi.expressions import register_sqlite_functions
+        from quota.kpi.filters import kpi_filters
         from quota.kpi.health import rollup_freshness
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="kpi-sqlite-functions")
@@ -21,6 +23,7 @@ class KpiConfig(AppConfig):
         rollups.connect()
         cache.connect()
         health.register("rollups", rollup_freshness)
+        register_filter_provider(kpi_filters)  # ?kpi=<key> on the record lists (the records behind a number)
 
 
 def _sync_catalogue(sender: AppConfig, using: str, **kwargs: Any) -> None:

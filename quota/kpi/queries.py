@@ -21,6 +21,7 @@ from functools import lru_cache, reduce
 from operator import and_, or_
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import (
     Case,
     Count,
@@ -462,3 +463,19 @@ def _literal(source: Source, field: str, value: str) -> Any:
     if kind == Kind.DATE:
         return dt.date.fromisoformat(value)
     return value
+
+
+def records_condition(
+    source: str, filters: Sequence[Filter], *, user: Any, date: str | None = None, window: Span | None = None
+) -> Q:
+    """A KPI's filters as a condition on its source's records, walls included, exactly as the engine applies them.
+
+    The list of the records behind a KPI uses it, so it keeps what the KPI counts. `date` is the KPI's date
+    field (an `exists ... earlier` compares with it); `window` the range an `exists ... next_period` reads after.
+    """
+    info = get_source(source)
+    batch = Batch(source, date or info.date, info.attribution, 0, False)
+    query = LeafQuery(
+        batch, Layout(Every.NONE, windows=(window,) if window else ()), "none", Scope(user, DEFAULT_DB_ALIAS, timezone.now())
+    )
+    return query.condition(filters, info, window)

@@ -25,10 +25,11 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import DecimalField, Expression, ExpressionWrapper, F, Value
+from django.db.models import Expression, ExpressionWrapper, F, Value
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from quota.core.money import MONEY_OUTPUT
 from quota.kpi.expressions import Quotient
 
 
@@ -43,9 +44,6 @@ class Kind(StrEnum):
     BOOLEAN = "boolean"
     LINK = "link"
     OTHER = "other"
-
-
-MONEY_OUTPUT = DecimalField(max_digits=30, decimal_places=10)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 import django_filters as filters
 
-from quota.core.filtersets import FilterSet
+from quota.core.filtersets import FilterSet, owner_team_filter
 from quota.sales.models import Invoice, Offer, Order, Product
 
 
@@ -13,6 +13,9 @@ class ProductFilterSet(FilterSet):
 
 
 class OfferFilterSet(FilterSet):
+    team = owner_team_filter()
+    kpi_source = "offers"
+
     class Meta:
         model = Offer
         fields = ["status", "company", "deal", "owner"]
@@ -21,6 +24,8 @@ class OfferFilterSet(FilterSet):
 class OrderFilterSet(FilterSet):
     ordered_after = filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="gte")
     ordered_before = filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="lt")
+    team = owner_team_filter()
+    kpi_source = "orders"
 
     class Meta:
         model = Order
@@ -30,6 +35,8 @@ class OrderFilterSet(FilterSet):
 class InvoiceFilterSet(FilterSet):
     issued_after = filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="gte")
     issued_before = filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="lt")
+    team = owner_team_filter()
+    kpi_source = "invoices"
 
     class Meta:
         model = Invoice

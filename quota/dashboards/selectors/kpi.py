@@ -47,19 +47,40 @@ class MonthlyTrend:
         return [(label, as_text(value, unit), as_text(before, unit)) for label, value, before in rows]
 
 
-def monthly_trend(kpis: list[str | Metric], *, user: Any, end: dt.date, months: int = TREND_MONTHS) -> MonthlyTrend:
-    """The months up to the one containing `end`, each with the same month a year earlier: one engine call."""
+def monthly_trend(
+    kpis: list[str | Metric],
+    *,
+    user: Any,
+    end: dt.date,
+    months: int = TREND_MONTHS,
+    by: str = "none",
+    group: GroupKey = None,
+) -> MonthlyTrend:
+    """The months up to the one containing `end`, each with the same month a year earlier: one engine call.
+
+    `by` and `group` keep one person's or one team's figures (a KPI page's scope); everything visible by default.
+    """
     last = floor(end, Every.MONTH)
     first = add_months(last, -(months - 1))
-    evaluation = evaluate(kpis, user=user, start=first, end=end, every="month", by="none", compare=True)
-    periods = sorted({p.period for result in evaluation for p in result.points if p.period is not None})
-    values = {r.key: [_at(r, month, "value") for month in periods] for r in evaluation}
-    last_year = {r.key: [_at(r, month, "last_year") for month in periods] for r in evaluation}
+    evaluation = evaluate(kpis, user=user, start=first, end=end, every="month", by=by, compare=True)
+    # A group without records has no points: its months are still the months asked for.
+    asked = set(_months(first, last)) if by != "none" else set()
+    periods = sorted({p.period for result in evaluation for p in result.points if p.period is not None} | asked)
+    values = {r.key: [_at(r, month, "value", group) for month in periods] for r in evaluation}
+    last_year = {r.key: [_at(r, month, "last_year", group) for month in periods] for r in evaluation}
     return MonthlyTrend(periods, values, last_year, {r.key: r.name for r in evaluation}, evaluation.computed_at)
 
 
-def _at(result: Any, month: dt.date, field: str) -> Value:
-    point = result.point(month)
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def _at(result: Any, month: dt.date, field: str, group: GroupKey = None) -> Value:
+    point = result.point(month, group)
     return getattr(point, field) if point else None
 
 
@@ -106,6 +127,7 @@ def breakdown(metric: Metric, *, user: Any, period: Period, by: str, today: dt.d
                 by=by,
                 group=group.id,
                 group_value=source_keys.get(group.id),
+                kpi=metric.key if metric.pk else None,
             ),
         )
         for (group, value), part in zip(grouped, parts, strict=True)

@@ -10,9 +10,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
-from quota.crm.models import LeadSource, LossReason, Stage
+from quota.core.filtersets import open_moment
+from quota.crm.models import Deal, LeadSource, LossReason, Stage
+from quota.crm.selectors import open_at, stage_at
 from quota.dashboards.periods import Period
 from quota.dashboards.records import catalogue_definition, records_link
 from quota.dashboards.selectors.common import labels_by_group, values_by_group
@@ -22,6 +25,7 @@ from quota.kpi.definitions import Unit
 from quota.kpi.engine import Value, evaluate
 from quota.kpi.layout import GroupKey
 from quota.kpi.models import Metric, Target
+from quota.kpi.sources import get_source
 
 # -------------------------------------------------------------------------- pipeline funnel
 
@@ -33,6 +37,7 @@ class FunnelStep:
     deals: int
     value: float
     weighted: float
+    records_url: str = ""  # the deals behind the step, as they stood at the period's end
 
 
 @dataclass(frozen=True)
@@ -70,30 +75,62 @@ def open_now_metrics() -> list[Metric]:
 def pipeline_funnel(*, user: Any, period: Period, today: dt.date) -> Funnel:
     """Deals open at the period's end (now, for the current period) per stage, in the pipelines' stage order.
 
-    The revenue forecast is evaluated beside it: its open deals are read by the same query, and its
-    total is the sum of the stages.
+    A past period's deals are each in the stage they were in at its end (the stage history says which);
+    the current period's are in their stage now. The revenue forecast is evaluated beside it.
     """
-    kpis: list[str | Metric] = list(SNAPSHOT_KPIS) if period.end < today else list(open_now_metrics())
+    past = period.end < today
+    kpis: list[str | Metric] = [] if past else list(open_now_metrics())
     kpis += forecast_kpis(period.start, period.end)
     evaluation = evaluate(kpis, user=user, start=period.start, end=period.end, every="none", by="stage", compare=False)
-    deals, value, weighted = (values_by_group(evaluation[key]) for key in SNAPSHOT_KPIS)
+    if past:
+        deals, value, weighted = open_deals_by_stage_then(user=user, day=period.end)
+    else:
+        deals, value, weighted = (values_by_group(evaluation[key]) for key in SNAPSHOT_KPIS)
     stages = list(
         Stage.objects.filter(pk__in=[k for k in deals if k is not None])
         .select_related("pipeline")
         .order_by("-pipeline__is_default", "pipeline__name", "position")
     )
     several_pipelines = len({s.pipeline_id for s in stages}) > 1
-    steps = [
-        FunnelStep(
-            stage.pk,
-            str(stage) if several_pipelines else stage.display_name,
-            int(deals.get(stage.pk) or 0),
-            float(value.get(stage.pk) or 0),
-            float(weighted.get(stage.pk) or 0),
+    open_deals = catalogue_definition("open_deals")
+    steps = []
+    for stage in stages:
+        link = records_link(
+            open_deals, start=period.start, end=period.end, today=today, by="stage", group=stage.pk, stage_then=True
         )
-        for stage in stages
-    ]
+        steps.append(
+            FunnelStep(
+                stage.pk,
+                str(stage) if several_pipelines else stage.display_name,
+                int(deals.get(stage.pk) or 0),
+                float(value.get(stage.pk) or 0),
+                float(weighted.get(stage.pk) or 0),
+                link.url if link else "",
+            )
+        )
     return Funnel(steps, forecast_from(evaluation).overall, evaluation.computed_at)
+
+
+def open_deals_by_stage_then(*, user: Any, day: dt.date) -> tuple[dict[GroupKey, Value], ...]:
+    """Open deals, their value and weighted value at the end of `day`, per the stage each was in then: one grouped query.
+
+    Counted as the snapshot KPIs count (open_deals, pipeline_value, weighted_pipeline), so the stages add up to them.
+    """
+    moment = open_moment(day)
+    deals = get_source("deals")
+    rows = (
+        Deal.objects.visible_to(user)
+        .filter(open_at(moment))
+        .annotate(stage_then=stage_at(moment))
+        .values("stage_then")
+        .annotate(deals=Count("pk"), value=Sum(deals.value("amount")), weighted=Sum(deals.value("weighted_amount")))
+        .order_by()
+    )
+    out: tuple[dict[GroupKey, Value], ...] = ({}, {}, {})
+    for row in rows:
+        for column, key in zip(out, ("deals", "value", "weighted"), strict=True):
+            column[row["stage_then"]] = row[key]
+    return out
 
 
 # -------------------------------------------------------------------------- lead sources

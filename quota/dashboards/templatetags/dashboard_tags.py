@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from quota.dashboards import cards
 from quota.kpi.definitions import Unit
 from quota.kpi.formatting import as_text, share_text
 
@@ -28,3 +29,9 @@ def share(value: float | None) -> str:
 def bar_width(value: float | None) -> str:
     """A fraction as a CSS percentage for a progress bar, capped at 100 % (attainment can pass it)."""
     return f"{max(0.0, min(float(value or 0), 1.0)) * 100:.1f}%"
+
+
+@register.filter
+def raw_number(value: Any, unit: Any) -> str:
+    """`{{ value|raw_number:"money" }}`: the number unformatted, for `data-value` (43976.00); "" when undefined."""
+    return cards.raw_number(None if value == "" else value, Unit(str(unit)))

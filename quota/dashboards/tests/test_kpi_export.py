@@ -144,7 +144,7 @@ def test_kpi_page_links_to_its_exports_with_its_period_and_grouping(client, worl
     client.force_login(world.director)
     content = client.get("/dashboards/kpi/won_revenue/", {"period": "last_month", "by": "team"}).content.decode()
     url = EXPORT.format(key="won_revenue")
-    assert f'href="{url}?period=last_month&amp;table=trend&amp;format=xlsx"' in content
+    assert f'href="{url}?period=last_month&amp;scope=company&amp;table=trend&amp;format=xlsx"' in content
     # The breakdown's links are swapped with it, so they follow a change of grouping.
     won_deal(world.rep, "100.00", last_month_moment())
     content = client.get("/dashboards/kpi/won_revenue/", {"period": "last_month", "by": "team"}).content.decode()

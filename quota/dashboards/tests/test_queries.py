@@ -36,8 +36,9 @@ PINNED = {
     ("director", "/dashboards/service/"): 23,
     ("manager", "/"): 42,
     ("rep", "/"): 36,  # my tasks today (two lists) and the overdue deals' count
-    ("director", "/dashboards/kpi/won_revenue/?by=person"): 14,
-    ("director", "/dashboards/kpi/new_leads/?by=source"): 14,
+    # The KPI page lists the teams whose figures the user may switch to (one query).
+    ("director", "/dashboards/kpi/won_revenue/?by=person"): 15,
+    ("director", "/dashboards/kpi/new_leads/?by=source"): 15,
     ("director", "/dashboards/targets/?team=company"): 17,  # one for the root team, shown as the company row
     ("manager", "/dashboards/targets/"): 20,
     ("director", "/dashboards/builder/"): 4,
