@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "quota.webforms",
     "quota.webhooks",
     "quota.notifications",
+    "quota.search",
     # Audit trail (issue #12): django-auditlog's LogEntry table, read by quota.audit.
     "auditlog",
     "quota.audit",
