@@ -9,7 +9,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Case, Count, DateField, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, When
+from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -50,6 +51,15 @@ from quota.crm.forms import (
 from quota.crm.models import Company, Contact, Deal, Lead, Pipeline, Stage
 
 # --------------------------------------------------------------------------- record pages
+
+
+def close_date() -> Case:
+    """When a deal closes: the expected day while it is open, the day it closed (company time) once won or lost."""
+    return Case(
+        When(status=DealStatus.OPEN, then=F("expected_close_date")),
+        default=TruncDate("closed_at"),
+        output_field=DateField(),
+    )
 
 
 class CompanyPages(HasChangeHistory, HasTimeline, RecordPages):
@@ -210,7 +220,7 @@ class DealPages(HasChangeHistory, HasTimeline, RecordPages):
         Column("amount", sort="amount"),
         Column("status", sort="status"),
         Column("owner", sort="owner__last_name"),
-        Column("expected_close_date", sort="expected_close_date"),
+        Column("close_date", label=gettext_lazy("close date"), sort="close_date"),
         Column("created_at", sort="created_at"),
     )
     detail_fields = (
@@ -235,6 +245,10 @@ class DealPages(HasChangeHistory, HasTimeline, RecordPages):
         RelatedList(gettext_lazy("Orders"), "quota.sales.views.OrderPages", "deal"),
     )
     log_target = "deal"
+
+    @classmethod
+    def queryset(cls, user: Any) -> QuerySet:
+        return super().queryset(user).annotate(close_date=close_date())
 
     @classmethod
     def create(cls, *, by: Any, data: dict[str, Any]) -> Deal:
