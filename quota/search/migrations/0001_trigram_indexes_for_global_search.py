@@ -39,10 +39,16 @@ def create_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    tables = set()
     for index, table, column in _indexes(apps, schema_editor):
         schema_editor.execute(
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {index} ON {table} USING gin (UPPER({column}) gin_trgm_ops)"
         )
+        tables.add(table)
+    # Statistics of the new expressions: without them the planner guesses how many rows a word matches and
+    # may scan a table of millions for a word that is in none (measured: 11 s instead of 0.2 ms).
+    for table in sorted(tables):
+        schema_editor.execute(f"ANALYZE {table}")
 
 
 def drop_indexes(apps, schema_editor):
