@@ -225,6 +225,7 @@ PAGE_POLICIES: list[tuple[str, Policy | str]] = [
     ("kpi:glossary", allowed_to(None)),
     ("crm:board", allowed_to(None)),
     ("notifications:list", allowed_to(None)),
+    ("search:results", allowed_to(None)),  # everyone searches; each finds only what their lists show
     ("notifications:read_all", allowed_to(None)),
     ("notifications:read", _signed_in(own_thing)),
     ("dashboards:board", _signed_in(board)),
