@@ -25,6 +25,7 @@ urlpatterns = [
     path("notifications/", include("quota.notifications.urls")),
     path("imports/", include("quota.imports.urls")),
     path("audit/", include("quota.audit.urls")),
+    path("search/", include("quota.search.urls")),
     path("api/", include("quota.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

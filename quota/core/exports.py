@@ -370,6 +370,9 @@ def record_table(*, name: str, model: type[models.Model], headers: Sequence[Any]
         path = tuple(accessor.split(".")) if accessor else ()
         label = capfirst(str(header.label))
         model_field, holder = _model_field(model, path) if path else (None, None)
+        if model_field is None and len(path) == 1 and path[0] in queryset.query.annotations:
+            # A value the list computes (a deal's close date): typed by what the expression gives.
+            model_field, holder = queryset.query.annotations[path[0]].output_field, model
         empty = untitled if header.column.link else None
         if model_field is None:  # the record itself, or a property: its text
             columns.append(ExportColumn(label))

@@ -282,24 +282,36 @@ def record_url(record: Any, page: str = "detail") -> str | None:
 
 
 class RecordPicker(forms.NumberInput):
-    """A record id field with a small HTMX search beside it: never a <select> over a big table.
+    """A record chosen by its name, with a small HTMX search: never a <select> over a big table.
 
-    Without JavaScript it is a plain number input (the id); with it, typing in the search box lists
-    matching records the user may see, and picking one fills in the id.
+    The page shows the chosen record's name and a search box; typing lists matching records the user
+    may see, picking one sets the id in a hidden input (and "Clear" empties it). Without JavaScript
+    the search cannot list anything, so a number box for the id takes the hidden input's place
+    (a <noscript> after it: the browser sends the box's value, the last of the two).
     """
 
     template_name = "core/widgets/picker.html"
 
     def __init__(self, *, queryset: QuerySet, search_url: str, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs={"min": 1, "class": "picker-value", **(attrs or {})})
+        super().__init__(attrs={"class": "picker-value", **(attrs or {})})
         self.queryset = queryset
         self.search_url = search_url
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
+        context["widget"]["type"] = "hidden"  # the name is what people see; the id travels unseen
         context["widget"]["search_url"] = self.search_url
         context["widget"]["selected"] = self._selected(value)
         return context
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        # Without JavaScript both the hidden input and the number box are sent: the box is the one a person typed in.
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return values[-1] if values else None
+
+    def id_for_label(self, id_: str) -> str:
+        """The field's <label> names the search box, the one control a person uses."""
+        return f"{id_}_search" if id_ else id_
 
     def _selected(self, value: Any) -> Any:
         if value in (None, ""):

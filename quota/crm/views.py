@@ -9,7 +9,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Case, Count, DateField, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, When
+from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -52,6 +53,15 @@ from quota.crm.models import Company, Contact, Deal, Lead, Pipeline, Stage
 from quota.crm.selectors import stale_after_days, with_hygiene_flags
 
 # --------------------------------------------------------------------------- record pages
+
+
+def close_date() -> Case:
+    """When a deal closes: the expected day while it is open, the day it closed (company time) once won or lost."""
+    return Case(
+        When(status=DealStatus.OPEN, then=F("expected_close_date")),
+        default=TruncDate("closed_at"),
+        output_field=DateField(),
+    )
 
 
 class CompanyPages(HasChangeHistory, RecordPages):
@@ -212,7 +222,7 @@ class DealPages(HasChangeHistory, RecordPages):
         Column("amount", sort="amount"),
         Column("status", sort="status"),
         Column("owner", sort="owner__last_name"),
-        Column("expected_close_date", sort="expected_close_date"),
+        Column("close_date", label=gettext_lazy("close date"), sort="close_date"),
         Column("hygiene_flags", label=gettext_lazy("flags")),
         Column("created_at", sort="created_at"),
     )
@@ -240,9 +250,9 @@ class DealPages(HasChangeHistory, RecordPages):
     log_target = "deal"
 
     @classmethod
-    def queryset(cls, user: Any) -> Any:
-        """Each deal read with its overdue and stale flags (crm.selectors), in the same query."""
-        return with_hygiene_flags(super().queryset(user))
+    def queryset(cls, user: Any) -> QuerySet:
+        """Each deal read with its close date and its overdue and stale flags (crm.selectors), in the same query."""
+        return with_hygiene_flags(super().queryset(user)).annotate(close_date=close_date())
 
     @classmethod
     def create(cls, *, by: Any, data: dict[str, Any]) -> Deal:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "quota.webhooks",
     "quota.notifications",
     "quota.seed",  # the `quota seed` command
+    "quota.search",
     # Audit trail (issue #12): django-auditlog's LogEntry table, read by quota.audit.
     "auditlog",
     "quota.audit",

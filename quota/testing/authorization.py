@@ -227,6 +227,7 @@ PAGE_POLICIES: list[tuple[str, Policy | str]] = [
     ("kpi:glossary", allowed_to(None)),
     ("crm:board", allowed_to(None)),
     ("notifications:list", allowed_to(None)),
+    ("search:results", allowed_to(None)),  # everyone searches; each finds only what their lists show
     ("notifications:read_all", allowed_to(None)),
     ("notifications:menu", allowed_to(None)),
     ("notifications:digest", allowed_to(None)),  # one's own preference

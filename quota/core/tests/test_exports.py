@@ -87,7 +87,7 @@ def test_csv_columns_are_the_lists_with_currency_beside_money_and_choice_labels(
 
     header, row = csv_rows(export(client, "crm:deal_export", "csv"))
 
-    columns = ["Title", "Company", "Stage", "Amount", "Currency", "Status", "Owner", "Expected close date", "Flags", "Created"]
+    columns = ["Title", "Company", "Stage", "Amount", "Currency", "Status", "Owner", "Close date", "Flags", "Created"]
     assert header == columns
     values = dict(zip(header, row, strict=True))
     assert values["Amount"] == "1234.50"
@@ -96,7 +96,7 @@ def test_csv_columns_are_the_lists_with_currency_beside_money_and_choice_labels(
     assert values["Stage"] == deal.stage.name
     assert values["Company"] == deal.company.name
     assert values["Owner"] == str(rep)
-    assert values["Expected close date"] == "2026-11-24"
+    assert values["Close date"] == "2026-11-24"  # an open deal closes when it is expected to
     assert values["Flags"] == ("Overdue" if deal.expected_close_date < timezone.localdate() else "")  # crm.selectors
     assert values["Created"] == timezone.localtime(deal.created_at).strftime("%Y-%m-%d %H:%M")
 
@@ -191,8 +191,8 @@ def test_xlsx_cells_are_typed(client, people):
     assert cells["Amount"].number_format == "#,##0.00"
     assert cells["Currency"].value == "EUR"
     assert cells["Status"].value == "Open"
-    assert cells["Expected close date"].is_date
-    assert cells["Expected close date"].value.date() == dt.date(2026, 11, 24)
+    assert cells["Close date"].is_date
+    assert cells["Close date"].value.date() == dt.date(2026, 11, 24)
     assert cells["Created"].is_date
     created = timezone.localtime(deal.created_at).replace(tzinfo=None)
     assert abs(cells["Created"].value - created) < dt.timedelta(seconds=1)

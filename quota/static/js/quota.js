@@ -13,13 +13,16 @@
   }
 
   document.addEventListener("click", function (event) {
-    // Picking a record in a picker fills in its id and fires `change` (a filter form then refreshes).
-    var option = event.target.closest(".picker-option");
+    // Picking a record in a picker (or clearing it) sets its hidden id, shows its name and fires `change`
+    // (a filter form then refreshes).
+    var option = event.target.closest(".picker-option, .picker-clear");
     if (option) {
       var picker = option.closest(".picker");
       var input = picker.querySelector(".picker-value");
-      input.value = option.dataset.value;
-      picker.querySelector(".picker-label").textContent = option.textContent;
+      var picked = option.matches(".picker-option");
+      input.value = picked ? option.dataset.value : "";
+      picker.querySelector(".picker-label").textContent = picked ? option.textContent : "";
+      picker.querySelector(".picker-clear").hidden = !picked;
       picker.querySelector(".picker-options").replaceChildren();
       picker.querySelector(".picker-search").value = "";
       input.dispatchEvent(new Event("change", { bubbles: true }));
