@@ -26,7 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
-from quota.core.inputs import EARLIEST_DAY, LATEST_DAY, load_json
+from quota.core.inputs import EARLIEST_DAY, LATEST_DAY, load_json, problem_lines
 from quota.kpi import builder, rollups
 from quota.kpi.definitions import UNIT_LABELS, DefinitionError, Unit
 from quota.kpi.engine import GroupingNotSupported, UnknownKpi
@@ -119,8 +119,7 @@ class Command(BaseCommand):
         try:
             metric = builder.define(key=options["key"], name=options["name"], description=description, data=data, by=None)
         except ValidationError as exc:
-            problems = [f"{name}: {message}" for name, messages in exc.message_dict.items() for message in messages]
-            raise CommandError("the KPI was not saved:\n  " + "\n  ".join(problems), returncode=2) from None
+            raise CommandError("the KPI was not saved:\n  " + "\n  ".join(problem_lines(exc)), returncode=2) from None
         self.stdout.write(f"saved {metric.key} v{metric.version}: {metric.name}")
 
     def list(self, output_format: str) -> None:
@@ -146,11 +145,9 @@ class Command(BaseCommand):
     def eval(self, options: dict[str, Any], output_format: str) -> None:
         every = _choice(options["every"], [e.value for e in Every], "--every")
         by = _choice(options["by"], list(GROUPINGS), "--by")
-        start, end = default_range(
-            _date(options["start"], "--from") if options["start"] else None,
-            _date(options["end"], "--to") if options["end"] else None,
-            today=timezone.localdate(timezone=company_zone()),
-        )
+        end = _date(options["end"], "--to") if options["end"] else None
+        start = _date(options["start"], "--from") if options["start"] else None
+        start, end = default_range(start, end, today=timezone.localdate(timezone=company_zone()))
         if start > end:
             raise CommandError(f"--from {start} is after --to {end}")
         user = None
