@@ -30,7 +30,15 @@ from quota.kpi.engine import GroupingNotSupported, UnknownKpi
 from quota.kpi.formatting import as_json
 from quota.kpi.models import KEY_VALIDATOR, Metric, Target, TargetPeriod, period_bounds
 from quota.kpi.periods import Every, company_zone, starts
-from quota.kpi.selectors import TargetProgress, default_range, kpi_values, target_progress, value_rows, visible_targets
+from quota.kpi.selectors import (
+    TargetProgress,
+    WhereError,
+    default_range,
+    kpi_values,
+    target_progress,
+    value_rows,
+    visible_targets,
+)
 from quota.kpi.sources import GROUPINGS
 
 DefinesKpis = allows("kpi.define", writes_only=True)
@@ -209,8 +217,10 @@ class KpiViewSet(
             raise NotFound(str(exc)) from None
         except GroupingNotSupported as exc:
             raise ValidationError({"by": [str(exc)]}) from None
-        except DefinitionError as exc:
+        except WhereError as exc:
             raise ValidationError({"where": [str(p) for p in exc.problems]}) from None
+        except DefinitionError as exc:  # stored before the checks refused it: refused still, as the command line does
+            raise ValidationError(_("%(key)s cannot be computed: %(why)s") % {"key": key, "why": exc}) from None
         return Response(value_rows(result))
 
 
@@ -232,7 +242,7 @@ class TargetProgressSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=["person", "team", "company"], source="target.scope")
     person = serializers.IntegerField(source="target.user_id", allow_null=True)
     team = serializers.IntegerField(source="target.team_id", allow_null=True)
-    label = serializers.CharField(source="target.scope_label")
+    scope_name = serializers.CharField(source="target.scope_label")
     period = serializers.CharField(source="target.period")
     start = serializers.DateField(source="target.start")
     end = serializers.DateField(source="target.end")

@@ -33,6 +33,10 @@ SCOPE_GROUPING = {"person": "person", "team": "team", "company": "none"}
 WHERE_OPS = tuple(op for op in Op if op not in {Op.EXISTS, Op.NOT_EXISTS})
 
 
+class WhereError(DefinitionError):
+    """`where` filters that cannot apply; their problems' paths start with "where"."""
+
+
 def default_range(start: dt.date | None, end: dt.date | None, *, today: dt.date) -> tuple[dt.date, dt.date]:
     """The range a KPI is read over when not given: up to today, from the first of the month a year earlier (13 months)."""
     end = end or today
@@ -53,7 +57,8 @@ def kpi_values(
 
     `where` narrows the KPI to records matching more filters ([{"field", "op", "value"}] on the KPI's own source,
     checked as a definition's filters are); a filter naming a person outside the user's walls is refused.
-    Raises UnknownKpi, GroupingNotSupported, DefinitionError (problems under "where[i]") or ValueError.
+    Raises UnknownKpi, GroupingNotSupported, WhereError, or DefinitionError for a stored definition that no longer
+    passes the checks.
     """
     metric = Metric.objects.current().filter(key=key).first()
     if metric is None:
@@ -69,15 +74,15 @@ def _narrowed(metric: Metric, where: Any, user: Any) -> definitions.Definition:
     """The metric's definition with the `where` filters added to its own (after checking them alone, for their paths)."""
     parsed = metric.parsed
     if not isinstance(where, list):
-        raise DefinitionError([Problem("where", _("Filters are a list of {field, op, value} objects."))])
+        raise WhereError([Problem("where", _("Filters are a list of {field, op, value} objects."))])
     alone = {"source": parsed.source, "measure": {"kind": "count"}, "unit": "count", "better": "higher", "filters": where}
     try:
         checked = definitions.parse(alone)
     except DefinitionError as exc:
-        raise DefinitionError([Problem("where" + p.path.removeprefix("filters"), p.message) for p in exc.problems]) from None
+        raise WhereError([Problem("where" + p.path.removeprefix("filters"), p.message) for p in exc.problems]) from None
     problems = _walled(checked.filters, parsed.source, user)
     if problems:
-        raise DefinitionError(problems)
+        raise WhereError(problems)
     data = dict(metric.definition)
     data["filters"] = [*data.get("filters", []), *where]
     return definitions.parse(data)

@@ -205,7 +205,7 @@ def test_targets_with_actual_attainment_pace_and_status_within_the_walls(people)
         anna = client_for(people["anna"]).get("/api/targets/", {"period": "month", "day": "2024-03-10"})
         boss = client_for(people["director"]).get("/api/targets/", {"day": "2024-03-10", "kpi": "won_revenue"})
     assert anna.status_code == 200
-    rows = {(r["scope"], r["label"]): r for r in anna.json()["results"]}
+    rows = {(r["scope"], r["scope_name"]): r for r in anna.json()["results"]}
     assert set(rows) == {("person", "Anna North"), ("team", "North")}  # not South's, nor the company's
     mine = rows[("person", "Anna North")]
     assert (mine["target"], mine["actual"], mine["attainment"], mine["status"]) == (1000.0, 1000.0, 1.0, "met")
@@ -226,3 +226,23 @@ def test_v1_is_an_alias_of_the_api_and_the_schema_documents_it(people):
     assert "/api/v1/kpis/{key}/values/" in schema["paths"] and "/api/v1/targets/" in schema["paths"]
     assert not [path for path in schema["paths"] if not path.startswith("/api/v1/")]
     assert "KPI values and targets" in schema["info"]["description"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        [{"field": "amount", "op": "gte", "value": "1e999999"}],
+        [{"field": "amount", "op": "lt", "value": -1e308}],
+        [{"field": "closed_at", "op": "gte", "value": "0001-01-01"}],
+        [{"field": "closed_at", "op": "lte", "value": "9999-12-31T23:59:59+14:00"}],
+        [{"field": "title", "op": "contains", "value": "\u0000"}],
+        [{"field": "title", "op": "in", "value": ["a" * 10_000]}],
+        [{"field": "owner", "op": "in", "value": [2**70]}],
+        [{"field": "company", "op": "eq", "value": -(2**63) - 1}],
+        [{"field": "amount", "op": "gte", "value": {"field": "closed_at"}}],
+        [{"field": "closed_at", "op": "lte", "value": {"now": True}}],
+    ],
+)
+def test_odd_where_values_are_answered_never_a_server_error(people, where):
+    response = client_for(people["director"]).get("/api/kpis/won_revenue/values/", {"where": json.dumps(where)})
+    assert response.status_code in (200, 400), response.content

@@ -33,7 +33,7 @@ from quota.kpi.engine import GroupingNotSupported, UnknownKpi
 from quota.kpi.formatting import as_text
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, company_zone
-from quota.kpi.selectors import default_range, kpi_values, value_rows
+from quota.kpi.selectors import WhereError, default_range, kpi_values, value_rows
 from quota.kpi.services import sync_catalogue
 from quota.kpi.sources import GROUPINGS
 
@@ -163,6 +163,8 @@ class Command(BaseCommand):
             result = kpi_values(options["key"], user=user, start=start, end=end, every=every, by=by, where=where)
         except (UnknownKpi, GroupingNotSupported) as exc:
             raise CommandError(str(exc)) from None
+        except WhereError as exc:
+            raise CommandError(f"--where: {exc}") from None
         except DefinitionError as exc:  # a definition stored before it would be refused now: refused still
             raise CommandError(f"{options['key']} cannot be computed: {exc}") from None
 
