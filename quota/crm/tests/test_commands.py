@@ -25,10 +25,16 @@ def refused(*args):
 
 
 def test_lead_sources_list_and_add():
-    assert "website" in run("leadsource", "list")
-    assert "added lead source trade_fair: Trade fair" in run("leadsource", "add", "trade_fair", "--name", "Trade fair")
-    assert LeadSource.objects.get(key="trade_fair").name == "Trade fair"
+    listed = run("leadsource", "list")
+    assert "website                  inbound   Website  (built in)" in listed
+    assert "own_prospecting          outbound" in listed and "other                    -  " in listed
+    out = run("leadsource", "add", "trade_fair", "--name", "Trade fair", "--direction", "outbound")
+    assert "added lead source trade_fair: Trade fair (outbound)" in out
+    fair = LeadSource.objects.get(key="trade_fair")
+    assert (fair.name, fair.direction) == ("Trade fair", "outbound")
     assert "trade_fair" in run("leadsource", "list")
+    run("leadsource", "add", "podcast", "--name", "Podcast")
+    assert LeadSource.objects.get(key="podcast").direction == ""
 
 
 def test_a_lead_source_key_is_unique_and_a_slug():
@@ -36,6 +42,9 @@ def test_a_lead_source_key_is_unique_and_a_slug():
     assert "key:" in refused("leadsource", "add", "fair", "--name", "Again")
     assert "key:" in refused("leadsource", "add", "not a slug", "--name", "X")
     assert LeadSource.objects.filter(name__in=["Again", "X"]).count() == 0
+    with pytest.raises(CommandError):  # argparse's own refusal
+        run("leadsource", "add", "sideways", "--name", "Sideways", "--direction", "sideways")
+    assert not LeadSource.objects.filter(key="sideways").exists()
 
 
 def test_custom_fields_add_and_list():

@@ -1,7 +1,7 @@
 """`quota leadsource`: where leads come from.
 
     quota leadsource list
-    quota leadsource add KEY --name NAME
+    quota leadsource add KEY --name NAME [--direction inbound|outbound]
 
 Bad input exits with status 2 and adds nothing.
 """
@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from quota.core.inputs import problem_lines
 from quota.core.services import record_create
+from quota.crm.choices import LeadDirection
 from quota.crm.models import LeadSource
 
 
@@ -28,14 +29,19 @@ class Command(BaseCommand):
         add = commands.add_parser("add", help="A new lead source.")
         add.add_argument("key", help="Letters, digits, - and _ (used in imports and web forms).")
         add.add_argument("--name", required=True)
+        add.add_argument("--direction", choices=LeadDirection.values, default="", help="Who reached out: the lead or us.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
             for source in LeadSource.objects.order_by("key"):
-                self.stdout.write(f"{source.key:<24} {source.name}{'  (built in)' if source.is_system else ''}")
+                built_in = "  (built in)" if source.is_system else ""
+                self.stdout.write(f"{source.key:<24} {source.direction or '-':<9} {source.name}{built_in}")
             return
         try:
-            source = record_create(model=LeadSource, by=None, key=options["key"], name=options["name"])
+            source = record_create(
+                model=LeadSource, by=None, key=options["key"], name=options["name"], direction=options["direction"]
+            )
         except ValidationError as exc:
             raise CommandError("; ".join(problem_lines(exc)), returncode=2) from None
-        self.stdout.write(f"added lead source {source.key}: {source.name}")
+        direction = f" ({source.direction})" if source.direction else ""
+        self.stdout.write(f"added lead source {source.key}: {source.name}{direction}")
