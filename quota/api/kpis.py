@@ -184,9 +184,6 @@ class KpiViewSet(
         )
         return Response(KpiSerializer(changed).data)
 
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.partial_update(request, *args, **kwargs)
-
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Retire a custom KPI: it leaves the list; its versions stay for the targets set against them."""
         builder.retire(key=self.get_object().key, by=request.user)
