@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from quota.api import views
+from quota.api.kpis import KpiViewSet, TargetProgressViewSet
 from quota.webhooks.api import WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 
 router = DefaultRouter()
@@ -31,6 +32,8 @@ for prefix, viewset in [
     ("campaign-recipients", views.CampaignRecipientViewSet),
     ("webhook-subscriptions", WebhookSubscriptionViewSet),
     ("webhook-deliveries", WebhookDeliveryViewSet),
+    ("kpis", KpiViewSet),
+    ("targets", TargetProgressViewSet),
 ]:
     router.register(prefix, viewset, basename=prefix)
 

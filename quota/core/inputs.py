@@ -130,3 +130,10 @@ class BoundedJSONField(forms.JSONField):
             return super().has_changed(initial, data)
         except RecursionError:
             return True
+
+
+def problem_lines(exc: ValidationError) -> list[str]:
+    """A refused input's problems as "field: message" lines (for the command line)."""
+    if hasattr(exc, "error_dict"):
+        return [f"{name}: {message}" for name, messages in exc.message_dict.items() for message in messages]
+    return list(exc.messages)

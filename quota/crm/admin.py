@@ -22,7 +22,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 @admin.register(LeadSource)
 class LeadSourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "key", "is_system"]
+    list_display = ["name", "key", "direction", "is_system"]
 
 
 @admin.register(Lead)

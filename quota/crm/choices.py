@@ -34,6 +34,11 @@ class CustomFieldTarget(models.TextChoices):
     DEAL = "deal", _("Deal")
 
 
+class LeadDirection(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")  # the lead reached out (a form, a referral)
+    OUTBOUND = "outbound", _("Outbound")  # we reached out (prospecting, cold calls)
+
+
 # The built-in lead sources (keys are stable; names are translated in the UI).
 SYSTEM_LEAD_SOURCES = [
     ("website", _("Website")),

@@ -16,7 +16,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from quota.core.money import currency_field, money_field, rate_field
 from quota.core.visibility import VisibleQuerySet
 from quota.crm import builtins
-from quota.crm.choices import BusinessType, CustomFieldTarget, CustomFieldType, DealStatus, LeadStatus
+from quota.crm.choices import BusinessType, CustomFieldTarget, CustomFieldType, DealStatus, LeadDirection, LeadStatus
 from quota.crm.custom_fields import clean_custom_values
 
 OWNER = settings.AUTH_USER_MODEL
@@ -93,6 +93,14 @@ class LeadSource(models.Model):
 
     key = models.SlugField(_("key"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    direction = models.CharField(
+        _("direction"),
+        max_length=8,
+        choices=LeadDirection.choices,
+        blank=True,
+        default="",
+        help_text=_("Inbound: the lead reached out; outbound: we reached out. Empty when it is neither or both."),
+    )
     is_system = models.BooleanField(_("built in"), default=False)
 
     class Meta:

@@ -85,7 +85,8 @@ def _currency(mapping: StepMapping, target: Target, company_currency: str) -> li
             Problem(
                 ProblemKind.NO_EXCHANGE_RATE,
                 f"the file's amounts are in {currency} but the company currency is {company_currency}, and there is no "
-                f"{currency} exchange rate: add {currency} rates under Exchange rates (from the file's earliest date), "
+                f"{currency} exchange rate: add {currency} rates from the file's earliest date on with "
+                f"`quota rates add {currency} <rate> --date YYYY-MM-DD` (or `quota rates import FILE.csv`), "
                 f"or set QUOTA_CURRENCY={currency} if the company reports in {currency}",
                 value=currency,
             )

@@ -27,10 +27,10 @@ from django.utils.translation import gettext as _
 from quota.core.permissions import require
 from quota.kpi import definitions
 from quota.kpi.catalogue import BY_KEY
-from quota.kpi.definitions import Definition, Problem
+from quota.kpi.definitions import Definition, DefinitionError, Problem
 from quota.kpi.engine import PREVIEW_KEY, KpiResult, evaluate
-from quota.kpi.models import Metric
-from quota.kpi.services import metric_save_version
+from quota.kpi.models import KEY_VALIDATOR, Metric
+from quota.kpi.services import metric_retire, metric_save_version
 from quota.kpi.sources import Kind, UnknownField, get_source
 
 MEASURES = ("count", "distinct", "sum", "avg", "duration", "ratio")
@@ -112,6 +112,50 @@ def save(*, definition: Definition, key: str, name: str, description: str, by: A
     if is_builtin_key(key):
         raise ValidationError({"key": _("'%(key)s' is a built-in KPI; choose another key.") % {"key": key}})
     return metric_save_version(key=key, name=name, description=description, definition=definition, by=by)
+
+
+def define(*, key: str, name: str, description: str, data: Any, by: Any) -> Metric:
+    """Check and save a custom KPI given as the definition JSON the builder saves (the API and `quota kpi define`).
+
+    Every problem is a ValidationError under the field it concerns ("key", "definition" with the builder's
+    messages, "name"...); nothing is saved then. The same definition with other words renames the current
+    version; another definition is a new version.
+    """
+    require(by, "kpi.define")
+    errors: dict[str, list[str]] = {}
+    try:
+        KEY_VALIDATOR(key)
+    except ValidationError as exc:
+        errors["key"] = exc.messages
+    else:
+        if is_builtin_key(key):
+            errors["key"] = [_("'%(key)s' is a built-in KPI; choose another key.") % {"key": key}]
+    try:
+        definition = definitions.parse(data)
+    except DefinitionError as exc:
+        errors["definition"] = [str(problem) for problem in exc.problems]
+    if errors:
+        raise ValidationError(errors)
+    current = Metric.objects.current().filter(key=key).first()
+    if current is not None and definitions.canonical_json(current.definition) == definition.canonical():
+        return rename(metric=current, name=name, description=description)
+    return save(definition=definition, key=key, name=name, description=description, by=by)
+
+
+def rename(*, metric: Metric, name: str, description: str) -> Metric:
+    """New words for the same numbers: the version stays (as the catalogue's renames)."""
+    metric.name, metric.description = name, description
+    metric.full_clean(validate_unique=False, validate_constraints=False)
+    metric.save(update_fields=["name", "description"])
+    return metric
+
+
+def retire(*, key: str, by: Any) -> None:
+    """Take a custom KPI out of use: no version stays current; its versions stay for the targets set against them."""
+    require(by, "kpi.define")
+    if is_builtin_key(key):
+        raise ValidationError({"key": _("'%(key)s' is a built-in KPI; only custom KPIs are removed.") % {"key": key}})
+    metric_retire(key=key, by=by)
 
 
 def is_builtin_key(key: str) -> bool:

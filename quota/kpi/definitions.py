@@ -99,6 +99,7 @@ MEASURE_KINDS = ("count", "distinct", "sum", "avg", "duration", "ratio", "differ
 DURATION_PER = {"day": Decimal(1), "hour": Decimal(24), "minute": Decimal(24 * 60)}
 WHEN = ("next_period", "earlier", "later")
 MEASURABLE = {Kind.NUMBER, Kind.MONEY}
+NUMBER_DIGITS = 30  # a literal compared with a number has at most this many digits either side of the point
 DATES = {Kind.DATE, Kind.DATETIME}
 
 
@@ -480,7 +481,11 @@ class _Reader:
                 number = Decimal(str(value))
             except InvalidOperation:
                 return self.invalid(where, _("'%(value)s' is not a number.") % {"value": value})
-            return value if number.is_finite() else self.invalid(where, _("Use a finite number."))
+            if not number.is_finite():
+                return self.invalid(where, _("Use a finite number."))
+            if number and not -NUMBER_DIGITS <= number.adjusted() < NUMBER_DIGITS:  # the databases' numbers overflow
+                return self.invalid(where, _("'%(value)s' is out of range for a number.") % {"value": value})
+            return value
         if kind in DATES:
             try:
                 (dt.datetime if kind == Kind.DATETIME else dt.date).fromisoformat(str(value))
@@ -488,7 +493,7 @@ class _Reader:
                 return self.invalid(where, _("'%(value)s' is not an ISO date.") % {"value": value})
             return str(value)
         if kind == Kind.LINK:
-            if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:  # a 64-bit id
                 return self.invalid(where, _("'%(field)s' links to a record: give its id.") % {"field": info.path})
             return value
         if kind == Kind.TEXT:

@@ -83,3 +83,12 @@ def metric_save_version(
     metric.full_clean(validate_unique=False, validate_constraints=False)  # the database checks both, on `using`
     metric.save(using=using)
     return metric
+
+
+@acts_as_by
+@transaction.atomic
+def metric_retire(*, key: str, by: Any = None) -> None:
+    """No version of `key` is current any more (each saved, so the audit trail has it); the versions stay."""
+    for metric in Metric.objects.filter(key=key, is_current=True):
+        metric.is_current = False
+        metric.save(update_fields=["is_current"])

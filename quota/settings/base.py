@@ -220,6 +220,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Every Quota record, KPI values and targets. Authenticate with `Authorization: Token <token>` "
     "(`quota api-token USERNAME` prints one). A token sees exactly what its user sees in the pages.",
     "VERSION": "1",
+    "PREPROCESSING_HOOKS": ["quota.api.schema.versioned_only"],  # /api/v1/ paths; /api/ is the same routes
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # the schema and its docs: signed-in people
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -38,6 +38,7 @@ from rest_framework.views import APIView
 
 from quota.accounts.models import Role, Team
 from quota.activities.models import Activity, ActivityKind
+from quota.api.kpis import KpiViewSet, TargetProgressViewSet
 from quota.api.views import ConfigurationViewSet, RecordViewSet
 from quota.core.views import RecordExportView, RecordListView
 from quota.core.visibility import VisibleQuerySet
@@ -610,8 +611,10 @@ def api_policy(operation: Operation) -> Policy | None:
     detail = "{id}" in operation.path
     if issubclass(view, WebhookSubscriptionViewSet | WebhookDeliveryViewSet):
         return allowed_to(CHANGES_EVERYTHING)
-    if issubclass(view, ConfigurationViewSet):
+    if issubclass(view, ConfigurationViewSet | KpiViewSet):  # KPIs: everyone reads them, definers define them
         return allowed_to(None, CHANGES_EVERYTHING)
+    if issubclass(view, TargetProgressViewSet):
+        return allowed_to(None)
     if issubclass(view, RecordViewSet) and isinstance(api_model(view)._default_manager.all(), VisibleQuerySet):
         if not operation.is_write:
             return _signed_in(record_read) if detail else RECORD_LIST_POLICY
@@ -621,6 +624,8 @@ def api_policy(operation: Operation) -> Policy | None:
 
 def api_values(operation: Operation, world: World) -> dict[str, str]:
     """Each variant's path for an operation."""
+    if "{key}" in operation.path:  # a KPI, by key
+        return {ONLY: operation.path.replace("{key}", world.values["key"][ONLY])}
     if "{id}" not in operation.path:
         return {ONLY: operation.path}
     objects = world.objects[api_model(api_view(operation.path))]

@@ -137,7 +137,7 @@ def test_history_is_paginated_like_other_lists(cast, monkeypatch):
 def test_the_history_endpoints_are_in_the_openapi_schema(cast):
     schema = client_for(cast["director"]).get("/api/schema/?format=json").json()
     for records in ("deals", "companies", "contacts", "custom-fields"):
-        operation = schema["paths"][f"/api/{records}/{{id}}/history/"]["get"]
+        operation = schema["paths"][f"/api/v1/{records}/{{id}}/history/"]["get"]
         assert {"200", "404"} <= operation["responses"].keys()
         assert "page" in {parameter["name"] for parameter in operation["parameters"]}
     page = schema["components"]["schemas"]["HistoryPage"]

@@ -134,10 +134,10 @@ def test_the_schema_documents_the_header_on_post_operations(client):
         for path, operations in schema["paths"].items()
         for method, operation in operations.items()
     }
-    assert headers[("/api/deals/", "post")] == [idempotency.HEADER]
-    assert headers[("/api/deals/{id}/win/", "post")] == [idempotency.HEADER]
-    assert headers[("/api/webhook-subscriptions/", "post")] == [idempotency.HEADER]
-    assert headers[("/api/deals/", "get")] == [] and headers[("/api/deals/{id}/", "patch")] == []
+    assert headers[("/api/v1/deals/", "post")] == [idempotency.HEADER]
+    assert headers[("/api/v1/deals/{id}/win/", "post")] == [idempotency.HEADER]
+    assert headers[("/api/v1/webhook-subscriptions/", "post")] == [idempotency.HEADER]
+    assert headers[("/api/v1/deals/", "get")] == [] and headers[("/api/v1/deals/{id}/", "patch")] == []
 
 
 def test_a_twin_request_that_stored_its_key_first_decides_the_answer(rep, monkeypatch):

@@ -157,6 +157,7 @@ def test_unusable_amounts_in_another_currency_are_refused_with_a_hint(sample_dir
         report = import_preset("maven-crm", sample_dir, options=ImportOptions())
     assert not report.ok
     assert "no USD exchange rate" in report.reason and "QUOTA_CURRENCY=USD" in report.reason
+    assert "`quota rates add USD <rate> --date YYYY-MM-DD`" in report.reason
     assert not Deal.objects.exists() and not Company.objects.filter(name="Isdom").exists()
 
 

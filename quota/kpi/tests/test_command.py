@@ -165,3 +165,69 @@ def test_the_quota_command_says_why_in_one_line_and_fails():
     result = subprocess.run([sys.executable, "-m", "quota.cli", *args], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 1 and result.stderr.strip().count("\n") == 0
     assert "--to must be between 1900-01-01 and 2999-12-31, not 9999-12-31" in result.stderr
+
+
+# --------------------------------------------------------------------------- define
+
+WON_COUNT = {"source": "deals", "date": "closed_at", "measure": {"kind": "count"}, "unit": "count", "better": "higher"}
+
+
+def define(tmp_path, key, definition, *extra):
+    path = tmp_path / "definition.json"
+    path.write_text(definition if isinstance(definition, str) else json.dumps(definition))
+    return run("define", key, "--name", "Deals won", "--definition", str(path), *extra)
+
+
+def test_define_saves_a_custom_kpi_then_a_new_version(tmp_path, sales):
+    from quota.kpi.models import Metric
+
+    assert define(tmp_path, "deals_won", WON_COUNT).strip() == "saved deals_won v1: Deals won"
+    assert define(tmp_path, "deals_won", {**WON_COUNT, "better": "lower"}).strip() == "saved deals_won v2: Deals won"
+    metric = Metric.objects.get(key="deals_won", is_current=True)
+    assert (metric.version, metric.description, metric.is_builtin) == (2, "Deals won", False)
+    rows = json.loads(run("eval", "deals_won", "--from", "2024-02-01", "--to", "2024-02-29", "--format", "json"))
+    assert [r["value"] for r in rows] == [2]
+
+
+@pytest.mark.parametrize(
+    ("key", "definition", "reasons"),
+    [
+        (
+            "leaky",
+            {**WON_COUNT, "filters": [{"field": "owner__password", "op": "eq", "value": "x"}]},
+            ["definition: filters[0].field: 'owner__password' is not a field of user"],
+        ),
+        (
+            "summed",
+            {**WON_COUNT, "measure": {"kind": "sum", "field": "owner"}},
+            ["definition: measure.field: Cannot sum 'owner'"],
+        ),
+        ("won_revenue", WON_COUNT, ["key: 'won_revenue' is a built-in KPI"]),
+        ("Bad-Key", WON_COUNT, ["key: Use lower-case letters"]),
+        ("broken", "{not json", ["cannot read the definition"]),
+    ],
+)
+def test_define_refuses_bad_input_with_status_2_and_saves_nothing(tmp_path, key, definition, reasons):
+    from quota.kpi.models import Metric
+
+    before = Metric.objects.count()
+    with pytest.raises(CommandError) as error:
+        define(tmp_path, key, definition)
+    assert error.value.returncode == 2
+    for reason in reasons:
+        assert reason in str(error.value)
+    assert Metric.objects.count() == before
+
+
+def test_eval_where_narrows_and_refuses_bad_filters(sales):
+    where = json.dumps([{"field": "amount", "op": "gte", "value": 500}])
+    rows = json.loads(
+        run("eval", "won_deals", "--from", "2024-02-01", "--to", "2024-02-29", "--where", where, "--format", "json")
+    )
+    assert [r["value"] for r in rows] == [1]
+    with pytest.raises(CommandError) as error:
+        run("eval", "won_deals", "--where", "[{")
+    assert "--where takes a JSON list of filters" in str(error.value)
+    with pytest.raises(CommandError) as error:
+        run("eval", "won_deals", "--where", json.dumps([{"field": "nope", "op": "eq", "value": 1}]))
+    assert "where[0].field:" in str(error.value)

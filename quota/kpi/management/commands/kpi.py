@@ -3,6 +3,8 @@
     quota kpi list [--format table|json]
     quota kpi eval KEY [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--every day|week|month|quarter|year|none]
                        [--by person|team|source|stage|product|none] [--format table|json] [--as USERNAME]
+                       [--where JSON]
+    quota kpi define KEY --name NAME --definition FILE.json [--description TEXT]
     quota kpi sync
     quota kpi rollup [--status | --drop]
 
@@ -19,17 +21,19 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
-from quota.core.inputs import EARLIEST_DAY, LATEST_DAY
-from quota.kpi import rollups
+from quota.core.inputs import EARLIEST_DAY, LATEST_DAY, load_json, problem_lines
+from quota.kpi import builder, rollups
 from quota.kpi.definitions import UNIT_LABELS, DefinitionError, Unit
-from quota.kpi.engine import GroupingNotSupported, UnknownKpi, evaluate
-from quota.kpi.formatting import as_json, as_text
+from quota.kpi.engine import GroupingNotSupported, UnknownKpi
+from quota.kpi.formatting import as_text
 from quota.kpi.models import Metric
-from quota.kpi.periods import Every, add_months, company_zone
+from quota.kpi.periods import Every, company_zone
+from quota.kpi.selectors import WhereError, default_range, kpi_values, value_rows
 from quota.kpi.services import sync_catalogue
 from quota.kpi.sources import GROUPINGS
 
@@ -38,7 +42,7 @@ class Command(BaseCommand):
     help = "List the KPIs, evaluate one, load the built-in catalogue or build the rollups."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        commands = parser.add_subparsers(dest="action", required=True, metavar="{list,eval,sync,rollup}")
+        commands = parser.add_subparsers(dest="action", required=True, metavar="{list,eval,define,sync,rollup}")
         listing = commands.add_parser("list", help="Key, name, unit and definition of every KPI.")
         listing.add_argument("--format", default="table")
         evaluation = commands.add_parser("eval", help="Values of one KPI per period and group.")
@@ -49,6 +53,12 @@ class Command(BaseCommand):
         evaluation.add_argument("--by", default="none")
         evaluation.add_argument("--format", default="table")
         evaluation.add_argument("--as", dest="username", help="Evaluate what this user may see.")
+        evaluation.add_argument("--where", help='More filters as JSON: [{"field": ..., "op": ..., "value": ...}].')
+        define = commands.add_parser("define", help="Save a custom KPI (a new version if KEY exists) from a definition file.")
+        define.add_argument("key")
+        define.add_argument("--name", required=True)
+        define.add_argument("--definition", required=True, metavar="FILE.json", help="The definition, as the builder saves it.")
+        define.add_argument("--description", help="What is counted, by which date, for whom (default: the name).")
         commands.add_parser("sync", help="Load the built-in catalogue (migrate does it too).")
         rollup = commands.add_parser("rollup", help="Build the rollups dashboards read (after a seed or a bulk import).")
         rollup.add_argument("--status", action="store_true", help="Show which rollups are fresh, without building.")
@@ -58,6 +68,9 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "rollup":
             self.rollup(status=options["status"], drop=options["drop"])
+            return
+        if action == "define":
+            self.define(options)
             return
         if action == "sync":
             report = sync_catalogue()
@@ -95,6 +108,20 @@ class Command(BaseCommand):
             self.stdout.write(f"{name:<32} {rows:>12,} rows")
         self.stdout.write(f"built in {time.perf_counter() - started:.1f} s")
 
+    def define(self, options: dict[str, Any]) -> None:
+        """Bad input exits with status 2 and saves nothing."""
+        try:
+            with open(options["definition"], encoding="utf-8") as file:
+                data = load_json(file.read())
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"cannot read the definition {options['definition']}: {exc}", returncode=2) from None
+        description = options["description"] or options["name"]
+        try:
+            metric = builder.define(key=options["key"], name=options["name"], description=description, data=data, by=None)
+        except ValidationError as exc:
+            raise CommandError("the KPI was not saved:\n  " + "\n  ".join(problem_lines(exc)), returncode=2) from None
+        self.stdout.write(f"saved {metric.key} v{metric.version}: {metric.name}")
+
     def list(self, output_format: str) -> None:
         metrics = list(Metric.objects.current().order_by("-is_builtin", "key"))
         rows = [
@@ -118,9 +145,9 @@ class Command(BaseCommand):
     def eval(self, options: dict[str, Any], output_format: str) -> None:
         every = _choice(options["every"], [e.value for e in Every], "--every")
         by = _choice(options["by"], list(GROUPINGS), "--by")
-        today = timezone.localdate(timezone=company_zone())
-        end = _date(options["end"], "--to") if options["end"] else today
-        start = _date(options["start"], "--from") if options["start"] else add_months(end.replace(day=1), -12)
+        end = _date(options["end"], "--to") if options["end"] else None
+        start = _date(options["start"], "--from") if options["start"] else None
+        start, end = default_range(start, end, today=timezone.localdate(timezone=company_zone()))
         if start > end:
             raise CommandError(f"--from {start} is after --to {end}")
         user = None
@@ -129,23 +156,19 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"There is no user {options['username']!r}")
         try:
-            result = evaluate([options["key"]], user=user, start=start, end=end, every=every, by=by)[options["key"]]
+            where = load_json(options["where"]) if options["where"] else None
+        except ValueError as exc:
+            raise CommandError(f"--where takes a JSON list of filters: {exc}") from None
+        try:
+            result = kpi_values(options["key"], user=user, start=start, end=end, every=every, by=by, where=where)
         except (UnknownKpi, GroupingNotSupported) as exc:
             raise CommandError(str(exc)) from None
+        except WhereError as exc:
+            raise CommandError(f"--where: {exc}") from None
         except DefinitionError as exc:  # a definition stored before it would be refused now: refused still
             raise CommandError(f"{options['key']} cannot be computed: {exc}") from None
 
-        rows = [
-            {
-                "period": p.period.isoformat() if p.period else None,
-                "group": p.group.label if p.group else None,
-                "value": as_json(p.value, result.unit),
-                "previous": as_json(p.previous, result.unit),
-                "last_year": as_json(p.last_year, result.unit),
-                "computed_at": result.computed_at.isoformat(),
-            }
-            for p in result.points
-        ]
+        rows = value_rows(result)
         if output_format == "json":
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
