@@ -27,6 +27,7 @@ from quota.dashboards.screenshots import (
 )
 from quota.seed.people import DEMO_PASSWORD
 from quota.seed.runner import seed_company
+from quota.testing.reference_data import restore_migrated_data
 
 # django_db: the database is set up (each test runs in a transaction that rolls back what signing in writes);
 # the demo company is seeded once for the module, outside those transactions.
@@ -54,7 +55,10 @@ def demo_url(django_db_setup, django_db_blocker):
             with served() as url:
                 yield url
         finally:
+            # Back to a freshly migrated database: this module is not transactional, so pytest-django does not
+            # keep it for the end, and the tests after it on this worker expect the built-in rows.
             call_command("flush", interactive=False, verbosity=0)
+            restore_migrated_data()
 
 
 @pytest.mark.parametrize("shown", PAGES, ids=lambda p: p.name)
