@@ -105,13 +105,14 @@ def model_update(
     data: dict[str, Any],
     editable: Collection[str] | None = None,
     derive: Callable[[M, list[str]], list[str]] | None = None,
+    validate: Callable[[M], None] | None = None,
 ) -> list[str]:
     """The one way services change a record's fields; returns the names of those that changed.
 
     Fields outside `editable` (when given) are refused by name, nothing set. Those whose value differs are
     set; `derive(instance, changed)` then recomputes what depends on them (an exchange rate, a next run) and
-    names what it changed. The record is validated and only the changed fields are saved. Permissions are
-    the caller's: each service asks its own before calling this.
+    names what it changed. The record is validated (`validate`, else its full_clean()) and only the changed
+    fields are saved. Permissions are the caller's: each service asks its own before calling this.
     """
     if editable is not None and (unknown := set(data) - set(editable)):
         raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -121,7 +122,7 @@ def model_update(
     if changed and derive is not None:
         changed += [name for name in derive(instance, changed) if name not in changed]
     if changed:
-        instance.full_clean()
+        (validate or (lambda record: record.full_clean()))(instance)
         instance.save(update_fields=changed)
     return changed
 

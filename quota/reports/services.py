@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota.core.permissions import refusal, require
+from quota.core.services import model_update
 from quota.reports.access import preview_refusal
 from quota.reports.choices import DeliveryStatus, DeliveryTrigger, Frequency
 from quota.reports.content import ReportContent, build_content
@@ -67,20 +68,21 @@ def report_create(*, by: Any, owner: Any = None, recipients: Iterable[Any] = (),
 def report_update(*, report: Report, by: Any, data: dict[str, Any]) -> Report:
     """Change a report; a changed schedule (or reactivation) recomputes the next run from now."""
     require(by, "reports.change", report)
-    unknown = set(data) - EDITABLE_FIELDS
-    if unknown:
-        raise ValidationError(_("Unknown report fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     report = Report.objects.select_for_update().get(pk=report.pk)
     data = dict(data)
     recipients = list(data.pop("recipients")) if "recipients" in data else list(report.recipients.all())
-    changed = [name for name, value in data.items() if getattr(report, name) != value]
-    for name in changed:
-        setattr(report, name, data[name])
-    _normalise_schedule(report)
-    _validate(report, recipients)
-    if SCHEDULE_FIELDS & set(changed) or (report.is_active and report.next_run_at is None):
-        report.next_run_at = _next_run(report)
-    report.save()
+
+    def schedule_follows(report: Report, changed: list[str]) -> list[str]:
+        _normalise_schedule(report)
+        if SCHEDULE_FIELDS & set(changed) or (report.is_active and report.next_run_at is None):
+            report.next_run_at = _next_run(report)
+        return ["weekday", "day_of_month", "next_run_at"]
+
+    changed = model_update(
+        instance=report, data=data, editable=EDITABLE_FIELDS, derive=schedule_follows, validate=lambda r: _validate(r, recipients)
+    )
+    if not changed:
+        _validate(report, recipients)  # the recipients alone changed, or nothing did
     report.recipients.set(recipients)
     return report
 
