@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Case, Count, DateField, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, When
+from django.db.models import Case, DateField, F, Q, QuerySet, When
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -21,7 +18,7 @@ from django.views import View
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from quota.audit.views import HasChangeHistory
-from quota.core.money import company_currency, in_company_currency
+from quota.core.money import in_company_currency
 from quota.core.views import (
     Action,
     Column,
@@ -31,7 +28,6 @@ from quota.core.views import (
     RelatedList,
     redirect_after_change,
 )
-from quota.core.visibility import changeable_owner_ids, visible_owner_ids
 from quota.crm import services
 from quota.crm.choices import DealStatus, LeadStatus
 from quota.crm.filtersets import CompanyFilterSet, ContactFilterSet, DealFilterSet, LeadFilterSet
@@ -49,8 +45,8 @@ from quota.crm.forms import (
     LeadForm,
     use_source_choices,
 )
-from quota.crm.models import Company, Contact, Deal, Lead, Pipeline, Stage
-from quota.crm.selectors import stale_after_days, with_hygiene_flags
+from quota.crm.models import Company, Contact, Deal, Lead
+from quota.crm.selectors import pipeline_board, with_hygiene_flags
 
 # --------------------------------------------------------------------------- record pages
 
@@ -432,106 +428,6 @@ class LeadDisqualifyView(RecordActionView):
 
 
 # --------------------------------------------------------------------------- the pipeline board
-
-CARDS_PER_COLUMN = 50  # the most valuable open deals per stage; the rest are counted, not drawn
-
-# A deal's value in the company currency (the rate is fixed on its own date; see core.money).
-DEAL_VALUE = ExpressionWrapper(F("amount") * F("exchange_rate"), output_field=DecimalField(max_digits=30, decimal_places=10))
-
-
-@dataclass
-class BoardColumn:
-    stage: Stage
-    count: int
-    value: Decimal
-    cards: list[Deal]
-
-    @property
-    def more(self) -> int:
-        return self.count - len(self.cards)
-
-    @property
-    def weighted_value(self) -> Decimal:
-        return self.value * self.stage.probability / 100
-
-
-@dataclass
-class Board:
-    pipeline: Pipeline
-    pipelines: list[Pipeline]
-    owner: Any
-    owners: list[Any]
-    columns: list[BoardColumn]
-    editable: set[int]  # ids of the cards the user may drag
-    currency: str
-    stale_days: int  # a card is stale after this many days without a move or an activity (crm.selectors)
-
-
-def pipeline_board(user: Any, *, pipeline_id: Any = None, owner_id: Any = None) -> Board | None:
-    """The open deals of one pipeline by stage, in a fixed number of queries however many deals there are.
-
-    Totals (count and value per stage) are one grouped query. The cards are the CARDS_PER_COLUMN
-    most valuable deals of each stage: one `ORDER BY value DESC LIMIT n` per stage, joined by
-    UNION ALL into one statement (a top-N per stage, not a sort of every open deal; with an index
-    on the value it reads n index entries per stage), then those few rows with their relations.
-    """
-    pipelines = list(Pipeline.objects.all())
-    if not pipelines:
-        return None
-    pipeline = next((p for p in pipelines if str(p.pk) == str(pipeline_id)), None)
-    pipeline = pipeline or next((p for p in pipelines if p.is_default), pipelines[0])
-    people = get_user_model()._default_manager.filter(is_active=True)
-    visible = visible_owner_ids(user)
-    owners = list(people if visible is None else people.filter(pk__in=visible))
-    owner = next((o for o in owners if str(o.pk) == str(owner_id)), None)
-    stages = list(pipeline.stages.order_by("position"))
-
-    deals = Deal.objects.visible_to(user).filter(pipeline=pipeline, status=DealStatus.OPEN)
-    if owner is not None:
-        deals = deals.filter(owner=owner)
-    totals = {
-        row["stage"]: row
-        for row in deals.order_by().values("stage").annotate(count=Count("pk"), value=Sum(DEAL_VALUE, default=Decimal("0")))
-    }
-    cards = _most_valuable_per_stage(deals, stages)
-    by_stage: dict[int, list[Deal]] = {}
-    for deal in cards:
-        by_stage.setdefault(deal.stage_id, []).append(deal)
-    card_ids = [deal.pk for deal in cards]
-    if changeable_owner_ids(user) is None:
-        editable = set(card_ids)
-    else:
-        editable = set(Deal.objects.editable_by(user).filter(pk__in=card_ids).values_list("pk", flat=True))
-    columns = [
-        BoardColumn(
-            stage=stage,
-            count=totals.get(stage.pk, {}).get("count", 0),
-            value=Decimal(totals.get(stage.pk, {}).get("value") or 0).quantize(Decimal("0.01")),
-            cards=by_stage.get(stage.pk, []),
-        )
-        for stage in stages
-    ]
-    return Board(pipeline, pipelines, owner, owners, columns, editable, company_currency(), stale_after_days())
-
-
-def _most_valuable_per_stage(deals: Any, stages: list[Stage]) -> list[Deal]:
-    """The CARDS_PER_COLUMN most valuable of `deals` in each stage, most valuable first (two queries).
-
-    Each UNION member is `pk IN (top n of one stage)`: SQLite allows no LIMIT directly in a
-    compound statement, and on PostgreSQL the inner top-n still reads only n index entries.
-    """
-    if not stages:
-        return []
-    by_value = [DEAL_VALUE.desc(), F("pk").desc()]
-    per_stage = [
-        Deal.objects.filter(pk__in=deals.filter(stage=stage).order_by(*by_value).values("pk")[:CARDS_PER_COLUMN])
-        .order_by()
-        .values_list("pk", flat=True)
-        for stage in stages
-    ]
-    ids = list(per_stage[0].union(*per_stage[1:], all=True))
-    cards = list(with_hygiene_flags(Deal.objects.filter(pk__in=ids).select_related("company", "owner")))
-    return sorted(cards, key=lambda deal: (-(deal.amount * deal.exchange_rate), -deal.pk))
 
 
 def render_board(request: HttpRequest, *, pipeline_id: Any, owner_id: Any, partial: bool) -> HttpResponse:

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from quota.crm import views
+from quota.crm import selectors
 from quota.crm.models import Deal, DealStageChange, Pipeline, Stage
 from quota.crm.services import deal_close_won, deal_create
 from quota.testing.factories import DealFactory, default_pipeline
@@ -61,7 +61,7 @@ def test_board_filters_by_owner_and_pipeline(client, people, stages):
 
 
 def test_columns_show_the_most_valuable_cards_and_count_the_rest(client, people, stages, monkeypatch):
-    monkeypatch.setattr(views, "CARDS_PER_COLUMN", 2)
+    monkeypatch.setattr(selectors, "CARDS_PER_COLUMN", 2)
     for amount in (100, 900, 500, 300):
         DealFactory(title=f"Deal {amount}", owner=people["rep"], stage=stages[0], amount=Decimal(amount))
     client.force_login(people["rep"])
