@@ -160,6 +160,17 @@ class CallFactory(factory.django.DjangoModelFactory):
     duration_seconds = 300
 
 
+class TaskFactory(factory.django.DjangoModelFactory):
+    """A task: `occurred_at` is when it is due; `completed_at` is set once it is done."""
+
+    class Meta:
+        model = Activity
+
+    kind = ActivityKind.TASK
+    subject = "Task"
+    owner = factory.SubFactory(UserFactory)
+
+
 class MeetingFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Activity

@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from quota.activities.models import Activity, ActivityKind
+from quota.activities.models import Activity
 from quota.activities.selectors import my_tasks_today
 from quota.crm.models import Deal
 from quota.testing.clock import clock_at
-from quota.testing.factories import CallFactory, DealFactory
+from quota.testing.factories import CallFactory, DealFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +24,7 @@ def pinned_clock():
 
 
 def task(owner, subject, due, done=False):
-    return CallFactory(
-        owner=owner,
-        kind=ActivityKind.TASK,
-        direction="",
-        answered=None,
-        duration_seconds=None,
-        subject=subject,
-        occurred_at=due,
-        completed_at=due if done else None,
-    )
+    return TaskFactory(owner=owner, subject=subject, occurred_at=due, completed_at=due if done else None)
 
 
 @pytest.fixture

@@ -2,15 +2,13 @@
 
 import datetime as dt
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.test import override_settings
 
 from quota.core.models import ExchangeRate
 from quota.core.money import rate_on
+from quota.testing.commands import refused_command, run_command
 
 pytestmark = pytest.mark.django_db
 
@@ -23,16 +21,11 @@ ECB = """Date,USD,JPY,BGN,CYP,PLN,GBP,
 
 
 def run(*args):
-    out = StringIO()
-    call_command("rates", *args, stdout=out)
-    return out.getvalue()
+    return run_command("rates", *args)
 
 
 def refused(*args):
-    with pytest.raises(CommandError) as caught:
-        run(*args)
-    assert caught.value.returncode == 2
-    return str(caught.value)
+    return refused_command("rates", *args)
 
 
 def rates():

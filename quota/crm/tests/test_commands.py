@@ -1,27 +1,15 @@
 """`quota leadsource` and `quota customfield`: list and add, refusing bad input with status 2."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from quota.crm.models import CustomField, LeadSource
+from quota.testing.commands import refused_command, run_command
 
 pytestmark = pytest.mark.django_db
 
 
-def run(*args):
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
-
-
-def refused(*args):
-    with pytest.raises(CommandError) as caught:
-        run(*args)
-    assert caught.value.returncode == 2
-    return str(caught.value)
+run, refused = run_command, refused_command
 
 
 def test_lead_sources_list_and_add():

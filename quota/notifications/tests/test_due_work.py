@@ -5,12 +5,12 @@ import datetime as dt
 import pytest
 from django.utils import formats, timezone, translation
 
-from quota.activities.models import Activity, ActivityKind
+from quota.activities.models import Activity
 from quota.crm.services import deal_close_lost, deal_create
 from quota.notifications.models import Notification, NotificationKind
 from quota.notifications.services import due_work_check
 from quota.testing.clock import clock_at
-from quota.testing.factories import CallFactory, DealFactory, UserFactory, loss_reason
+from quota.testing.factories import DealFactory, TaskFactory, UserFactory, loss_reason
 
 NOW = dt.datetime(2026, 5, 13, 8, tzinfo=dt.UTC)  # a Wednesday morning (10:00 in Warsaw, 09:00 in London)
 
@@ -22,16 +22,7 @@ def pinned_clock():
 
 
 def task(owner, subject, due, **fields):
-    return CallFactory(
-        owner=owner,
-        kind=ActivityKind.TASK,
-        direction="",
-        answered=None,
-        duration_seconds=None,
-        subject=subject,
-        occurred_at=due,
-        **fields,
-    )
+    return TaskFactory(owner=owner, subject=subject, occurred_at=due, **fields)
 
 
 @pytest.fixture
