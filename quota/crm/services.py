@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from quota.core import events
 from quota.core.actor import acts_as_by
 from quota.core.money import company_currency, rate_on
-from quota.core.services import model_update, require_change, require_owner_allowed
+from quota.core.services import model_update, record_create, require_change, require_owner_allowed
 from quota.crm.choices import BusinessType, DealStatus, LeadStatus
 from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead, LossReason, Pipeline, Stage
 
@@ -413,21 +413,9 @@ def _rate_follows_currency(deal: Deal, changed: list[str]) -> list[str]:
     return ["exchange_rate"]
 
 
-@acts_as_by
-@transaction.atomic
 def company_create(*, by: Any, name: str, owner: Any = None, **fields: Any) -> Company:
-    require_owner_allowed(by, owner)
-    company = Company(name=name, owner=owner, **fields)
-    company.full_clean()
-    company.save()
-    return company
+    return record_create(model=Company, by=by, name=name, owner=owner, **fields)
 
 
-@acts_as_by
-@transaction.atomic
 def contact_create(*, by: Any, last_name: str, owner: Any = None, **fields: Any) -> Contact:
-    require_owner_allowed(by, owner)
-    contact = Contact(last_name=last_name, owner=owner, **fields)
-    contact.full_clean()
-    contact.save()
-    return contact
+    return record_create(model=Contact, by=by, last_name=last_name, owner=owner, **fields)
