@@ -4,6 +4,9 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ.setdefault("REDIS_URL", "")
+# Tests run as production does (Django's test runner turns DEBUG off too, but only after the settings and the
+# URLs are read): the DEBUG=true that `make demo` writes to .env must not change what they see.
+os.environ["DEBUG"] = "false"
 
 from .base import *  # noqa: F403
 
