@@ -13,19 +13,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from quota.core.calendar import local_midnight
+from quota.core.money import in_company_currency
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
 from quota.kpi.definitions import Unit
 from quota.reports.choices import ReportTable
 from quota.reports.periods import Window
 
-VALUE = ExpressionWrapper(F("amount") * F("exchange_rate"), output_field=DecimalField(max_digits=30, decimal_places=10))
+VALUE = in_company_currency("amount")  # a deal's value as the KPIs add it up
 
 
 @dataclass(frozen=True)
