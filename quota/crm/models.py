@@ -395,6 +395,55 @@ class DealStageChange(models.Model):
         return f"{self.deal_id}: {self.from_stage_id} -> {self.to_stage_id} ({self.to_status})"
 
 
+class DealState(models.Model):
+    """What a deal was from `valid_from` until `valid_to` (None: still is): the pipeline's history.
+
+    A deal's states tile its life with no gap and no overlap: the first begins when it was created, each
+    ends where the next begins, and exactly one is current. A new state is written whenever a tracked
+    field changes (stage, status, amount, currency and rate, expected close date, owner) by the deal
+    services, imports and the seed (`crm.history`). `amount` is None where the value was not known then
+    (a file that gives only the value a deal closed at says nothing of its value while it was open).
+    """
+
+    deal = models.ForeignKey(Deal, verbose_name=_("deal"), on_delete=models.CASCADE, related_name="states")
+    valid_from = models.DateTimeField(_("from"))
+    valid_to = models.DateTimeField(_("until"), null=True, blank=True)
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=8, choices=DealStatus.choices)
+    amount = money_field(_("amount"), null=True, blank=True, default=None)
+    currency = currency_field()
+    exchange_rate = rate_field()
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    owner = owner_field()
+
+    owner_path = "owner"  # a rep reads the history of the pipeline that was theirs
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deal", "valid_from", "id"]
+        verbose_name = _("deal state")
+        verbose_name_plural = _("deal states")
+        indexes = [
+            models.Index(fields=["deal", "valid_from"]),
+            # The pipeline as it stood: open states by their expected close date, each read from the index.
+            models.Index(
+                fields=["expected_close_date", "valid_from"],
+                include=["valid_to", "deal", "owner", "amount", "exchange_rate"],
+                condition=Q(status="open"),
+                name="dealstate_open_by_close",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")), name="dealstate_interval_forward"
+            ),
+            models.UniqueConstraint(fields=["deal"], condition=Q(valid_to__isnull=True), name="dealstate_one_current"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.status} {self.stage_id} {self.amount} [{self.valid_from}, {self.valid_to})"
+
+
 class CustomField(models.Model):
     """A typed field the company adds to companies, contacts, leads or deals (values live in `custom`)."""
 

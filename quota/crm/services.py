@@ -21,7 +21,8 @@ from quota.core.actor import acts_as_by
 from quota.core.money import company_currency, rate_on
 from quota.core.services import model_update, record_create, require_change, require_owner_allowed
 from quota.crm.choices import BusinessType, DealStatus, LeadStatus
-from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead, LossReason, Pipeline, Stage
+from quota.crm.history import initial_states, record_change
+from quota.crm.models import Company, Contact, Deal, DealStageChange, DealState, Lead, LossReason, Pipeline, Stage
 
 
 def _with_rate(record: Any, day: dt.date) -> None:
@@ -183,10 +184,12 @@ def deal_create(
     DealStageChange.objects.create(
         deal=deal, from_stage=None, to_stage=stage, from_status="", to_status=deal.status, changed_at=created_at, changed_by=by
     )
+    DealState.objects.bulk_create(initial_states(deal))
     return deal
 
 
 def _record_move(deal: Deal, *, by: Any, from_stage: Stage, from_status: str, at: dt.datetime) -> None:
+    record_change(deal, at=at)
     DealStageChange.objects.create(
         deal=deal,
         from_stage=from_stage,
@@ -401,7 +404,8 @@ def deal_update(*, deal: Deal, by: Any, data: dict[str, Any]) -> Deal:
         )
     if "owner" in data and data["owner"] != deal.owner:
         require_owner_allowed(by, data["owner"])
-    model_update(instance=deal, data=data, editable=DEAL_EDITABLE_FIELDS, derive=_rate_follows_currency)
+    if model_update(instance=deal, data=data, editable=DEAL_EDITABLE_FIELDS, derive=_rate_follows_currency):
+        record_change(deal, at=timezone.now())
     return deal
 
 

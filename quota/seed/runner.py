@@ -13,6 +13,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from quota.accounts.models import bump_team_tree_version
+from quota.crm.history import fill_states_from_stage_changes
+from quota.crm.models import DealState
 from quota.seed.clock import Clock
 from quota.seed.database import describe, existing_rows, flush_seeded_tables
 from quota.seed.reference import load_reference
@@ -104,6 +106,9 @@ def seed_company(
                 rows[plan.table] = writer.write(plan.table, plan.batches(), bar, plan.rows)
             if rows[plan.table] != plan.rows:
                 raise RuntimeError(f"{plan.table}: planned {plan.rows:,} rows but wrote {rows[plan.table]:,}")
+        # The pipeline's history (crm.DealState) is read off the stage changes just written, in the database.
+        fill_states_from_stage_changes()
+        rows[DealState._meta.db_table] = DealState.objects.count()
         writer.finish(list(rows))
     # Rows were written without model signals: drop cached team memberships (see accounts.models).
     bump_team_tree_version()

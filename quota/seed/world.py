@@ -14,7 +14,7 @@ from django.db import models
 
 from quota.accounts.models import Team, User
 from quota.activities.models import Activity
-from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead
+from quota.crm.models import Company, Contact, Deal, DealStageChange, DealState, Lead
 from quota.kpi.models import Target
 from quota.marketing.models import Campaign, CampaignRecipient
 from quota.notifications.models import Notification
@@ -109,6 +109,7 @@ SEEDED_MODELS: tuple[type[models.Model], ...] = (
     Lead,
     Deal,
     DealStageChange,
+    DealState,
     Offer,
     OfferLine,
     Order,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.utils import timezone
 
 from quota.accounts.models import Role, Team, User
 from quota.activities.models import Activity, ActivityKind, Direction
-from quota.crm.models import Company, Contact, Deal, Lead, LeadSource, LossReason, Pipeline
+from quota.crm.history import initial_states
+from quota.crm.models import Company, Contact, Deal, DealState, Lead, LeadSource, LossReason, Pipeline
 from quota.marketing.models import Campaign, CampaignRecipient
 from quota.sales.models import Invoice, Offer, OfferLine, Order, Product
 from quota.service.models import Case, SurveyAnswer
@@ -81,6 +83,7 @@ class DealFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Deal
+        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Deal {n}")
     owner = factory.SubFactory(UserFactory)
@@ -91,6 +94,12 @@ class DealFactory(factory.django.DjangoModelFactory):
     currency = "EUR"
     created_at = factory.LazyFunction(timezone.now)
     stage_changed_at = factory.SelfAttribute("created_at")
+
+    @factory.post_generation
+    def history(deal: Deal, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Its states, as `crm.services.deal_create` writes them (open from creation, then its outcome)."""
+        if create:
+            DealState.objects.bulk_create(initial_states(deal))
 
 
 def loss_reason(name: str = "Price too high") -> LossReason:

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from quota.crm.choices import DealStatus
-from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead, Pipeline, Stage
+from quota.crm.history import initial_states, record_change
+from quota.crm.models import Company, Contact, Deal, DealStageChange, DealState, Lead, Pipeline, Stage
 from quota.imports.bulk import bulk_insert, record_from
 from quota.imports.problems import ProblemKind
 from quota.imports.targets.base import RowWork, StepContext, Target, TargetField
@@ -159,9 +160,11 @@ class DealTarget(Target):
 
     def after_write(self, created: list[RowWork], updated: list[RowWork], ctx: StepContext) -> None:
         changes: list[DealStageChange] = []
+        states: list[DealState] = []
         for work in created:
             deal = work.instance
             assert isinstance(deal, Deal)
+            states += initial_states(deal)
             changes.append(_change(deal, None, "", deal.created_at, ctx, to_status=DealStatus.OPEN))
             if deal.status != DealStatus.OPEN:
                 assert deal.closed_at is not None  # Deal.clean requires it
@@ -169,12 +172,14 @@ class DealTarget(Target):
         for work in updated:
             before, deal = work.original, work.instance
             assert isinstance(before, Deal) and isinstance(deal, Deal)
-            if (before.stage_id, before.status) == (deal.stage_id, deal.status):
-                continue
             closing = before.status == DealStatus.OPEN and deal.status != DealStatus.OPEN
             at = deal.closed_at if closing and deal.closed_at else ctx.now
+            record_change(deal, at=at)
+            if (before.stage_id, before.status) == (deal.stage_id, deal.status):
+                continue
             changes.append(_change(deal, before.stage, before.status, at, ctx))
         bulk_insert(DealStageChange, changes)
+        bulk_insert(DealState, states)
 
 
 def _one_close_date_column(work: RowWork) -> bool:
