@@ -19,6 +19,7 @@ urlpatterns = [
     path("marketing/", include("quota.marketing.urls")),
     path("dashboards/", include("quota.dashboards.urls")),
     path("kpi/", include("quota.kpi.urls")),
+    path("forecast/", include("quota.forecasting.urls")),
     path("forms/", include("quota.webforms.urls")),
     path("webhooks/", include("quota.webhooks.urls")),
     path("reports/", include("quota.reports.urls")),

@@ -153,6 +153,7 @@ PERMISSIONS: dict[str, rules.Predicate] = {
     "kpi.define": changes_everything,
     "targets.set": is_signed_in & sets_targets_of,  # the object: a team or a person, or None for the company's
     **{f"dashboards.view_{board}": shows_board(board) for board in BOARDS},
+    "forecast.view": has_role("admin", "director", "manager"),  # the forecast page; a rep's is on their dashboard
     # reports (the object: a report)
     "reports.define": has_role("admin", "director", "manager", "rep"),
     "reports.view_all": changes_everything,
@@ -179,6 +180,7 @@ REFUSALS: dict[str, Promise] = {
     "kpi.define": _("Only administrators and directors define KPIs."),
     "targets.set": _("Only directors, administrators and the team's manager set its targets."),
     **{f"dashboards.view_{board}": _("This dashboard is not part of your role's views.") for board in BOARDS},
+    "forecast.view": _("Only directors, managers and administrators see the forecast page."),
     "reports.define": _("Only directors, managers and reps define reports."),
     "reports.change": _("You may not change this report: it belongs to someone else."),
     "reports.send": _("You may not send this report: it belongs to someone else."),

@@ -17,7 +17,7 @@ from quota.kpi.definitions import Unit
 from quota.kpi.formatting import as_json
 
 # What a series stands for, so the script can colour it consistently (this period, last year, a target ...).
-ROLES = ("current", "previous", "target", "good", "bad")
+ROLES = ("current", "previous", "target", "good", "bad", "high", "middle", "low")
 
 
 @dataclass(frozen=True)
@@ -25,19 +25,29 @@ class Series:
     name: str
     values: Sequence[Any]
     unit: Unit
-    kind: str = "bar"  # "bar" or "line"
+    kind: str = "bar"  # "bar", "line" or "point" (a marker per category, e.g. a target)
     role: str = "current"
 
 
 def category_chart(
-    categories: Sequence[str], series: Sequence[Series], *, horizontal: bool = False, stacked: bool = False
+    categories: Sequence[str],
+    series: Sequence[Series],
+    *,
+    horizontal: bool = False,
+    stacked: bool = False,
+    overlaid: bool = False,
 ) -> dict:
-    """Bars and lines over categories (months, people, sources); up to two units, one value axis each."""
+    """Bars and lines over categories (months, people, sources); up to two units, one value axis each.
+
+    `stacked` piles a category's bars up; `overlaid` draws them on one another, the first behind (a range: P90,
+    P50, P10).
+    """
     units = list(dict.fromkeys(s.unit.value for s in series))[:2]
     return {
         "type": "category",
         "horizontal": horizontal,
         "stacked": stacked,
+        "overlaid": overlaid,
         "categories": [str(c) for c in categories],
         "units": units,
         "currency": company_currency(),

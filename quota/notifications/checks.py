@@ -9,6 +9,9 @@
 - Work due: each open task due today (activities.selectors), told to its owner; a task on a lost deal
   is that deal's follow-up.
 - Stale deals: each owner's open deals with no move or activity for N days (crm.selectors), counted.
+- From the forecast (forecasting.ranges): a won revenue target of a period under way whose chance of being
+  reached is below a threshold (0.3 by default), and a person whose open pipeline expected in the period is
+  less than a chosen multiple (1.5 by default) of what is left of their target.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from quota.activities.selectors import tasks_due_today
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
 from quota.crm.selectors import stale_deals
+from quota.forecasting.ranges import RangeRow, forecast_ranges
+from quota.forecasting.selectors import WON_REVENUE
 from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi.definitions import Better
 from quota.kpi.models import Target
@@ -87,6 +92,50 @@ def targets_behind(*, now: dt.datetime | None = None) -> list[TargetBehind]:
         if state.elapsed >= min_elapsed and state.pace < threshold:
             behind.append(TargetBehind(item, list(_people_for(item.target, managers))))
     return behind
+
+
+@dataclass(frozen=True)
+class ForecastWarning:
+    target: Target
+    row: RangeRow  # the target's forecast: its chance of being reached and its pipeline coverage
+    unlikely: bool  # the chance is below the threshold
+    thin: bool  # a person's pipeline covers too little of what is left
+    people: list[Any]
+
+
+def forecast_warnings(*, now: dt.datetime | None = None) -> list[ForecastWarning]:
+    """The won revenue targets under way that the forecast says are in danger (one forecast per period and scope)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now, company_zone()).date()
+    targets = Target.objects.filter(start__lte=today, end__gte=today, metric__key=WON_REVENUE).select_related(
+        "metric", "user", "team"
+    )
+    by_span: dict[tuple[dt.date, dt.date, str], list[TargetProgress]] = {}
+    for item in target_progress(targets, user=None, now=now):
+        if item.value is not None:
+            by_span.setdefault((item.target.start, item.target.end, item.target.scope), []).append(item)
+    threshold, ratio = conf.reach_threshold(), conf.coverage_ratio()
+    managers = Managers()
+    warnings = []
+    for (start, end, scope), items in by_span.items():
+        goals = {_group_of(item.target): float(item.value) for item in items if item.value is not None}
+        ranges = forecast_ranges(user=None, start=start, end=end, by=SCOPE_GROUPING[scope], targets=goals)
+        for item in items:
+            row = ranges.for_group(_group_of(item.target))
+            if row is None or row.reach is None:
+                continue
+            unlikely = row.reach < threshold
+            thin = scope == "person" and row.coverage is not None and row.coverage < ratio
+            if unlikely or thin:
+                warnings.append(ForecastWarning(item.target, row, unlikely, thin, list(_people_for(item.target, managers))))
+    return warnings
+
+
+SCOPE_GROUPING = {"person": "person", "team": "team", "company": "none"}
+
+
+def _group_of(target: Target) -> int | None:
+    return target.user_id if target.user_id else target.team_id
 
 
 def _people_for(target: Target, managers: Managers) -> Iterator[Any]:

@@ -17,7 +17,7 @@ from quota.activities.models import Activity
 from quota.crm.choices import DealStatus
 from quota.crm.selectors import stale_after_days
 from quota.kpi.formatting import as_text
-from quota.notifications.checks import StaleDeals, StallingRep, TargetBehind
+from quota.notifications.checks import ForecastWarning, StaleDeals, StallingRep, TargetBehind
 from quota.notifications.models import NotificationKind
 
 
@@ -67,6 +67,59 @@ def target_behind(behind: TargetBehind) -> Message:
 
     key = f"target-behind:{target.pk}:{target.start.isoformat()}:{target.end.isoformat()}"
     return Message(NotificationKind.TARGET_BEHIND, key, _url("home"), words)
+
+
+def target_unlikely(warning: ForecastWarning) -> Message:
+    """The forecast gives a target little chance: once per target and period."""
+    target, row = warning.target, warning.row
+    reach, goal = row.reach, row.target
+    assert reach is not None and goal is not None
+
+    def words() -> tuple[str, str]:
+        title = _("%(scope)s is unlikely to reach the %(kpi)s target") % {
+            "scope": target.scope_label,
+            "kpi": target.metric.display_name,
+        }
+        body = _(
+            "The forecast gives %(scope)s a %(chance).0f %% chance of reaching %(target)s by %(end)s: %(won)s won so "
+            "far, and the open deals expected to close bring between %(p10)s and %(p90)s in nine periods out of ten "
+            "(P10 to P90, won so far included)."
+        ) % {
+            "scope": target.scope_label,
+            "chance": reach * 100,
+            "target": as_text(goal, target.metric.unit),
+            "end": target.end.isoformat(),
+            "won": as_text(row.won, target.metric.unit),
+            "p10": as_text(row.p10, target.metric.unit),
+            "p90": as_text(row.p90, target.metric.unit),
+        }
+        return title, body
+
+    key = f"target-unlikely:{target.pk}:{target.start.isoformat()}:{target.end.isoformat()}"
+    return Message(NotificationKind.TARGET_UNLIKELY, key, _url("forecasting:forecast"), words)
+
+
+def pipeline_thin(warning: ForecastWarning) -> Message:
+    """A person's pipeline covers too little of what is left of their target: once per target and period."""
+    target, row = warning.target, warning.row
+    assert row.coverage is not None and row.remaining is not None
+
+    def words() -> tuple[str, str]:
+        title = _("Too little pipeline for %(scope)s's target") % {"scope": target.scope_label}
+        body = _(
+            "%(scope)s has %(pipeline)s of open deals expected to close by %(end)s against %(remaining)s still to win: "
+            "a coverage of %(coverage).1f times. Add or move deals into the period."
+        ) % {
+            "scope": target.scope_label,
+            "pipeline": as_text(row.pipeline, target.metric.unit),
+            "end": target.end.isoformat(),
+            "remaining": as_text(row.remaining, target.metric.unit),
+            "coverage": row.coverage,
+        }
+        return title, body
+
+    key = f"pipeline-thin:{target.pk}:{target.start.isoformat()}:{target.end.isoformat()}"
+    return Message(NotificationKind.PIPELINE_THIN, key, _url("home"), words)
 
 
 def rep_stalling(stalling: StallingRep, *, now: dt.datetime) -> Message:

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 class NotificationKind(models.TextChoices):
     TARGET_BEHIND = "target_behind", _("Target behind pace")
     REP_STALLING = "rep_stalling", _("Rep stalling")
+    TARGET_UNLIKELY = "target_unlikely", _("Target unlikely to be reached")
+    PIPELINE_THIN = "pipeline_thin", _("Pipeline too thin for the target")
     TASK_DUE = "task_due", _("Task due")
     FOLLOW_UP_DUE = "follow_up_due", _("Follow-up due")
     DEALS_STALE = "deals_stale", _("Stale deals")

@@ -61,19 +61,28 @@ def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> i
 
 
 def early_warnings_check(*, now: Any = None, email: bool = True) -> dict[str, int]:
-    """Tell people about targets behind pace and reps stalling; each only once per target period / week.
+    """Tell people about targets behind pace or unlikely by the forecast, thin pipelines and reps stalling; each
+    only once per target period / week.
 
     `email=False` notifies in the app only (the demo seed's made-up people have no mailbox).
     """
     from quota.notifications import checks, messages  # the checks read KPIs and records: loaded when used
 
     now = now or timezone.now()
-    sent = {"targets_behind": 0, "reps_stalling": 0}
+    sent = {"targets_behind": 0, "reps_stalling": 0, "targets_unlikely": 0, "pipelines_thin": 0}
     for behind in checks.targets_behind(now=now):
         message = messages.target_behind(behind)
         for person in behind.people:
             if notify(user=person, email=email, **message.for_person(person)):
                 sent["targets_behind"] += 1
+    for warning in checks.forecast_warnings(now=now):
+        told = [("targets_unlikely", messages.target_unlikely)] if warning.unlikely else []
+        told += [("pipelines_thin", messages.pipeline_thin)] if warning.thin else []
+        for counter, words in told:
+            message = words(warning)
+            for person in warning.people:
+                if notify(user=person, email=email, **message.for_person(person)):
+                    sent[counter] += 1
     for stalling in checks.stalling_reps(now=now):
         message = messages.rep_stalling(stalling, now=now)
         for manager in stalling.managers:

@@ -91,6 +91,7 @@ CREATORS = {"admin", "director", "manager", "rep", "marketing", "service"}  # al
 REPORT_AUTHORS = {"admin", "director", "manager", "rep"}
 FORM_BUILDERS = {"admin", "director", "marketing"}
 TARGET_SETTERS = {"admin", "director", "manager"}  # a manager their own team's (the page's default grid)
+FORECASTERS = {"admin", "director", "manager"}  # the forecast page; a rep's forecast is on their dashboard
 BOARDS = {
     "sales": {"admin", "director", "manager", "rep", "marketing", "service", "viewer"},
     "my": {"admin", "manager", "rep"},  # the matrix's administrator is a superuser, who has every permission
@@ -234,6 +235,7 @@ PAGE_POLICIES: list[tuple[str, Policy | str]] = [
     ("notifications:digest", allowed_to(None)),  # one's own preference
     ("notifications:read", _signed_in(own_thing)),
     ("dashboards:board", _signed_in(board)),
+    ("forecasting:forecast", allowed_to(FORECASTERS)),
     ("dashboards:kpi", allowed_to(None)),
     ("dashboards:kpi_export", allowed_to(None)),
     ("dashboards:targets", allowed_to(None, TARGET_SETTERS)),

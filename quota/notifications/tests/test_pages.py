@@ -83,4 +83,7 @@ def test_the_unread_count_for_the_top_bar(people, notes, django_assert_num_queri
 def test_the_command_runs_the_checks(people):
     out = io.StringIO()
     call_command("notify", "check", stdout=out)
-    assert out.getvalue() == "Notified: 0 about targets behind pace, 0 about stalling reps.\n"
+    assert out.getvalue() == (
+        "Notified: 0 about targets behind pace, 0 about targets the forecast finds unlikely, 0 about thin pipelines, "
+        "0 about stalling reps.\n"
+    )

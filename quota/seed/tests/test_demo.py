@@ -179,7 +179,7 @@ def test_the_warnings_are_what_the_products_own_check_raises(demo):
     """Checked again at the same moment, the product finds nothing new to say; each warning carries its check's time."""
     last_check = local_midnight(demo.today.replace(day=1)) - dt.timedelta(hours=1)
     assert set(Notification.objects.values_list("created_at", flat=True)) <= {last_check, demo.now}
-    assert early_warnings_check(now=demo.now, email=False) == {"targets_behind": 0, "reps_stalling": 0}
+    assert not any(early_warnings_check(now=demo.now, email=False).values())
     month_elapsed = (demo.today.day - 0.5) / period_bounds(TargetPeriod.MONTH, demo.today)[1].day
     if month_elapsed >= conf.pace_min_elapsed():
         rep = User.objects.get(username="rep")

@@ -4,7 +4,11 @@
 (function () {
   "use strict";
 
-  var COLORS = { current: "#2f6fed", previous: "#98a2b3", target: "#b7791f", good: "#1e8e4f", bad: "#c0392b" };
+  var COLORS = {
+    current: "#2f6fed", previous: "#98a2b3", target: "#b7791f", good: "#1e8e4f", bad: "#c0392b",
+    // A forecast's range, drawn as overlaid bars: P90 lightest behind, P10 darkest in front.
+    high: "#c9d8fb", middle: "#7ea3f4", low: "#2f5fc4",
+  };
   var PALETTE = ["#2f6fed", "#1e8e4f", "#b7791f", "#6b3fb8", "#c0392b", "#0e7490", "#98a2b3"];
   var live = new WeakMap(); // element -> chart
 
@@ -94,7 +98,7 @@
       var color = item.role === "current" ? PALETTE[index % PALETTE.length] : COLORS[item.role];
       var entry = {
         name: item.name,
-        type: item.kind === "line" ? "line" : "bar",
+        type: item.kind === "line" ? "line" : item.kind === "point" ? "scatter" : "bar",
         data: item.data,
         itemStyle: { color: color },
         tooltip: { valueFormatter: format },
@@ -103,7 +107,9 @@
       };
       if (payload.horizontal) entry.xAxisIndex = item.axis;
       else entry.yAxisIndex = item.axis;
-      if (payload.stacked) entry.stack = "total";
+      if (payload.stacked && entry.type === "bar") entry.stack = "total";
+      if (payload.overlaid && entry.type === "bar") entry.barGap = "-100%"; // bars of a category on one another
+      if (entry.type === "scatter") { entry.symbol = "diamond"; entry.symbolSize = 14; entry.z = 5; }
       if (item.role === "previous") entry.lineStyle = { type: "dashed" };
       return entry;
     });

@@ -20,5 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         sent = early_warnings_check()
         self.stdout.write(
-            f"Notified: {sent['targets_behind']} about targets behind pace, {sent['reps_stalling']} about stalling reps."
+            f"Notified: {sent['targets_behind']} about targets behind pace, {sent['targets_unlikely']} about targets "
+            f"the forecast finds unlikely, {sent['pipelines_thin']} about thin pipelines, {sent['reps_stalling']} about "
+            "stalling reps."
         )
