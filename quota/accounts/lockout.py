@@ -21,12 +21,14 @@ from django.shortcuts import render
 from django.utils import timezone
 
 
-def client_ip(request: HttpRequest) -> str | None:
+def client_ip(request: HttpRequest, *, proxies: int | None = None) -> str | None:
     """The client's address, None when unknown (a test client's login, a Unix socket).
 
-    Behind N trusted proxies (TRUSTED_PROXY_COUNT) it is the Nth X-Forwarded-For entry from the right.
+    Behind N trusted proxies (`proxies`, by default TRUSTED_PROXY_COUNT) it is the Nth X-Forwarded-For entry
+    from the right: the login lockout, and the web forms with their own count, read the address this one way.
     """
-    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    if proxies is None:
+        proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
     if proxies:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:

@@ -1,15 +1,17 @@
-"""Tables as files: CSV and XLSX, streamed, for record lists and KPI tables alike.
+"""Tables as files: CSV and XLSX, streamed, for record lists, KPI tables and scheduled reports alike.
 
-One writer serves every table. A table is its columns (a label and a kind) and its rows of plain
-Python values (text, numbers, dates, booleans, None), read lazily: a list of a million deals is
-written while its rows are read, and neither format holds more than a chunk of them in memory.
+One writer serves every table, and a workbook of several (a report: one sheet per part). A table is
+its columns (a label and a kind) and its rows of plain Python values (text, numbers, dates, booleans,
+None), read lazily: a list of a million deals is written while its rows are read, and neither format
+holds more than a chunk of them in memory.
 
 - CSV streams as it is written: UTF-8 with a byte-order mark (so Excel reads Polish, Russian and
   Persian), numbers with a dot, dates in ISO 8601, datetimes in the company's time zone.
 - XLSX is written by openpyxl's write-only mode into a temporary file (its rows go to disk, not
   memory), which is then streamed. Values keep their types: numbers are numbers (money with two
-  decimals, rates as percentages), dates are dates. A sheet holds at most Excel's 1,048,576 rows:
-  a longer table ends with a row saying so, and CSV has it all.
+  decimals, or whole units as reports show it; rates as percentages), dates are dates; a column whose
+  rows differ (a KPI summary's values) holds `Typed` values. A sheet holds at most Excel's 1,048,576
+  rows: a longer table ends with a row saying so, and CSV has it all.
 
 Text that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage
 return) is prefixed with an apostrophe in both formats (CSV injection).
@@ -56,6 +58,7 @@ class Kind(StrEnum):
     INTEGER = "integer"
     NUMBER = "number"
     MONEY = "money"  # two decimals; the currency is in its own column or in the header
+    WHOLE_MONEY = "whole_money"  # shown in whole units, as KPI pages and reports show money; the cell keeps its cents
     PERCENT = "percent"  # a fraction: 0.25 is 25 %
     DATE = "date"
     DATETIME = "datetime"
@@ -66,6 +69,7 @@ NUMBER_FORMATS = {
     Kind.INTEGER: "#,##0",
     Kind.NUMBER: "#,##0.0#",
     Kind.MONEY: "#,##0.00",
+    Kind.WHOLE_MONEY: "#,##0",
     Kind.PERCENT: "0.0%",
     Kind.DATE: "yyyy-mm-dd",
     Kind.DATETIME: "yyyy-mm-dd hh:mm",
@@ -79,6 +83,14 @@ class ExportColumn:
 
 
 @dataclass(frozen=True)
+class Typed:
+    """A value that says its own kind, in a column whose rows differ (a KPI summary: money, rates, counts)."""
+
+    value: Any
+    kind: Kind
+
+
+@dataclass(frozen=True)
 class ExportTable:
     """What to write: `rows(limit)` gives at most `limit` rows (all of them for None), lazily."""
 
@@ -86,6 +98,23 @@ class ExportTable:
     columns: Sequence[ExportColumn]
     rows: Callable[[int | None], Iterable[Sequence[Any]]]
     title: str = ""  # the sheet's title
+    # XLSX only (CSV is a table for machines): rows above the header, the first one the sheet's title in large
+    # type ("Weekly sales", "As of", ...), and a note below the rows ("The first 50 of 73.").
+    heading: Sequence[Sequence[Any]] = ()
+    footnote: str = ""
+
+
+def table_of_rows(
+    name: str,
+    columns: Sequence[ExportColumn],
+    rows: Sequence[Sequence[Any]],
+    *,
+    title: str = "",
+    heading: Sequence[Sequence[Any]] = (),
+    footnote: str = "",
+) -> ExportTable:
+    """A table whose rows are already in memory (a KPI's months, a report's part)."""
+    return ExportTable(name, columns, lambda limit: rows[:limit], title=title, heading=heading, footnote=footnote)
 
 
 class UnknownFormat(ValueError):
@@ -133,6 +162,8 @@ class _CsvValue:
         self.yes, self.no = _("Yes"), _("No")
 
     def __call__(self, value: Any) -> str:
+        if isinstance(value, Typed):
+            value = value.value
         if value is None:
             return ""
         if isinstance(value, bool):
@@ -190,36 +221,60 @@ def xlsx_response(table: ExportTable) -> FileResponse:
 
 
 def write_xlsx(table: ExportTable, file: IO[bytes]) -> None:
+    write_workbook([table], file)
+
+
+def write_workbook(tables: Iterable[ExportTable], file: IO[bytes]) -> None:
+    """One sheet per table, in order; titles made unique ("Won deals (2)") where two tables share one."""
     book = Workbook(write_only=True)
-    sheet: WriteOnlyWorksheet = book.create_sheet(sheet_title(table.title or table.name))
-    sheet.freeze_panes = "A2"
+    titles: set[str] = set()
+    for table in tables:
+        _write_sheet(book.create_sheet(sheet_title(table.title or table.name, taken=titles)), table)
+    if not titles:
+        raise ValueError("A workbook needs at least one table.")
+    book.save(file)
+
+
+def _write_sheet(sheet: WriteOnlyWorksheet, table: ExportTable) -> None:
+    # Widths and panes first: a write-only sheet writes them out with its first row.
     for index, column in enumerate(table.columns):
         sheet.column_dimensions[get_column_letter(index + 1)].width = 32 if column.kind == Kind.TEXT else 16
-    bold = Font(bold=True)
-    header = []
-    for column in table.columns:
-        cell = WriteOnlyCell(sheet, value=xlsx_text(column.label))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    above = len(table.heading) + bool(table.heading)  # the heading and a blank row after it
+    sheet.freeze_panes = f"A{above + 2}"  # the header stays in view
     zone = timezone.get_current_timezone()
+    for number, line in enumerate(table.heading):
+        sheet.append([_xlsx_cell(sheet, value, None, zone, TITLE_FONT if number == 0 else None) for value in line])
+    if table.heading:
+        sheet.append([])  # a blank row between what the sheet is and its table
+    sheet.append([_xlsx_cell(sheet, column.label, None, zone, HEADER_FONT) for column in table.columns])
     formats = [NUMBER_FORMATS.get(column.kind) for column in table.columns]
-    room = EXCEL_MAX_ROWS - 2  # the header, and a last row saying the table was cut
+    # Rows left below the heading and the header, and above a last one: the footnote, or a note that the table was cut.
+    room = EXCEL_MAX_ROWS - above - 2
     for written, row in enumerate(table.rows(room + 1)):
         if written == room:
             note = _("Only the first %(count)s rows fit in an Excel sheet; export CSV for all of them.")
             sheet.append([note % {"count": room}])
-            break
+            return
         sheet.append([_xlsx_cell(sheet, value, number_format, zone) for value, number_format in zip(row, formats, strict=True)])
-    book.save(file)
+    if table.footnote:
+        sheet.append([xlsx_text(table.footnote)])
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None, zone: dt.tzinfo) -> Any:
+TITLE_FONT = Font(bold=True, size=14)
+HEADER_FONT = Font(bold=True)
+
+
+def _xlsx_cell(
+    sheet: WriteOnlyWorksheet, value: Any, number_format: str | None, zone: dt.tzinfo, font: Font | None = None
+) -> Any:
+    if isinstance(value, Typed):
+        value, number_format = value.value, NUMBER_FORMATS.get(value.kind)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
-        return xlsx_text(value)
-    if isinstance(value, dt.datetime):
+        value = xlsx_text(value)
+        number_format = None
+    elif isinstance(value, dt.datetime):
         if timezone.is_aware(value):
             value = value.astimezone(zone)
         value = value.replace(tzinfo=None)  # Excel has no time zones
@@ -227,11 +282,14 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None,
     elif isinstance(value, dt.date):
         number_format = NUMBER_FORMATS[Kind.DATE]
     elif not isinstance(value, int | float | Decimal):
-        return xlsx_text(str(value))
-    if number_format is None:
+        value, number_format = xlsx_text(str(value)), None
+    if number_format is None and font is None:
         return value
     cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = number_format
+    if number_format is not None:
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
     return cell
 
 

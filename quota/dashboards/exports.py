@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from quota.core.exports import ExportColumn, ExportTable, Kind
+from quota.core.exports import ExportColumn, ExportTable, Kind, table_of_rows
 from quota.core.money import company_currency
 from quota.dashboards.selectors.kpi import Breakdown, MonthlyTrend
 from quota.dashboards.target_grid import TargetGrid
@@ -29,10 +29,6 @@ def value_column(label: str, unit: Unit) -> ExportColumn:
     return ExportColumn(label, UNIT_KINDS.get(unit, Kind.NUMBER))
 
 
-def _fixed(name: str, title: str, columns: list[ExportColumn], rows: list[list[Any]]) -> ExportTable:
-    return ExportTable(name, columns, lambda limit: rows[:limit], title=title)
-
-
 def trend_table(metric: Metric, trend: MonthlyTrend) -> ExportTable:
     """The 13 months beside the same months a year earlier, one row per month."""
     unit = metric.unit
@@ -46,7 +42,7 @@ def trend_table(metric: Metric, trend: MonthlyTrend) -> ExportTable:
         [month, as_json(value, unit), as_json(before, unit)]
         for month, value, before in zip(trend.months, values, earlier, strict=True)
     ]
-    return _fixed(f"{metric.key}-monthly", metric.display_name, columns, rows)
+    return table_of_rows(f"{metric.key}-monthly", columns, rows, title=metric.display_name)
 
 
 def breakdown_table(metric: Metric, split: Breakdown, *, by_label: str) -> ExportTable:
@@ -54,7 +50,7 @@ def breakdown_table(metric: Metric, split: Breakdown, *, by_label: str) -> Expor
     unit = metric.unit
     columns = [ExportColumn(by_label), value_column(metric.display_name, unit), ExportColumn(_("Share"), Kind.PERCENT)]
     rows = [[row.label, as_json(row.value, unit), row.share] for row in split.rows]
-    return _fixed(f"{metric.key}-by-{split.by}", f"{metric.display_name} – {by_label}", columns, rows)
+    return table_of_rows(f"{metric.key}-by-{split.by}", columns, rows, title=f"{metric.display_name} – {by_label}")
 
 
 def target_grid_table(grid: TargetGrid) -> ExportTable:
@@ -81,4 +77,4 @@ def target_grid_table(grid: TargetGrid) -> ExportTable:
         rows.append(row)
     if not grid.cells:
         rows = [[row.label] for row in grid.rows]
-    return _fixed(f"targets-{grid.period}-{grid.start.isoformat()}", _("Targets"), columns, rows)
+    return table_of_rows(f"targets-{grid.period}-{grid.start.isoformat()}", columns, rows, title=_("Targets"))

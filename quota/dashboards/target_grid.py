@@ -28,7 +28,7 @@ from quota.kpi.engine import SpanValues, evaluate_spans
 from quota.kpi.formatting import as_text
 from quota.kpi.models import Metric, Target, TargetPeriod, period_bounds
 from quota.kpi.periods import Span, inclusive
-from quota.kpi.targets import Progress, progress
+from quota.kpi.targets import Progress, kpi_progress
 
 DEFAULT_KPIS = ("won_revenue", "won_deals", "calls_made", "meetings_held")
 PERIODS = [(p.value, p.label) for p in (TargetPeriod.MONTH, TargetPeriod.QUARTER, TargetPeriod.YEAR)]
@@ -176,15 +176,8 @@ def target_grid(
             target = targets.get((metric.pk, *row.scope))
             state = None
             if target is not None and target.value is not None:
-                state = progress(
-                    actual=actual,
-                    target=target.value,
-                    elapsed=elapsed,
-                    better=metric.better,
-                    cumulative=metric.parsed.is_cumulative,
-                    expected=pipelines[row.by].get(row.group, 0.0) if metric.key in PIPELINE_FORECASTS else None,
-                    unit=metric.unit,
-                )
+                expected = pipelines[row.by].get(row.group, 0.0) if metric.key in PIPELINE_FORECASTS else None
+                state = kpi_progress(metric.parsed, actual=actual, target=target.value, elapsed=elapsed, expected=expected)
             cells.append(Cell(row, column, target, actual, state))
         grid.cells.append(cells)
     return grid

@@ -13,6 +13,7 @@ million entries): the ImportRun's entry says who imported how many, when.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from auditlog.context import disable_auditlog
 from django.db import DatabaseError, models, transaction
@@ -27,39 +28,39 @@ WRITE_BATCH = 500
 
 def insert(model: type[models.Model], works: list[RowWork]) -> list[RowWork]:
     """Insert the rows' records; return those written (the refused ones are marked rejected)."""
-    if not works:
-        return []
-    try:
-        with transaction.atomic():
-            bulk_insert(model, [_record(w) for w in works])
-        return works
-    except DatabaseError:
-        pass
-    written = []
-    for work in works:
+
+    def one(work: RowWork) -> None:
         instance = _record(work)
         instance.pk = None  # bulk_create may have set ids on the part that went in before the rollback
         instance._state.adding, instance._state.db = True, None
-        try:
-            # New records are summarised by the import run's own audit entry, whichever way they were written.
-            with transaction.atomic(), disable_auditlog():
-                instance.save(force_insert=True)
-            written.append(work)
-        except DatabaseError as exc:
-            _refused(work, model, exc)
-    return written
+        # New records are summarised by the import run's own audit entry, whichever way they were written.
+        with disable_auditlog():
+            instance.save(force_insert=True)
+
+    return _write(model, works, lambda: bulk_insert(model, [_record(w) for w in works]), one)
 
 
 def update(model: type[models.Model], works: list[RowWork]) -> list[RowWork]:
     """Save the rows' changed fields; return those written (the refused ones are marked rejected)."""
+
+    def all_at_once() -> None:
+        names = sorted({name for w in works for name in w.changed})
+        model._default_manager.bulk_update([_record(w) for w in works], names, batch_size=WRITE_BATCH)
+        # bulk_update sends no signals: the audit trail gets each row's changes to audited fields here.
+        record_bulk_updates(model, [(w.original, _record(w), w.changed) for w in works])
+
+    return _write(model, works, all_at_once, lambda work: _record(work).save(update_fields=work.changed))
+
+
+def _write(
+    model: type[models.Model], works: list[RowWork], all_at_once: Callable[[], object], one: Callable[[RowWork], None]
+) -> list[RowWork]:
+    """The batch in one savepoint; if the database refuses it, row by row, each in its own, to name the refused rows."""
     if not works:
         return []
-    names = sorted({name for w in works for name in w.changed})
     try:
         with transaction.atomic():
-            model._default_manager.bulk_update([_record(w) for w in works], names, batch_size=WRITE_BATCH)
-            # bulk_update sends no signals: the audit trail gets each row's changes to audited fields here.
-            record_bulk_updates(model, [(w.original, _record(w), w.changed) for w in works])
+            all_at_once()
         return works
     except DatabaseError:
         pass
@@ -67,7 +68,7 @@ def update(model: type[models.Model], works: list[RowWork]) -> list[RowWork]:
     for work in works:
         try:
             with transaction.atomic():
-                _record(work).save(update_fields=work.changed)
+                one(work)
             written.append(work)
         except DatabaseError as exc:
             _refused(work, model, exc)

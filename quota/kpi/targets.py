@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
-from quota.kpi.definitions import Better, Unit
+from quota.kpi.definitions import Better, Definition, Unit
 
 # Forecast within 10 % above the target is "ahead"; from 5 % short of it, still "on track".
 AHEAD_FROM = 1.10
@@ -163,4 +163,19 @@ def progress(
         pace=pace(actual=value, target=goal, elapsed=elapsed, cumulative=cumulative),
         forecast=forecast(actual=value, elapsed=elapsed, cumulative=cumulative, expected=expected, unit=unit),
         status=status(actual=value, target=goal, elapsed=elapsed, better=better, cumulative=cumulative, expected=expected),
+    )
+
+
+def kpi_progress(
+    definition: Definition, *, actual: Number | None, target: Number, elapsed: float, expected: float | None = None
+) -> Progress:
+    """`progress` of a KPI's value against its target, with the KPI's direction, unit and whether it adds up."""
+    return progress(
+        actual=actual,
+        target=target,
+        elapsed=elapsed,
+        better=definition.better,
+        cumulative=definition.is_cumulative,
+        expected=expected,
+        unit=definition.unit,
     )

@@ -20,6 +20,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 
+from quota.accounts import lockout
 from quota.webforms.models import WebForm
 
 # Bots fill in every field; people never see this one.
@@ -37,13 +38,8 @@ class Refusal:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The sender's address. Behind N trusted proxies (WEBFORMS_PROXY_COUNT) it is the Nth X-Forwarded-For from the right."""
-    proxies = int(getattr(settings, "WEBFORMS_PROXY_COUNT", 0))
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The sender's address, read as the login lockout reads it but behind WEBFORMS_PROXY_COUNT proxies."""
+    return lockout.client_ip(request, proxies=int(getattr(settings, "WEBFORMS_PROXY_COUNT", 0))) or "unknown"
 
 
 def submission_rate() -> tuple[int, int]:

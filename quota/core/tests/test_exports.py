@@ -15,7 +15,18 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from quota.core import exports
-from quota.core.exports import ExportColumn, ExportTable, Kind, csv_chunks, safe_text, write_xlsx, xlsx_text
+from quota.core.exports import (
+    ExportColumn,
+    ExportTable,
+    Kind,
+    Typed,
+    csv_chunks,
+    safe_text,
+    table_of_rows,
+    write_workbook,
+    write_xlsx,
+    xlsx_text,
+)
 from quota.testing.clock import clock_at
 from quota.testing.factories import (
     CallFactory,
@@ -313,6 +324,61 @@ def test_writer_types_numbers_dates_and_percentages():
     assert second[0].value is None and second[1].value == -4  # a negative number is a number, not a formula
     body = "".join(csv_chunks(table))
     assert body.splitlines()[1:] == ["0.25,3,2026-01-31,Yes", ",-4,,No"]
+
+
+def test_a_workbook_has_a_sheet_per_table_each_written_as_a_single_table_is():
+    money = [ExportColumn("Deal"), ExportColumn("Value", Kind.MONEY)]
+    first = table_of_rows("won", money, [["=1+1", Decimal("12.5")]], title="Won deals")
+    second = table_of_rows("lost", money, [["@lost", 3]], title="Won deals")  # the same title: made unique
+    file = io.BytesIO()
+    write_workbook([first, second], file)
+    book = load_workbook(file)
+    assert book.sheetnames == ["Won deals", "Won deals (2)"]
+    for sheet, (title, value) in zip(book.worksheets, [("'=1+1", 12.5), ("'@lost", 3)], strict=True):
+        header, row = sheet[1], sheet[2]
+        assert [cell.value for cell in header] == ["Deal", "Value"] and all(cell.font.bold for cell in header)
+        assert (row[0].value, row[0].data_type) == (title, "s")
+        assert (row[1].value, row[1].number_format) == (value, "#,##0.00")
+        assert sheet.freeze_panes == "A2"
+    with pytest.raises(ValueError, match="at least one table"):
+        write_workbook([], io.BytesIO())
+
+
+def test_a_sheets_heading_and_footnote_frame_its_table_in_xlsx_only():
+    moment = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
+    columns = [ExportColumn("KPI"), ExportColumn("Value", Kind.NUMBER)]
+    rows = [
+        ["Revenue", Typed(1234.5, Kind.WHOLE_MONEY)],
+        ["Win rate", Typed(0.25, Kind.PERCENT)],
+        ["Calls", Typed(None, Kind.INTEGER)],
+    ]
+    table = table_of_rows(
+        "summary", columns, rows, title="Summary", heading=[["Weekly sales"], ["As of", moment]], footnote="=The first 3 of 9."
+    )
+    file = io.BytesIO()
+    with timezone.override("Europe/Warsaw"):
+        write_xlsx(table, file)
+        body = "".join(csv_chunks(table))
+    sheet = load_workbook(file).worksheets[0]
+    assert sheet["A1"].value == "Weekly sales" and sheet["A1"].font.bold and sheet["A1"].font.size == 14
+    assert (sheet["B2"].value, sheet["B2"].number_format) == (dt.datetime(2026, 3, 2, 0, 30), "yyyy-mm-dd hh:mm")  # local
+    assert sheet["A3"].value is None and [cell.value for cell in sheet[4]] == ["KPI", "Value"]
+    assert sheet.freeze_panes == "A5"
+    values = [(cell.value, cell.number_format) for cell in sheet["B"][4:7]]
+    assert values == [(1234.5, "#,##0"), (0.25, "0.0%"), (None, "General")]
+    assert sheet["A8"].value == "'=The first 3 of 9."
+    # CSV is the table alone, the values without their kinds.
+    assert body.lstrip("\ufeff").splitlines() == ["KPI,Value", "Revenue,1234.5", "Win rate,0.25", "Calls,"]
+
+
+def test_xlsx_with_a_heading_still_fits_a_sheet(monkeypatch):
+    monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 7)  # two heading rows, a blank one, the header, two rows and the note
+    table = table_of_rows("long", [ExportColumn("N", Kind.INTEGER)], [[n] for n in range(5)], heading=[["Title"], ["Scope"]])
+    file = io.BytesIO()
+    write_xlsx(table, file)
+    values = [row[0] for row in load_workbook(file).worksheets[0].iter_rows(values_only=True)]
+    assert values[:6] == ["Title", "Scope", None, "N", 0, 1] and "Only the first 2 rows" in values[6]
+    assert len(values) == 7
 
 
 # --------------------------------------------------------------------------- queries and streaming

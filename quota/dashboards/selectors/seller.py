@@ -19,7 +19,7 @@ from quota.kpi.engine import Value, evaluate_spans
 from quota.kpi.formatting import as_text
 from quota.kpi.models import Metric, Target
 from quota.kpi.periods import inclusive
-from quota.kpi.targets import Progress, progress
+from quota.kpi.targets import Progress, kpi_progress
 
 CLOSING_DEALS_SHOWN = 20
 ACTIVITY_KPIS = ["calls_made", "meetings_held", "emails_sent"]
@@ -109,14 +109,7 @@ def activity_race(*, user: Any, period: Period, now: dt.datetime) -> ActivityRac
             target = targets.get((metric.pk, person.pk))
             state = None
             if target is not None and target.value is not None:
-                state = progress(
-                    actual=value,
-                    target=target.value,
-                    elapsed=elapsed,
-                    better=metric.better,
-                    cumulative=metric.parsed.is_cumulative,
-                    unit=metric.unit,
-                )
+                state = kpi_progress(metric.parsed, actual=value, target=target.value, elapsed=elapsed)
             cells.append(
                 ActivityCell(value, float(target.value) if target and target.value is not None else None, state, metric.unit)
             )

@@ -2,8 +2,9 @@
 
 import pytest
 
-from quota.kpi.definitions import Better, Unit
-from quota.kpi.targets import Status, attainment, forecast, pace, progress, status
+from quota.kpi.catalogue import CATALOGUE
+from quota.kpi.definitions import Better, Unit, parse
+from quota.kpi.targets import Status, attainment, forecast, kpi_progress, pace, progress, status
 
 HIGHER, LOWER = Better.HIGHER, Better.LOWER
 
@@ -98,3 +99,24 @@ def test_progress_puts_it_together():
     assert result.pace == pytest.approx(1.6)
     assert result.forecast == pytest.approx(160)
     assert result.status == Status.AHEAD
+
+
+@pytest.mark.parametrize("key", ["won_deals", "sales_cycle_days", "win_rate"])
+def test_a_kpis_progress_takes_its_direction_unit_and_adding_up_from_its_definition(key):
+    definition = parse(next(entry.definition for entry in CATALOGUE if entry.key == key))
+    mine = kpi_progress(definition, actual=7, target=10, elapsed=0.5, expected=2.5)
+    assert mine == progress(
+        actual=7,
+        target=10,
+        elapsed=0.5,
+        better=definition.better,
+        cumulative=definition.is_cumulative,
+        expected=2.5,
+        unit=definition.unit,
+    )
+    # The three differ where it shows: a count adds up, a cycle's days are better lower, a rate is its own forecast.
+    assert (definition.is_cumulative, definition.better, definition.unit) == {
+        "won_deals": (True, HIGHER, Unit.COUNT),
+        "sales_cycle_days": (False, LOWER, Unit.DAYS),
+        "win_rate": (False, HIGHER, Unit.PERCENT),
+    }[key]

@@ -1,7 +1,9 @@
-"""XLSX through openpyxl: numbers stay numbers (with a number format), one sheet per part of the report.
+"""XLSX: one sheet per part of the report, written by `quota.core.exports` as every table Quota exports is.
 
-Sheets: "Summary" (every KPI total per period), one breakdown sheet per period when the report is
-broken down, and one sheet per table.
+Sheets: "Summary" (every KPI total per period, below the report's title, scope, moment and currency), one
+breakdown sheet per period when the report is broken down, and one sheet per table. Numbers stay numbers with
+the exports' formats: money in whole units as the PDF shows it (the cell keeps the cents), rates as percentages,
+dates as dates; text typed by users (a deal's title, a person's name) stays text, never a formula.
 """
 
 from __future__ import annotations
@@ -9,108 +11,86 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
 
-from quota.core.exports import safe_text, sheet_title
+from quota.core.exports import ExportColumn, ExportTable, Kind, Typed, sheet_title, table_of_rows, write_workbook
 from quota.core.money import company_currency
 from quota.kpi.definitions import Unit
 from quota.kpi.formatting import as_json
-from quota.reports.content import ReportContent, Table
+from quota.reports.content import ReportContent, Section, Table
 
-# As the PDF and the pages show them (money in whole units: kpi.formatting); the cells keep the exact value.
-NUMBER_FORMATS = {
-    Unit.MONEY: "#,##0",
-    Unit.PERCENT: "0.0%",
-    Unit.COUNT: "#,##0",
-}
-DEFAULT_NUMBER_FORMAT = "#,##0.0"
-BOLD = Font(bold=True)
+UNIT_KINDS = {Unit.MONEY: Kind.WHOLE_MONEY, Unit.PERCENT: Kind.PERCENT, Unit.COUNT: Kind.INTEGER}
+
+
+def unit_kind(unit: Unit | None) -> Kind:
+    """How a value of the unit is shown: None is a table's text or date column."""
+    return Kind.TEXT if unit is None else UNIT_KINDS.get(unit, Kind.NUMBER)
 
 
 def render_xlsx(content: ReportContent) -> bytes:
-    book = Workbook()
-    summary = book.active
-    assert summary is not None
-    summary.title = sheet_title(_("Summary"))
-    _summary(summary, content)
-    titles = {summary.title}
-    for section in content.sections:
-        if section.groups:
-            sheet = book.create_sheet(sheet_title(section.window.label, content.group_label, taken=titles))
-            _header(sheet, [content.group_label, *(kpi.name for kpi in content.kpis)])
-            for row in section.groups:
-                values = (as_json(value, kpi.unit) for kpi, value in zip(content.kpis, row.values, strict=True))
-                sheet.append([safe_text(row.label), *values])
-                for column, kpi in enumerate(content.kpis, start=2):
-                    _number_format(sheet.cell(sheet.max_row, column), kpi.unit)
-        for table in section.tables:
-            _table(book.create_sheet(sheet_title(table.sheet or table.title, section.window.label, taken=titles)), table)
-    for table in content.tables:
-        _table(book.create_sheet(sheet_title(table.sheet or table.title, taken=titles)), table)
     buffer = io.BytesIO()
-    book.save(buffer)
+    write_workbook(report_sheets(content), buffer)
     return buffer.getvalue()
 
 
-def _summary(sheet: Worksheet, content: ReportContent) -> None:
-    sheet.append([content.title])
-    sheet.cell(1, 1).font = Font(bold=True, size=14)
-    sheet.append([content.scope])
-    sheet.append([_("As of"), timezone.localtime(content.as_of).replace(tzinfo=None)])  # Excel has no time zones
-    sheet.append([_("Currency"), company_currency()])
-    sheet.append([])
-    _header(sheet, [_("Period"), _("From"), _("To"), _("KPI"), _("Key"), _("Value"), _("Period before"), _("Unit")])
+def report_sheets(content: ReportContent) -> list[ExportTable]:
+    """The report's parts as tables, in the workbook's order, each with its sheet's (unique) title."""
+    titles: set[str] = set()
+    sheets = [_summary(content, sheet_title(_("Summary"), taken=titles))]
+    for section in content.sections:
+        if section.groups:
+            sheets.append(_breakdown(content, section, sheet_title(section.window.label, content.group_label, taken=titles)))
+        for table in section.tables:
+            sheets.append(_table(table, sheet_title(table.sheet or table.title, section.window.label, taken=titles)))
+    for table in content.tables:
+        sheets.append(_table(table, sheet_title(table.sheet or table.title, taken=titles)))
+    return sheets
+
+
+def _summary(content: ReportContent, title: str) -> ExportTable:
+    columns = [
+        ExportColumn(_("Period")),
+        ExportColumn(_("From"), Kind.DATE),
+        ExportColumn(_("To"), Kind.DATE),
+        ExportColumn(_("KPI")),
+        ExportColumn(_("Key")),
+        ExportColumn(_("Value"), Kind.NUMBER),  # each row's value has its KPI's kind
+        ExportColumn(_("Period before"), Kind.NUMBER),
+        ExportColumn(_("Unit")),
+    ]
+    rows: list[list[Any]] = []
     for section in content.sections:
         window = section.window
         for total in section.totals:
             unit = total.kpi.unit
-            sheet.append(
-                [
-                    window.label,
-                    window.start,
-                    window.end,
-                    safe_text(total.kpi.name),  # a builder KPI's name is typed by users
-                    total.kpi.key,
-                    as_json(total.value, unit),
-                    as_json(total.previous, unit),
-                    unit.value,
-                ]
-            )
-            _number_format(sheet.cell(sheet.max_row, 6), unit)
-            _number_format(sheet.cell(sheet.max_row, 7), unit)
-            sheet.cell(sheet.max_row, 2).number_format = "yyyy-mm-dd"
-            sheet.cell(sheet.max_row, 3).number_format = "yyyy-mm-dd"
-    sheet.column_dimensions["A"].width = 18
-    sheet.column_dimensions["D"].width = 32
+            kind = unit_kind(unit)
+            value, previous = Typed(as_json(total.value, unit), kind), Typed(as_json(total.previous, unit), kind)
+            rows.append([window.label, window.start, window.end, total.kpi.name, total.kpi.key, value, previous, unit.value])
+    heading: list[list[Any]] = [
+        [content.title],
+        [content.scope],
+        [_("As of"), content.as_of],
+        [_("Currency"), company_currency()],
+    ]
+    return table_of_rows("summary", columns, rows, title=title, heading=heading)
 
 
-def _table(sheet: Worksheet, table: Table) -> None:
-    _header(sheet, [str(column.label) for column in table.columns])
-    for row in table.rows:
-        sheet.append([_cell(value, column.unit) for value, column in zip(row, table.columns, strict=True)])
-        for index, column in enumerate(table.columns, start=1):
-            if column.unit is not None:
-                _number_format(sheet.cell(sheet.max_row, index), column.unit)
+def _breakdown(content: ReportContent, section: Section, title: str) -> ExportTable:
+    columns = [ExportColumn(content.group_label), *(ExportColumn(kpi.name, unit_kind(kpi.unit)) for kpi in content.kpis)]
+    rows = [
+        [row.label, *(as_json(value, kpi.unit) for kpi, value in zip(content.kpis, row.values, strict=True))]
+        for row in section.groups
+    ]
+    return table_of_rows(f"{section.window.key}-by-{content.group_by}", columns, rows, title=title)
+
+
+def _table(table: Table, title: str) -> ExportTable:
+    columns = [ExportColumn(str(column.label), unit_kind(column.unit)) for column in table.columns]
+    rows = [
+        [value if column.unit is None else as_json(value, column.unit) for value, column in zip(row, table.columns, strict=True)]
+        for row in table.rows
+    ]
+    footnote = ""
     if table.truncated:
-        sheet.append([_("The first %(shown)s of %(total)s.") % {"shown": len(table.rows), "total": table.total}])
-    sheet.column_dimensions["A"].width = 32
-
-
-def _cell(value: Any, unit: Unit | None) -> Any:
-    if unit is not None:
-        return as_json(value, unit)
-    return safe_text(value) if isinstance(value, str) else value  # a deal titled "=..." is text, never a formula
-
-
-def _header(sheet: Worksheet, labels: list[Any]) -> None:
-    sheet.append([safe_text(str(label)) for label in labels])
-    for cell in sheet[sheet.max_row]:
-        cell.font = BOLD
-
-
-def _number_format(cell: Any, unit: Unit) -> None:
-    cell.number_format = NUMBER_FORMATS.get(unit, DEFAULT_NUMBER_FORMAT)
+        footnote = _("The first %(shown)s of %(total)s.") % {"shown": len(table.rows), "total": table.total}
+    return table_of_rows(table.key, columns, rows, title=title, footnote=footnote)

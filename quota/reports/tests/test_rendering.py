@@ -124,3 +124,38 @@ def test_names_that_look_like_formulas_stay_text_in_xlsx_and_csv(weekly, company
     assert not any(isinstance(label, str) and label.startswith("=") for label in labels)
     rows = list(csv.DictReader(io.StringIO(render(content, "csv").decode("utf-8-sig"))))
     assert "'=HYPERLINK(1) Northrep" in {row["group"] for row in rows}
+
+
+def test_a_reports_xlsx_is_written_as_every_export_is(company, settings):
+    """Guard, number formats, dates and header style are core.exports', in every sheet of the report."""
+    from quota.core.exports import NUMBER_FORMATS, Kind
+    from quota.reports.tests.helpers import won
+
+    settings.REPORTS_TABLE_ROWS = 3
+    won(company.rep_north, '=HYPERLINK("http://evil.example","Click")', "250.25", "2025-02-01", "2025-03-06")
+    won(company.rep_north, "Bell\x07 and\r\nbreak", "10", "2025-02-01", "2025-03-08")  # a cell cannot hold \x07
+    report = report_create(by=company.director, recipients=[company.director], **report_fields())
+    book = load_workbook(io.BytesIO(render(build_content(report, as_of=NOW), "xlsx")))
+
+    sheet = book["Won deals – Last week"]
+    header, *rows, note = list(sheet.iter_rows())
+    assert [cell.value for cell in header] == ["Deal", "Company", "Owner", "Closed", "Value"]
+    assert all(cell.font.bold for cell in header) and sheet.freeze_panes == "A2"
+    titles = [row[0].value for row in rows]
+    assert '\'=HYPERLINK("http://evil.example","Click")' in titles  # text, never a formula
+    assert "Bell and\nbreak" in titles
+    assert all(row[0].data_type == "s" for row in rows)
+    assert all(row[3].is_date and row[3].number_format == NUMBER_FORMATS[Kind.DATE] for row in rows)
+    assert [row[4].value for row in rows] == [10, 800, 250.25]  # the newest first, cents kept
+    assert all(row[4].number_format == NUMBER_FORMATS[Kind.WHOLE_MONEY] == "#,##0" for row in rows)  # shown as the PDF does
+    assert note[0].value == "The first 3 of 5."
+
+    summary = book["Summary"]
+    as_of = next(row for row in summary.iter_rows() if row[0].value == "As of")[1]
+    assert as_of.is_date and as_of.number_format == NUMBER_FORMATS[Kind.DATETIME]
+    assert summary["A1"].font.bold and summary["A1"].font.size == 14  # the report's title
+    header_row = next(row for row in summary.iter_rows() if row[0].value == "Period")
+    assert all(cell.font.bold for cell in header_row) and summary.freeze_panes == f"A{header_row[0].row + 1}"
+    formats = {row[4].value: row[5].number_format for row in summary.iter_rows(min_row=header_row[0].row + 1)}
+    assert formats == {"won_revenue": "#,##0", "won_deals": "#,##0", "win_rate": "0.0%", "pipeline_value": "#,##0"}
+    assert all(row[1].is_date for row in summary.iter_rows(min_row=header_row[0].row + 1))

@@ -180,3 +180,24 @@ def test_an_inactive_or_unknown_form_is_not_found(client, lead_form):
     assert client.post(url(lead_form), {"name": "Ann", "email": "ann@example.com"}).status_code == 404
     assert client.get("/forms/f/not-a-key/").status_code == 404
     assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("proxies", "meta", "expected"),
+    [
+        (0, {"REMOTE_ADDR": "198.51.100.7", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "198.51.100.7"),
+        (1, {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "10.0.0.1, 203.0.113.9"}, "203.0.113.9"),
+        (2, {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "127.0.0.1"),  # fewer entries than proxies
+        (0, {}, "unknown"),
+    ],
+)
+def test_a_senders_address_counts_the_web_forms_own_proxies(settings, proxies, meta, expected):
+    from django.test import RequestFactory
+
+    from quota.webforms.protection import client_ip
+
+    settings.WEBFORMS_PROXY_COUNT, settings.TRUSTED_PROXY_COUNT = proxies, 5  # the lockout's count is not the forms'
+    request = RequestFactory().get("/")
+    request.META.pop("REMOTE_ADDR", None)
+    request.META.update(meta)
+    assert client_ip(request) == expected
