@@ -24,6 +24,7 @@ from quota.dashboards.periods import Period
 from quota.dashboards.records import catalogue_definition, records_link
 from quota.dashboards.selectors import sales, seller, service
 from quota.dashboards.selectors.kpi import monthly_trend
+from quota.forecasting.ranges import RangeRow, forecast_ranges
 from quota.forecasting.selectors import METHOD, Forecast, revenue_forecast
 from quota.kpi.definitions import Unit
 from quota.kpi.formatting import as_text, share_text
@@ -45,6 +46,15 @@ class ForecastCard:
     method: str
     computed_at: dt.datetime
     scope: str = ""  # the scope's key, as the cards carry it
+    range: RangeRow | None = None  # P10 / P90 and the chance of reaching the target (forecasting.ranges)
+
+    @property
+    def range_text(self) -> str:
+        return f"{self.text(self.range.p10)} – {self.text(self.range.p90)}" if self.range else ""
+
+    @property
+    def reach_text(self) -> str:
+        return share_text(self.range.reach) if self.range and self.range.reach is not None else ""
 
     @property
     def raw_total(self) -> str:
@@ -127,7 +137,17 @@ def _forecast_card(
     if forecast.total is None:
         return None
     won = next((card for card in cards if card.key == "won_revenue"), None)
-    return ForecastCard(forecast, won.target if won else None, str(METHOD), computed_at, request.scope.key)
+    target = won.target if won else None
+    scope, period = request.scope, request.period
+    ranges = forecast_ranges(
+        user=request.user,
+        start=period.start,
+        end=period.end,
+        by=scope.by,
+        won={scope.group: forecast.won},
+        targets=None if target is None else {scope.group: float(target)},
+    )
+    return ForecastCard(forecast, target, str(METHOD), computed_at, scope.key, ranges.for_group(scope.group))
 
 
 # -------------------------------------------------------------------------- sales (the director's board)

@@ -27,11 +27,12 @@ from typing import Any
 
 import numpy as np
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Expression, F, FloatField, Value
+from django.db.models import Count, Expression, F, FloatField, Max, Q, Sum, Value
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy
 from scipy import stats
 
+from quota.core.calendar import local_midnight
 from quota.core.money import in_company_currency
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
@@ -40,8 +41,9 @@ from quota.kpi.engine import Group
 from quota.kpi.layout import GroupKey
 
 QUANTILES = (0.1, 0.5, 0.9)
-STEPS = 10_000  # the revenue grid of an exact distribution: a group's pipeline in this many steps
-EXACT_UP_TO = 300  # deals in a group whose distribution is computed exactly; beyond, its moments' expansion
+STEPS = 5_000  # the revenue grid of an exact distribution: a group's pipeline in this many steps
+DOMINANT_SHARE = 0.1  # a deal carrying more of the variance than this makes the law lumpy: computed exactly
+EXACT_UP_TO = 100  # deals in a group whose distribution is computed exactly; beyond, its moments' expansion
 
 GROUP_PATHS = {"person": "owner_id", "team": "owner__team_id"}
 
@@ -49,9 +51,9 @@ METHOD = gettext_lazy(
     "Each deal open now and expected to close in the period is won within it with chance p × (1 − slip): p is its "
     "win probability, slip the share of won deals that, in past periods, were expected in the period at its start "
     "and won after its end. The revenue already won plus every deal, won or not, independently, gives the "
-    "distribution of the period's revenue, computed exactly (amounts rounded to 1/2,000 of the pipeline). P10, P50 "
-    "and P90 are its quantiles (nine times in ten the period brings at least P10); the chance of reaching a target "
-    "is the probability of reaching it."
+    "distribution of the period's revenue: computed exactly for up to 100 deals, and from its first four moments "
+    "beyond. P10, P50 and P90 are its quantiles (nine times in ten the period brings at least P10); the chance of "
+    "reaching a target is the probability of reaching it."
 )
 
 
@@ -137,37 +139,60 @@ class Outlook:
     reach: float | None
 
 
-def outlook(pmf: np.ndarray, width: float, *, won: float, target: float | None) -> Outlook:
-    """Quantiles of won + the deals' revenue (an exact distribution), and the chance that it reaches `target`."""
+def outlook(pmf: np.ndarray, width: float, *, won: float, target: float | None, shift: float = 0.0) -> Outlook:
+    """Quantiles of won + the deals' revenue (an exact distribution on a grid), and the chance of reaching `target`.
+
+    `shift` moves the grid by what rounding the amounts to it took off the mean, so the mean stays exact.
+    """
     cdf = np.cumsum(pmf)
     cdf /= cdf[-1]
-    p10, p50, p90 = (won + float(np.searchsorted(cdf, share - 1e-12)) * width for share in QUANTILES)
+    base = won + shift
+    p10, p50, p90 = (base + float(np.searchsorted(cdf, share - 1e-12)) * width for share in QUANTILES)
     reach = None
     if target is not None:
-        needed = max(target - won, 0.0)
+        needed = max(target - base, 0.0)
         # The grid points at or above what is still needed (a hair of slack for the rounding of equal amounts).
         first = int(np.ceil(needed / width - 1e-9)) if width else (0 if needed <= 0 else len(pmf))
         reach = float(pmf[first:].sum() / pmf.sum()) if first < len(pmf) else 0.0
     return Outlook(p10, p50, p90, reach)
 
 
-def expansion_outlook(amounts: np.ndarray, chances: np.ndarray, *, won: float, target: float | None) -> Outlook:
-    """The same for many deals, from the distribution's first four cumulants (exact), without a grid.
+def exact_outlook(amounts: np.ndarray, chances: np.ndarray, *, won: float, target: float | None) -> Outlook:
+    pmf, width = distribution(amounts, chances)
+    on_grid = np.rint(amounts / width) * width if width else amounts
+    return outlook(pmf, width, won=won, target=target, shift=float(((amounts - on_grid) * chances).sum()))
+
+
+@dataclass(frozen=True)
+class Cumulants:
+    """The first four cumulants of a group's revenue from its open deals (each won or not), summed in SQL."""
+
+    deals: int
+    pipeline: float  # the sum of the amounts: the most the deals can bring
+    k1: float  # the mean
+    k2: float  # the variance
+    k3: float
+    k4: float
+    largest: float  # the largest deal's share of the variance is largest / k2
+
+    @property
+    def near_normal(self) -> bool:
+        """Many deals, none of which weighs much in the spread: what the expansion needs to be right."""
+        return self.deals > EXACT_UP_TO and self.largest <= DOMINANT_SHARE * self.k2
+
+
+def expansion_outlook(moments: Cumulants, *, won: float, target: float | None) -> Outlook:
+    """Quantiles and chance for many deals, from the distribution's first four cumulants (exact), without a grid.
 
     With hundreds of deals the sum is close to normal; the Cornish-Fisher expansion corrects the quantiles for its
-    skew and tails, and the Edgeworth expansion the chance of reaching a target. A grid fine enough for every
-    deal of a large pipeline would not fit in memory, and a coarse one would round small deals away.
+    skew and tails, and the Edgeworth expansion the chance of reaching a target. (A grid fine enough for every
+    deal of a large pipeline would not fit in memory, and a coarse one would round small deals away.)
     """
-    q, a = chances, amounts
-    variance = q * (1 - q)
-    k2 = float((a**2 * variance).sum())
-    if k2 <= 0:  # every deal certain: the revenue is known
-        certain = won + float((a * q).sum())
-        return Outlook(certain, certain, certain, None if target is None else float(certain >= target))
-    mean, sd = won + float((a * q).sum()), math.sqrt(k2)
-    skew = float((a**3 * variance * (1 - 2 * q)).sum()) / sd**3
-    kurt = float((a**4 * variance * (1 - 6 * variance)).sum()) / sd**4
-    top = won + float(a.sum())
+    mean, top = won + moments.k1, won + moments.pipeline
+    if moments.k2 <= 0:  # every deal certain: the revenue is known
+        return Outlook(mean, mean, mean, None if target is None else float(mean >= target))
+    sd = math.sqrt(moments.k2)
+    skew, kurt = moments.k3 / sd**3, moments.k4 / sd**4
 
     def quantile(share: float) -> float:
         z = float(stats.norm.ppf(share))
@@ -185,12 +210,19 @@ def expansion_outlook(amounts: np.ndarray, chances: np.ndarray, *, won: float, t
     return Outlook(p10, p50, p90, reach)
 
 
-def group_outlook(amounts: np.ndarray, chances: np.ndarray, *, won: float, target: float | None) -> Outlook:
-    """A group's quantiles and chance: exact up to EXACT_UP_TO deals, by the expansion beyond."""
-    if len(amounts) <= EXACT_UP_TO:
-        pmf, width = distribution(amounts, chances)
-        return outlook(pmf, width, won=won, target=target)
-    return expansion_outlook(amounts, chances, won=won, target=target)
+def cumulants_of(amounts: np.ndarray, chances: np.ndarray) -> Cumulants:
+    """The same sums in Python (for a test's world, and for checking the SQL)."""
+    a, q = amounts, chances
+    v = q * (1 - q)
+    return Cumulants(
+        len(a),
+        float(a.sum()),
+        float((a * q).sum()),
+        float((a**2 * v).sum()),
+        float((a**3 * v * (1 - 2 * q)).sum()),
+        float((a**4 * v * (1 - 6 * v)).sum()),
+        float((a**2 * v).max(initial=0.0)),
+    )
 
 
 def forecast_ranges(
@@ -203,64 +235,109 @@ def forecast_ranges(
     probability: Expression | None = None,
     probability_method: str = "stage",
     slip: float = 0.0,
+    won: dict[GroupKey, float] | None = None,
     using: str = DEFAULT_DB_ALIAS,
 ) -> Ranges:
     """P10 / P50 / P90 of the revenue start..end (inclusive) will bring, per person or team or in total (`by`).
 
     `targets` maps a group (None: the total) to the revenue to reach; its row then says the chance of reaching it.
+    `won` is the revenue won so far per group when the caller has it already (a dashboard's forecast card): the
+    KPI engine is then not asked again, and only those groups (and the targets') are given.
     """
     if by not in ("none", *GROUP_PATHS):
         raise ValueError(f"by must be none, person or team, not {by!r}")
     if not 0 <= slip < 1:
         raise ValueError("slip is a share from 0 to 1")
-    won_rows = revenue_forecast(user=user, start=start, end=end, by=by, using=using)
+    path = GROUP_PATHS.get(by, "")
     # `user` None is the system (the early warnings): everything, as the KPI engine reads it then.
     everything = Deal.objects.using(using).all()
-    deals = (
-        (everything if user is None else everything.visible_to(user))
-        .filter(
-            status=DealStatus.OPEN,
-            expected_close_date__gte=start,
-            expected_close_date__lte=end,
-            created_at__date__lte=end,
-        )
-        .annotate(value=in_company_currency("amount"), chance=probability or stage_probability())
+    deals = (everything if user is None else everything.visible_to(user)).filter(
+        status=DealStatus.OPEN,
+        expected_close_date__gte=start,
+        expected_close_date__lte=end,
+        created_at__lt=local_midnight(end + dt.timedelta(days=1)),  # created by the period's end
     )
-    path = GROUP_PATHS.get(by)
-    columns = deals.values_list("value", "chance", *([path] if path else []))
-    rows = list(columns.iterator(chunk_size=20_000))
+    labels: dict[GroupKey, Group] = {}
+    if won is None:
+        won_rows = revenue_forecast(user=user, start=start, end=end, by=by, using=using)
+        won = {None: won_rows.overall.won} if by == "none" else {_key(f.group): f.won for f in won_rows.rows}
+        labels = {_key(f.group): f.group for f in won_rows.rows if f.group}
+        only = None
+    else:
+        only = set(won) | set(targets or {})
+        deals = deals.filter(_in_groups(path, only)) if path else deals
+    chance = (probability or stage_probability()) * Value(1.0 - slip)
+    sums = _group_cumulants(deals, path, chance)
+    # Groups of few deals, or with a deal that weighs heavily, get their exact distribution, from the deals themselves
+    # (one more query for all of them).
+    few = {key for key, m in sums.items() if not m.near_normal}
+    exact: dict[GroupKey, list[tuple[float, float]]] = {key: [] for key in few}
+    if few:
+        listed = deals.filter(_in_groups(path, few)) if path else deals
+        columns = ("value", "q", *([path] if path else []))
+        for value, q, *group in listed.annotate(value=_AMOUNT, q=chance).values_list(*columns):
+            exact[group[0] if path else None].append((float(value or 0), min(max(float(q or 0), 0.0), 1.0)))
     # Every group with deals, revenue won or a target: a target with nothing behind it has no chance.
-    present = {(r[2] if path else None) for r in rows} | {_key(f.group) for f in won_rows.rows} | set(targets or {})
-    keys: list[GroupKey] = sorted(present, key=_order)
     if by == "none":
-        keys = [None]
-    index = {key: i for i, key in enumerate(keys)}
-    amounts = np.array([float(r[0] or 0) for r in rows], dtype=np.float64)
-    chances = np.clip(np.array([float(r[1] or 0) for r in rows], dtype=np.float64) * (1 - slip), 0, 1)
-    groups = np.array([index[r[2] if path else None] for r in rows], dtype=np.int64)
-    won = np.array([won_rows.for_group(key).won for key in keys]) if by != "none" else np.array([won_rows.overall.won])
-    labels = {_key(f.group): f.group for f in won_rows.rows}
+        keys: list[GroupKey] = [None]
+    else:
+        keys = sorted(only if only is not None else set(sums) | set(won) | set(targets or {}), key=_order)
     result = []
-    for i, key in enumerate(keys):
-        mine = groups == i
+    for key in keys:
+        so_far = won.get(key, 0.0)
         goal = (targets or {}).get(key)
-        shape = group_outlook(amounts[mine], chances[mine], won=float(won[i]), target=goal)
+        moments = sums.get(key) or Cumulants(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        if key in exact or moments.deals == 0:
+            pairs = np.array(exact.get(key) or [], dtype=np.float64).reshape(-1, 2)
+            shape = exact_outlook(pairs[:, 0], pairs[:, 1], won=so_far, target=goal)
+        else:
+            shape = expansion_outlook(moments, won=so_far, target=goal)
         result.append(
             RangeRow(
                 group=None if by == "none" else labels.get(key, Group(key, "")),
-                won=float(won[i]),
-                expected=float(won[i] + (amounts[mine] * chances[mine]).sum()),
+                won=so_far,
+                expected=so_far + moments.k1,
                 p10=shape.p10,
                 p50=shape.p50,
                 p90=shape.p90,
-                open_deals=int(mine.sum()),
-                pipeline=float(amounts[mine].sum()),
+                open_deals=moments.deals,
+                pipeline=moments.pipeline,
                 target=goal,
                 reach=shape.reach,
             )
         )
     result.sort(key=lambda row: -row.p50)
     return Ranges(start, end, result, slip, probability_method)
+
+
+_AMOUNT = Cast(in_company_currency("amount"), FloatField())
+
+
+def _group_cumulants(deals: Any, path: str, chance: Expression) -> dict[GroupKey, Cumulants]:
+    """Per group, the count, pipeline and the first four cumulants of its revenue: one grouped query."""
+    a, q = _AMOUNT, chance
+    v = q * (Value(1.0) - q)
+    sums = {
+        "n": Count("pk"),
+        "pipeline": Sum(a),
+        "k1": Sum(a * q),
+        "k2": Sum(a * a * v),
+        "k3": Sum(a * a * a * v * (Value(1.0) - Value(2.0) * q)),
+        "k4": Sum(a * a * a * a * v * (Value(1.0) - Value(6.0) * v)),
+        "largest": Max(a * a * v),
+    }
+    rows = deals.values(path).annotate(**sums).order_by() if path else [{**deals.aggregate(**sums), path: None}]
+    return {
+        row[path]: Cumulants(row["n"], *(float(row[name] or 0) for name in ("pipeline", "k1", "k2", "k3", "k4", "largest")))
+        for row in rows
+        if row["n"]
+    }
+
+
+def _in_groups(path: str, keys: set[GroupKey]) -> Q:
+    """Deals of these groups (None: those with no person or team)."""
+    wanted = Q(**{f"{path}__in": [key for key in keys if key is not None]})
+    return wanted | Q(**{f"{path}__isnull": True}) if None in keys else wanted
 
 
 def _key(group: Group | None) -> GroupKey:

@@ -22,7 +22,7 @@ from quota.kpi.engine import evaluate_spans
 from quota.kpi.layout import GroupKey
 from quota.kpi.models import Target, TeamTarget
 from quota.kpi.periods import Span, inclusive
-from quota.kpi.targets import Progress, progress
+from quota.kpi.targets import Progress, kpi_progress
 
 SCOPE_GROUPING = {"person": "person", "team": "team", "company": "none"}
 
@@ -63,16 +63,13 @@ def target_progress(
             group = target.user_id if scope == "person" else target.team_id
             state = None
             if goal is not None:
-                definition = target.metric.parsed
                 pipeline = pipelines.get(_span(target)) if target.metric.key in PIPELINE_FORECASTS else None
-                state = progress(
+                state = kpi_progress(
+                    target.metric.parsed,
                     actual=values.value(target.metric, _span(target), group),
                     target=goal,
                     elapsed=_span(target).elapsed_share(now),
-                    better=definition.better,
-                    cumulative=definition.is_cumulative,
                     expected=None if pipeline is None else pipeline.get(group, 0.0),
-                    unit=definition.unit,
                 )
             out[target.pk] = TargetProgress(target, goal, state, values.computed_at)
     return [out[t.pk] for t in targets]

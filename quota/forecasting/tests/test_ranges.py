@@ -7,13 +7,21 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
 from quota.accounts.models import Role, Team
 from quota.crm.models import Stage
-from quota.forecasting.ranges import distribution, forecast_ranges, outlook
+from quota.forecasting.ranges import (
+    EXACT_UP_TO,
+    cumulants_of,
+    distribution,
+    exact_outlook,
+    expansion_outlook,
+    forecast_ranges,
+    outlook,
+)
 from quota.forecasting.selectors import revenue_forecast
 from quota.testing.clock import clock_at
 from quota.testing.factories import DealFactory, UserFactory, default_pipeline
@@ -31,10 +39,11 @@ def monte_carlo(amounts: np.ndarray, chances: np.ndarray, draws: int, seed: int 
 def test_equal_deals_give_exactly_the_binomial_law():
     """200 deals of 1,000 each won with chance 0.3: revenue is 1,000 x Binomial(200, 0.3), to the last digit."""
     pmf, width = distribution(np.full(200, 1000.0), np.full(200, 0.3))
-    assert width * 2000 == pytest.approx(200_000)
+    steps = round(1000 / width)  # a deal is a whole number of grid steps
+    assert width * steps == pytest.approx(1000)
     exact = stats.binom(200, 0.3)
     wins = np.arange(201)
-    assert pmf[wins * 10] == pytest.approx(exact.pmf(wins), abs=1e-12)  # a deal is 10 grid steps
+    assert pmf[wins * steps] == pytest.approx(exact.pmf(wins), abs=1e-12)
     shape = outlook(pmf, width, won=0.0, target=70_000.0)
     assert (shape.p10, shape.p50, shape.p90) == tuple(1000 * exact.ppf(q) for q in (0.1, 0.5, 0.9))
     assert shape.reach == pytest.approx(exact.sf(69), abs=1e-12)
@@ -65,6 +74,33 @@ def test_certain_and_impossible_deals():
     assert (shape.p10, shape.p50, shape.p90) == (750.0, 750.0, 750.0)
     assert shape.reach == 1.0
     assert outlook(*distribution(np.array([]), np.array([])), won=10.0, target=20.0).reach == 0.0
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(min_value=0, max_value=2**31), st.integers(min_value=EXACT_UP_TO + 1, max_value=1_500))
+def test_many_deals_expansion_agrees_with_the_exact_distribution(seed, count):
+    """Beyond EXACT_UP_TO deals the cumulant expansion is used: it must say what the exact law says."""
+    rng = np.random.default_rng(seed)
+    amounts = np.round(rng.lognormal(8, 0.9, count), 2)  # skewed, as deal sizes are
+    chances = rng.choice([0.1, 0.25, 0.5, 0.75, 0.9], count)
+    moments = cumulants_of(amounts, chances)
+    assume(moments.near_normal)  # otherwise the exact law is used
+    exact = exact_outlook(amounts, chances, won=1000.0, target=None)
+    approx = expansion_outlook(moments, won=1000.0, target=None)
+    sd = np.sqrt((amounts**2 * chances * (1 - chances)).sum())
+    for a, b in ((exact.p10, approx.p10), (exact.p50, approx.p50), (exact.p90, approx.p90)):
+        assert abs(a - b) <= 0.1 * sd + amounts.sum() / 2_000
+    target = float(exact.p50 + sd)
+    chance = exact_outlook(amounts, chances, won=1000.0, target=target).reach
+    assert expansion_outlook(cumulants_of(amounts, chances), won=1000.0, target=target).reach == pytest.approx(chance, abs=0.03)
+
+
+def test_rounding_to_the_grid_keeps_the_mean():
+    amounts, chances = np.array([1.0, 1000.0, 333.3, 12.7]), np.array([0.9, 0.5, 0.3, 0.6])
+    pmf, width = distribution(amounts, chances)
+    shifted = exact_outlook(amounts, chances, won=0.0, target=None)
+    grid_mean = float((pmf * np.arange(len(pmf)) * width).sum())
+    assert shifted.p50 - outlook(pmf, width, won=0.0, target=None).p50 == pytest.approx((amounts * chances).sum() - grid_mean)
 
 
 @pytest.fixture
@@ -115,6 +151,16 @@ def test_the_ranges_are_of_the_deals_the_forecast_card_counts(world):
     assert abs(rep_row.p50 - (1000 + 500 * exact.median())) <= 500
     other_row = ranges.for_group(world["other"].pk)
     assert other_row is not None and other_row.pipeline == 1600  # in company currency
+
+
+@pytest.mark.django_db
+def test_large_groups_sum_their_cumulants_in_the_database(world, monkeypatch):
+    monkeypatch.setattr("quota.forecasting.ranges.EXACT_UP_TO", 5)  # the rep's 40 equal deals take the expansion
+    director = UserFactory(role=Role.DIRECTOR)
+    row = forecast_ranges(user=director, start=START, end=END, by="person").for_group(world["rep"].pk)
+    chance = _stage(3).probability / 100
+    expected = expansion_outlook(cumulants_of(np.full(40, 500.0), np.full(40, chance)), won=1000.0, target=None)
+    assert row is not None and (row.p10, row.p50, row.p90) == pytest.approx((expected.p10, expected.p50, expected.p90))
 
 
 @pytest.mark.django_db

@@ -86,3 +86,21 @@ def test_htmx_gets_the_body_alone(client, world):
     response = _get(client, UserFactory(role=Role.DIRECTOR), "period=this_quarter", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html and "forecast-chart" in html
+
+
+def test_the_dashboard_card_and_the_forecast_page_give_the_same_range(client, world):
+    """One truth: the director's forecast card and the page's total say the same P10, P90 and chance."""
+    director = UserFactory(role=Role.DIRECTOR)
+    won_revenue = Metric.objects.current().get(key="won_revenue")
+    Target.objects.create(metric=won_revenue, start=Q1[0], end=Q1[1], period="quarter", value=Decimal("6000"))
+    page = _get(client, director, "period=this_quarter").content.decode()
+    with clock_at(IN_Q1):
+        dashboard = client.get("/dashboards/sales/?period=this_quarter").content.decode()
+    p10 = re.search(r'data-p10="([0-9.]+)" data-p90="([0-9.]+)"', dashboard)
+    reach = re.search(r'data-reach="([0-9.]+)"', dashboard)
+    assert p10 is not None and reach is not None
+    with clock_at(IN_Q1):
+        total = forecast_ranges(user=director, start=Q1[0], end=Q1[1], targets={None: 6000.0}).rows[0]
+    assert (float(p10.group(1)), float(p10.group(2))) == pytest.approx((total.p10, total.p90), abs=0.01)
+    assert float(reach.group(1)) == pytest.approx(total.reach, abs=1e-4)
+    assert f'data-kpi="forecast_p50" data-value="{total.p50:.2f}"' in page
