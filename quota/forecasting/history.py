@@ -114,7 +114,10 @@ def waterfall(
     by: str = "person",
     using: str = DEFAULT_DB_ALIAS,
 ) -> Waterfall:
-    """The waterfall of the pipeline expected to close from `period_start` to `period_end`, from A to B, per group."""
+    """The waterfall of the pipeline expected to close from `period_start` to `period_end`, from A to B, per group.
+
+    `user` None reads every deal (system work); otherwise what `user` may read, by each state's owner then.
+    """
     if by not in BY:
         raise ValueError(f"cannot group a waterfall by {by!r}; choose one of: {', '.join(BY)}")
     if not start_at < end_at:
@@ -123,7 +126,8 @@ def waterfall(
         raise ValueError("the period ends before it starts")
     levels = [by] if by == "none" else [by, "none"]
     figures: dict[tuple[str, int], dict[str, tuple[int, int]]] = {}
-    owners = visible_owner_ids(user) if _reads(user) else []
+    # None reads everything (system work: the command line); a signed-out or inactive user reads nothing.
+    owners = None if user is None else visible_owner_ids(user) if _reads(user) else []
     if owners is None or owners:
         sql, params = _waterfall_sql(levels, owners, start_at, end_at, period_start, period_end, using)
         with connections[using].cursor() as cursor:
