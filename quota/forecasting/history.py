@@ -39,7 +39,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
@@ -72,7 +72,8 @@ class WaterfallRow:
     lost: Decimal
     moved_out: Decimal
     end: Decimal
-    deals: dict[str, int] = field(default_factory=dict)  # deals behind each column ("start", "won", ...)
+    # Deals behind each column ("start", "won", ...): in a flow, the steps (a deal that moved in twice counts twice).
+    deals: dict[str, int] = field(default_factory=dict)
 
     @property
     def flows(self) -> dict[str, Decimal]:
@@ -124,45 +125,47 @@ def waterfall(
         raise ValueError("a waterfall runs forward: its start must be before its end")
     if period_end < period_start:
         raise ValueError("the period ends before it starts")
-    levels = [by] if by == "none" else [by, "none"]
-    figures: dict[tuple[str, int], dict[str, tuple[int, int]]] = {}
     # None reads everything (system work: the command line); a signed-out or inactive user reads nothing.
     owners = None if user is None else visible_owner_ids(user) if _reads(user) else []
+    rows: list[tuple[Any, ...]] = []
     if owners is None or owners:
-        sql, params = _waterfall_sql(levels, owners, start_at, end_at, period_start, period_end, using)
-        with connections[using].cursor() as cursor:
+        sql, params = _waterfall_sql(by, owners, start_at, end_at, period_start, period_end, using)
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            if connections[using].vendor == "postgresql":
+                # Compiling this one statement took longer than running it (JIT: about a second at `large`).
+                cursor.execute("SET LOCAL jit = off")
             cursor.execute(sql, params)
-            for level, group, kind, cents, deals in cursor.fetchall():
-                figures.setdefault((level, group), {})[kind] = (int(cents), int(deals))
-    groups = [g for (level, g) in figures if level == by] if by != "none" else []
-    labels = group_labels(by, [None if g == UNASSIGNED else g for g in groups])
-    rows = [_row(figures[(by, g)], None if g == UNASSIGNED else g, labels) for g in groups]
-    rows.sort(key=lambda row: (row.group is None, row.label.casefold()))
-    total = _row(figures.get(("none", 0), {}), None, {None: ""})
-    return Waterfall(start_at, end_at, period_start, period_end, by, rows, total)
+            rows = cursor.fetchall()
+    groups, company = _tally(rows)
+    labels = group_labels(by, [None if g == UNASSIGNED else g for g in groups]) if by != "none" else {}
+    shown = [] if by == "none" else [_row(figures, None if g == UNASSIGNED else g, labels) for g, figures in groups.items()]
+    shown.sort(key=lambda row: (row.group is None, row.label.casefold()))
+    return Waterfall(start_at, end_at, period_start, period_end, by, shown, _row(company, None, {None: ""}))
+
+
+KINDS = ("start", *FLOWS, "end")
 
 
 def _reads(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active)
 
 
-def _row(figures: dict[str, tuple[int, int]], group: int | None, labels: dict[int | None, str]) -> WaterfallRow:
+def _row(figures: dict[str, list[int]], group: int | None, labels: dict[int | None, str]) -> WaterfallRow:
     def money(kind: str) -> Decimal:
         return (Decimal(figures.get(kind, (0, 0))[0]) / 100).quantize(CENT)
 
-    deals = {kind: count for kind, (_, count) in figures.items()}
     return WaterfallRow(
         group=group,
         label=labels.get(group, ""),
         start=money("start"),
         **{name: money(name) for name in FLOWS},
         end=money("end"),
-        deals={kind: deals.get(kind, 0) for kind in ("start", *FLOWS, "end")},
+        deals={kind: figures.get(kind, (0, 0))[1] for kind in KINDS},
     )
 
 
 def _waterfall_sql(
-    levels: list[str],
+    by: str,
     owners: list[int] | None,
     start_at: dt.datetime,
     end_at: dt.datetime,
@@ -170,66 +173,117 @@ def _waterfall_sql(
     period_end: dt.date,
     using: str,
 ) -> tuple[str, list[Any]]:
-    """The one statement (see the module's docstring): each deal's states from A to B, with the one before each
-    (LAG; -1 for a deal's first state, which is its creation), turned into the steps of every level's slices and summed per level, group and kind, in whole cents.
+    """One grouped statement over the states in a slice at some moment from A to B.
 
-    Only deals in some slice from A to B are read (through the partial index of open states by close date).
+    Every step belongs to the group of the in-slice state it touches: a deal enters a slice with the state it
+    enters in, leaves it with the state it leaves, and a change of value within a slice is that of the state
+    after the change. So the in-slice states (read through the partial index of open states by close date),
+    each told how it began and ended, grouped by their group and that kind, give every column (`_tally`).
     """
     ops = connections[using].ops
     a, b = ops.adapt_datetimefield_value(start_at), ops.adapt_datetimefield_value(end_at)
     p0, p1 = ops.adapt_datefield_value(period_start), ops.adapt_datefield_value(period_end)
-    params: list[Any] = []
-    visible = "TRUE"
-    if owners is not None:
-        visible = f"(s.owner_id IS NULL OR s.owner_id IN ({', '.join(['%s'] * len(owners))}))"
-    group_of = {"person": "s.owner_id", "team": "u.team_id", "none": "0"}
-    users = get_user_model()._meta.db_table
-    join = f"LEFT JOIN {users} u ON u.id = s.owner_id" if "team" in levels else ""
-    columns = ", ".join(f"COALESCE({group_of[level]}, {UNASSIGNED}) AS g_{level}" for level in levels)
-    lags = ", ".join(f"LAG(g_{level}) OVER w AS was_g_{level}" for level in levels)
+    in_slice_params = [p0, p1, *(owners or [])]
 
+    def inside(state: str) -> str:
+        """Whether a state is in a slice: open, expected in P and visible (its parameters: `in_slice_params`)."""
+        visible = ""
+        if owners is not None:
+            visible = f" AND ({state}.owner_id IS NULL OR {state}.owner_id IN ({', '.join(['%s'] * len(owners))}))"
+        return f"({state}.status = 'open' AND {state}.expected_close_date BETWEEN %s AND %s{visible})"
+
+    def cents(state: str) -> str:
+        return f"CAST(ROUND(COALESCE({state}.amount, 0) * {state}.exchange_rate * 100) AS BIGINT)"
+
+    users = get_user_model()._meta.db_table
+    group = {"person": "{x}.owner_id", "team": "u{x}.team_id", "none": "0"}[by]
+
+    def group_of(state: str) -> str:
+        return f"COALESCE({group.format(x=state)}, {UNASSIGNED})"
+
+    def team_of(state: str) -> str:
+        return f" LEFT JOIN {users} u{state} ON u{state}.id = {state}.owner_id" if by == "team" else ""
+
+    # The states in a slice from A to B, each with the in-slice states before and after it (LAG, LEAD): where
+    # one ends as the other begins, the step is between two states of the slice and needs no lookup. Only a
+    # step into or out of the slice looks at the state across it (a subquery in a CASE: one index lookup, for
+    # those rows only). The steps are then counted and summed per group and kind of step in and out.
     sql = f"""
-    WITH touched AS (
-        SELECT DISTINCT deal_id FROM crm_dealstate
-        WHERE status = 'open' AND expected_close_date BETWEEN %s AND %s AND valid_from < %s
-          AND (valid_to IS NULL OR valid_to >= %s)
-    ), alive AS (
-        SELECT s.deal_id, s.valid_from, s.valid_to, s.status,
-               CASE WHEN s.status = 'open' AND s.expected_close_date BETWEEN %s AND %s AND {visible}
-                    THEN 1 ELSE 0 END AS inside,
-               CAST(ROUND(COALESCE(s.amount, 0) * s.exchange_rate * 100) AS BIGINT) AS cents,
-               {columns}
-        FROM crm_dealstate s {join}
-        WHERE s.deal_id IN (SELECT deal_id FROM touched) AND s.valid_from < %s AND (s.valid_to IS NULL OR s.valid_to >= %s)
+    WITH slice AS (
+        SELECT deal_id, valid_from, valid_to, grp, cents,
+               LAG(valid_to) OVER w AS lag_to, LAG(grp) OVER w AS lag_grp, LAG(cents) OVER w AS lag_cents,
+               LEAD(valid_from) OVER w AS lead_from, LEAD(grp) OVER w AS lead_grp
+        FROM (
+            SELECT s.deal_id, s.valid_from, s.valid_to, {group_of("s")} AS grp, {cents("s")} AS cents
+            FROM crm_dealstate s{team_of("s")}
+            WHERE {inside("s")} AND s.valid_from < %s AND (s.valid_to IS NULL OR s.valid_to >= %s)
+        ) states
+        WINDOW w AS (PARTITION BY deal_id ORDER BY valid_from)
     ), steps AS (
-        SELECT alive.*, LAG(inside, 1, -1) OVER w AS was_inside, LAG(cents) OVER w AS was_cents, {lags}
-        FROM alive WINDOW w AS (PARTITION BY deal_id ORDER BY valid_from)
+        SELECT grp, cents,
+               CASE WHEN valid_from < %s THEN 1 ELSE 0 END AS at_start,
+               CASE WHEN valid_to IS NULL OR valid_to >= %s THEN 1 ELSE 0 END AS at_end,
+               CASE WHEN valid_from < %s THEN ''
+                    WHEN lag_to = valid_from THEN CASE WHEN lag_grp = grp THEN 'same' ELSE 'other' END
+                    WHEN EXISTS (SELECT 1 FROM crm_dealstate p WHERE p.deal_id = slice.deal_id AND p.valid_from < slice.valid_from)
+                         THEN 'out'
+                    ELSE 'new' END AS came,
+               CASE WHEN lag_to = valid_from THEN cents - lag_cents ELSE 0 END AS change,
+               CASE WHEN valid_to IS NULL OR valid_to >= %s THEN ''
+                    WHEN lead_from = valid_to THEN CASE WHEN lead_grp = grp THEN 'same' ELSE 'other' END
+                    ELSE (SELECT CASE WHEN n.status = 'open' THEN 'out' ELSE n.status END
+                          FROM crm_dealstate n WHERE n.deal_id = slice.deal_id AND n.valid_from = slice.valid_to)
+                    END AS went
+        FROM slice
     )
+    SELECT grp, kind, COUNT(*), SUM(cents), SUM(change)
+    FROM (
+        SELECT grp, cents, change,
+               CASE WHEN at_start = 1 THEN 's' ELSE '' END || CASE WHEN at_end = 1 THEN 'e' ELSE '' END || ':' || came
+               || ':' || went || ':' || CASE WHEN change > 0 THEN '+' WHEN change < 0 THEN '-' ELSE '' END AS kind
+        FROM steps
+    ) kinds
+    GROUP BY grp, kind
     """
-    params += [p0, p1, b, a, p0, p1, *(owners or []), b, a]
-    arms = []
-    for level in levels:
-        g, was_g = f"g_{level}", f"was_g_{level}"
-        stays = f"(inside = 1 AND was_inside = 1 AND {g} = {was_g})"
-        arms += [
-            f"SELECT '{level}' AS level, deal_id, {g} AS grp, 'start' AS kind, cents FROM steps WHERE valid_from < %s AND inside = 1",
-            f"SELECT '{level}', deal_id, {g}, 'end', cents FROM steps WHERE (valid_to IS NULL OR valid_to >= %s) AND inside = 1",
-            f"""SELECT '{level}', deal_id, {was_g},
-                       CASE status WHEN 'won' THEN 'won' WHEN 'lost' THEN 'lost' ELSE 'moved_out' END, -was_cents
-                FROM steps WHERE valid_from >= %s AND was_inside = 1 AND NOT {stays}""",
-            f"""SELECT '{level}', deal_id, {g}, CASE WHEN was_inside = -1 THEN 'new' ELSE 'moved_in' END, cents
-                FROM steps WHERE valid_from >= %s AND inside = 1 AND NOT {stays}""",
-            f"""SELECT '{level}', deal_id, {g}, CASE WHEN cents > was_cents THEN 'increased' ELSE 'decreased' END,
-                       cents - was_cents
-                FROM steps WHERE valid_from >= %s AND {stays} AND cents <> was_cents""",
-        ]
-        params += [a, b, a, a, a]
-    sql += f"""
-    SELECT level, grp, kind, SUM(cents), COUNT(DISTINCT deal_id)
-    FROM ({" UNION ALL ".join(arms)}) flows
-    GROUP BY level, grp, kind
+    return sql, [*in_slice_params, b, a, a, b, a, b]
+
+
+def _tally(rows: list[tuple[Any, ...]]) -> tuple[dict[int, dict[str, list[int]]], dict[str, list[int]]]:
+    """Each group's columns, and the company's, from the steps counted per kind: {kind: [cents, steps]}.
+
+    A step into or out of the slice moves the state's whole value; a step between two states of the slice
+    changes it by their difference, unless the owner changed (a move between the people's or teams' slices,
+    which for the company is a change like any other). Increases and decreases are told apart by its sign.
     """
-    return sql, params
+    groups: dict[int, dict[str, list[int]]] = {}
+    company: dict[str, list[int]] = {kind: [0, 0] for kind in KINDS}
+
+    def add(columns: dict[str, list[int]], kind: str, cents: int, steps: int) -> None:
+        columns[kind][0] += cents
+        columns[kind][1] += steps
+
+    for group, kind, steps, cents, change in rows:
+        columns = groups.setdefault(group, {kind: [0, 0] for kind in KINDS})
+        steps, cents, change = int(steps), int(cents or 0), int(change or 0)
+        flags, came, went, _ = kind.split(":")
+        at_start, at_end = "s" in flags, "e" in flags
+        changed = "increased" if change > 0 else "decreased" if change < 0 else None
+        for target, moves in ((columns, ("out", "other")), (company, ("out",))):
+            if at_start:
+                add(target, "start", cents, steps)
+            if at_end:
+                add(target, "end", cents, steps)
+            if came == "new":
+                add(target, "new", cents, steps)
+            elif came in moves:
+                add(target, "moved_in", cents, steps)
+            elif came in ("same", "other") and changed:  # the company's "other" is a change like "same"
+                add(target, changed, change, steps)
+            if went in ("won", "lost"):
+                add(target, went, -cents, steps)
+            elif went in moves:
+                add(target, "moved_out", -cents, steps)
+    return groups, company
 
 
 # ----------------------------------------------------------------------------- slip rate
