@@ -69,7 +69,9 @@ def measure(alias: str) -> dict[str, Any]:
             user=director, start_at=start_at, end_at=end_at, period_start=first, period_end=last, by=by, using=alias
         )
 
-    result = waterfall(user=director, start_at=start_at, end_at=end_at, period_start=first, period_end=last, by="person", using=alias)
+    result = waterfall(
+        user=director, start_at=start_at, end_at=end_at, period_start=first, period_end=last, by="person", using=alias
+    )
     return {
         "quarter": f"{first.isoformat()}..{last.isoformat()}",
         "people": len(result.rows),

@@ -186,7 +186,9 @@ def rebuild_from_stage_changes(
                 mine[-1].valid_to = begins
             mine.append(DealState(deal_id=deal_id, valid_from=begins, **values))
         states += mine
-    DealStageChange.objects.bulk_update([c for steps in by_deal.values() for c in steps], ["to_stage", "from_stage", "from_status"])
+    DealStageChange.objects.bulk_update(
+        [c for steps in by_deal.values() for c in steps], ["to_stage", "from_stage", "from_status"]
+    )
     DealState.objects.filter(deal_id__in=list(by_deal)).delete()
     DealState.objects.bulk_create(states)
     record_changes([(deals[deal_id], now) for deal_id in by_deal])

@@ -116,11 +116,12 @@ def pipeline_as_of(
         raise ValueError(f"cannot group the pipeline by {by!r}; choose one of: {', '.join(GROUPINGS)}")
     field = GROUPINGS[by]
     states = open_states_at(moment, user=user, close_from=close_from, close_to=close_to).order_by()
-    totals = dict(deals=Count("pk"), value=Sum(STATE_VALUE), weighted=Sum(STATE_WEIGHTED))
-    if field is None:
-        rows = [{"group": None, **states.aggregate(**totals)}]
-    else:
-        rows = list(states.values(group=F(field)).annotate(**totals))
+    totals = {"deals": Count("pk"), "value": Sum(STATE_VALUE), "weighted": Sum(STATE_WEIGHTED)}
+    rows: list[dict[str, Any]] = (
+        [{"group": None, **states.aggregate(**totals)}]
+        if field is None
+        else [dict(row) for row in states.values(group=F(field)).annotate(**totals)]
+    )
     labels = group_labels(by, [row["group"] for row in rows])
     result = [
         PipelineRow(
@@ -150,7 +151,7 @@ def group_labels(by: str, ids: list[int | None]) -> dict[int | None, str]:
     if by == "person":
         people = get_user_model()._default_manager.filter(pk__in=wanted)
         names = people.values_list("pk", "first_name", "last_name", "username")
-        labels.update({pk: get_user_model().label_of(first, last, username) for pk, first, last, username in names})  # type: ignore[attr-defined]
+        labels.update({pk: get_user_model().label_of(first, last, username) for pk, first, last, username in names})
     if by == "team":
         labels.update(Team.objects.filter(pk__in=wanted).values_list("pk", "name"))
     return labels

@@ -46,7 +46,7 @@ from django.utils import timezone
 from quota.core.calendar import local_midnight
 from quota.core.visibility import visible_owner_ids
 from quota.crm.choices import DealStatus
-from quota.crm.history_selectors import STATE_VALUE, GROUPINGS, group_labels, open_states_at, pipeline_as_of
+from quota.crm.history_selectors import GROUPINGS, STATE_VALUE, group_labels, open_states_at, pipeline_as_of
 from quota.crm.models import DealState
 from quota.forecasting.targets import target_progress
 from quota.kpi.selectors import visible_targets
@@ -225,8 +225,9 @@ def _waterfall_sql(
                CASE WHEN valid_to IS NULL OR valid_to >= %s THEN 1 ELSE 0 END AS at_end,
                CASE WHEN valid_from < %s THEN ''
                     WHEN lag_to = valid_from THEN CASE WHEN lag_grp = grp THEN 'same' ELSE 'other' END
-                    WHEN EXISTS (SELECT 1 FROM crm_dealstate p WHERE p.deal_id = slice.deal_id AND p.valid_from < slice.valid_from)
-                         THEN 'out'
+                    WHEN EXISTS (
+                        SELECT 1 FROM crm_dealstate p WHERE p.deal_id = slice.deal_id AND p.valid_from < slice.valid_from
+                    ) THEN 'out'
                     ELSE 'new' END AS came,
                CASE WHEN lag_to = valid_from THEN cents - lag_cents ELSE 0 END AS change,
                CASE WHEN valid_to IS NULL OR valid_to >= %s THEN ''
@@ -322,21 +323,24 @@ def slip_rate(*, user: Any, period_start: dt.date, period_end: dt.date, by: str 
         valid_from__gte=began,
         valid_from__lt=ended,
     ).filter(
-        Exists(DealState.objects.filter(in_period, deal=OuterRef("deal"), valid_to=OuterRef("valid_from"), status=DealStatus.OPEN))
+        Exists(
+            DealState.objects.filter(in_period, deal=OuterRef("deal"), valid_to=OuterRef("valid_from"), status=DealStatus.OPEN)
+        )
     )
     slipped = Exists(left)
     commit = open_states_at(began, user=user, close_from=period_start, close_to=period_end).order_by()
-    totals = dict(
-        deals=Count("pk"),
-        value=Sum(STATE_VALUE),
-        slipped_deals=Count("pk", filter=Q(slipped)),
-        slipped_value=Sum(STATE_VALUE, filter=Q(slipped)),
-    )
+    totals = {
+        "deals": Count("pk"),
+        "value": Sum(STATE_VALUE),
+        "slipped_deals": Count("pk", filter=Q(slipped)),
+        "slipped_value": Sum(STATE_VALUE, filter=Q(slipped)),
+    }
     field_name = GROUPINGS[by]
-    if field_name is None:
-        rows = [{"group": None, **commit.aggregate(**totals)}]
-    else:
-        rows = list(commit.values(group=F(field_name)).annotate(**totals))
+    rows: list[dict[str, Any]] = (
+        [{"group": None, **commit.aggregate(**totals)}]
+        if field_name is None
+        else [dict(row) for row in commit.values(group=F(field_name)).annotate(**totals)]
+    )
     labels = group_labels(by, [row["group"] for row in rows])
     return [
         SlipRow(
@@ -380,9 +384,7 @@ def pipeline_coverage(
     now = now or timezone.now()
     scope = TARGET_SCOPE[by]
     targets = [
-        t
-        for t in visible_targets(user).filter(metric__key=WON_REVENUE, start=period_start, end=period_end)
-        if t.scope == scope
+        t for t in visible_targets(user).filter(metric__key=WON_REVENUE, start=period_start, end=period_end) if t.scope == scope
     ]
     if not targets:
         return []

@@ -112,10 +112,12 @@ def _table(result: Waterfall, start: dt.date, end: dt.date, stdout: TextIO) -> N
         f"to the end of {end}, {grouping} (company currency)\n"
     )
     rows = [] if result.by == "none" else result.rows
-    lines = [("", *HEADINGS)]
+    lines: list[tuple[str, ...]] = [("", *HEADINGS)]
     lines += [(row.label or "-", *(str(getattr(row, c)) for c in COLUMNS)) for row in rows]
     lines.append(("company", *(str(getattr(result.total, c)) for c in COLUMNS)))
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     for line in lines:
-        stdout.write("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths, strict=True))))
+        stdout.write(
+            "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths, strict=True)))
+        )
         stdout.write("\n")

@@ -235,7 +235,7 @@ def test_the_waterfall_adds_up_and_equals_a_replay_of_the_changes(people, world,
     got = {row.group: row for row in result.rows} if by != "none" else {None: result.total} if expected else {}
     for group, figures in expected.items():
         row = got.get(group)
-        shown = {k: int((getattr(row, k) * 100)) for k in figures} if row else dict.fromkeys(figures, 0)
+        shown = {k: int(getattr(row, k) * 100) for k in figures} if row else dict.fromkeys(figures, 0)
         assert shown == figures, (group, shown, figures)
     assert set(got) <= set(expected)
     company = reference_waterfall(histories, a, b, lambda ref: None).get(None)
@@ -252,9 +252,7 @@ def test_the_pipeline_as_of_a_moment_equals_a_replay_of_the_changes(people, worl
     with transaction.atomic():
         deals = [write(story, reps) for story in world]
         listed = set(
-            open_states_at(moment, user=director).values_list(
-                "deal_id", "stage_id", "amount", "expected_close_date", "owner_id"
-            )
+            open_states_at(moment, user=director).values_list("deal_id", "stage_id", "amount", "expected_close_date", "owner_id")
         )
         by_person = pipeline_as_of(moment, user=director, by="person")
         quarter = pipeline_as_of(moment, user=director, by="none", close_from=P_START, close_to=P_END)

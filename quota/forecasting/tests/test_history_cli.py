@@ -33,8 +33,12 @@ def quarter_story():
     anna = UserFactory(username="anna", first_name="Anna", last_name="A", team=team)
     bob = UserFactory(username="bob", first_name="Bob", last_name="B", team=team)
     march = local_midnight(dt.date(2026, 3, 10))
-    won = deal_create(by=None, title="Won", owner=anna, amount=Decimal("1000"), expected_close_date=dt.date(2026, 5, 1), created_at=march)
-    later = deal_create(by=None, title="Later", owner=bob, amount=Decimal("200"), expected_close_date=dt.date(2026, 8, 1), created_at=march)
+    won = deal_create(
+        by=None, title="Won", owner=anna, amount=Decimal("1000"), expected_close_date=dt.date(2026, 5, 1), created_at=march
+    )
+    later = deal_create(
+        by=None, title="Later", owner=bob, amount=Decimal("200"), expected_close_date=dt.date(2026, 8, 1), created_at=march
+    )
     deal_create(
         by=None,
         title="New",
@@ -50,7 +54,6 @@ def quarter_story():
 
 
 def test_the_json_waterfall_by_person_adds_up(quarter_story):
-    anna, bob = quarter_story
     out = io.StringIO()
     run_waterfall(parse("--from", "2026-04-01", "--to", "2026-06-30", "--period", "2026-Q2", "--format", "json"), out)
     data = json.loads(out.getvalue())

@@ -14,8 +14,8 @@ from quota.crm.choices import DealStatus
 from quota.crm.history import initial_states, rebuild_from_stage_changes, record_changes
 from quota.crm.models import Company, Contact, Deal, DealStageChange, DealState, Lead, Pipeline, Stage
 from quota.imports.bulk import bulk_insert, record_from
-from quota.imports.problems import ProblemKind
 from quota.imports.keys import fold
+from quota.imports.problems import ProblemKind
 from quota.imports.targets.base import FieldKind, RowWork, StepContext, Target, TargetField
 from quota.imports.targets.people import NAME, split_name
 
@@ -261,13 +261,17 @@ class DealHistoryTarget(Target):
             )
         stage_name, status = work.values.get("stage"), work.values.get("status")
         if not stage_name and not status:
-            work.problem(ProblemKind.REQUIRED_BLANK, "a change needs a stage or a status (open, won, lost)", field="stage", value="")
+            work.problem(
+                ProblemKind.REQUIRED_BLANK, "a change needs a stage or a status (open, won, lost)", field="stage", value=""
+            )
             return
         change.to_stage = deal.stage  # a row without a stage: the stage the deal was in, set once all are written
         if stage_name:
             stage = self._stages(deal.pipeline_id, ctx).get(fold(stage_name))
             if stage is None:
-                work.problem(ProblemKind.NOT_FOUND, f"there is no stage {stage_name!r} in the pipeline {deal.pipeline}", field="stage")
+                work.problem(
+                    ProblemKind.NOT_FOUND, f"there is no stage {stage_name!r} in the pipeline {deal.pipeline}", field="stage"
+                )
                 return
             change.to_stage = stage
         change.to_status = status or DealStatus.OPEN

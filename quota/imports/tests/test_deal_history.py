@@ -56,7 +56,9 @@ def deal():
         external_id="OPP-1",
     )
     DealStageChange.objects.create(deal=deal, to_stage=stages[2], to_status="open", changed_at=deal.created_at)
-    DealStageChange.objects.create(deal=deal, from_stage=stages[2], to_stage=stages[2], from_status="open", to_status="won", changed_at=deal.closed_at)
+    DealStageChange.objects.create(
+        deal=deal, from_stage=stages[2], to_stage=stages[2], from_status="open", to_status="won", changed_at=deal.closed_at
+    )
     DealState.objects.bulk_create(initial_states(deal))
     return deal
 
@@ -77,7 +79,9 @@ def test_a_history_file_rebuilds_the_changes_and_the_states(tmp_path, deal):
     report = _import(tmp_path, rows)
     assert report.status == "committed", report.reason
 
-    changes = list(DealStageChange.objects.filter(deal=deal).order_by("changed_at").values_list("from_stage", "to_stage", "to_status"))
+    changes = list(
+        DealStageChange.objects.filter(deal=deal).order_by("changed_at").values_list("from_stage", "to_stage", "to_status")
+    )
     assert changes == [
         (None, stages[0].pk, "open"),  # the file's first row replaced the change recorded at the deal's creation
         (stages[0].pk, stages[1].pk, "open"),
@@ -85,7 +89,9 @@ def test_a_history_file_rebuilds_the_changes_and_the_states(tmp_path, deal):
         (stages[2].pk, stages[2].pk, "won"),
     ]
     states = list(
-        DealState.objects.filter(deal=deal).order_by("valid_from").values_list("valid_from", "valid_to", "stage", "status", "amount", "expected_close_date")
+        DealState.objects.filter(deal=deal)
+        .order_by("valid_from")
+        .values_list("valid_from", "valid_to", "stage", "status", "amount", "expected_close_date")
     )
     assert states == [
         (_at("2026-02-01"), _at("2026-02-10"), stages[0].pk, "open", Decimal("1000.00"), dt.date(2026, 4, 30)),
