@@ -1,14 +1,16 @@
 """One FilterSet per record: the list pages and the API filter the same way."""
 
+import datetime as dt
+
 import django_filters as filters
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from quota.core.filtersets import FilterSet, OpenOnFilter, open_moment, owner_team_filter
+from quota.core.filtersets import FilterSet, open_moment, owner_team_filter
+from quota.crm.history_selectors import in_stage_then, open_then
 from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead
-from quota.crm.selectors import overdue_deals, stage_at, stale_deals
+from quota.crm.selectors import overdue_deals, stale_deals
 
 
 class CompanyFilterSet(FilterSet):
@@ -58,18 +60,24 @@ class DealFilterSet(FilterSet):
 
     team = owner_team_filter()
     kpi_source = "deals"
-    open_on = OpenOnFilter(begins="created_at", ends="closed_at", label=gettext_lazy("open at the end of"))
+    # A past day's pipeline, read from the deals' history (crm.history_selectors): open then, in that stage then.
+    open_on = filters.DateFilter(method="open_at_end_of", label=gettext_lazy("open at the end of"))
     stage_on = filters.NumberFilter(method="in_stage_on", label=gettext_lazy("stage on that day"))
 
     class Meta:
         model = Deal
         fields = ["status", "pipeline", "stage", "owner", "company", "business_type", "source", "loss_reason", "external_id"]
 
+    def open_at_end_of(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
+        """Deals open at the end of that day (company time), by their history."""
+        return queryset.filter(open_then(open_moment(value)))
+
     def in_stage_on(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        """Deals that were in stage `value` at the end of the `open_on` day (now without one), by the stage history."""
+        """Deals that were in stage `value` at the end of the `open_on` day (now without one), by their history."""
         day = self.form.cleaned_data.get("open_on")
-        moment = open_moment(day) if day else timezone.now()
-        return queryset.alias(stage_then=stage_at(moment)).filter(stage_then=value)
+        if not day:
+            return queryset.filter(stage=value)
+        return queryset.filter(in_stage_then(open_moment(day), value))
 
 
 class DealStageChangeFilterSet(FilterSet):

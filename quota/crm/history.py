@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connections
 
 from quota.crm.choices import DealStatus
-from quota.crm.models import Deal, DealState
+from quota.crm.models import Deal, DealStageChange, DealState
 
 # The deal fields a state keeps, by their column names.
 TRACKED = ("stage_id", "status", "amount", "currency", "exchange_rate", "expected_close_date", "owner_id")
@@ -53,21 +53,35 @@ def record_change(deal: Deal, *, at: dt.datetime) -> DealState | None:
     that beginning: a history never runs backwards. A change at the very moment the current state began
     replaces it.
     """
-    # The values as saved, not as `deal` holds them: a caller's instance may predate another service's save.
-    saved = Deal.objects.filter(pk=deal.pk).values(*TRACKED).get()
-    current = DealState.objects.filter(deal_id=deal.pk, valid_to__isnull=True).first()
-    if current is None:
-        DealState.objects.bulk_create(initial_states(Deal.objects.get(pk=deal.pk)))
-        return None
-    if all(_same(getattr(current, name), saved[name]) for name in TRACKED):
-        return None
-    at = max(at, current.valid_from)
-    if at == current.valid_from:
-        current.delete()
-    else:
-        current.valid_to = at
-        current.save(update_fields=["valid_to"])
-    return DealState.objects.create(deal_id=deal.pk, valid_from=at, **saved)
+    return record_changes([(deal, at)]).get(deal.pk)
+
+
+def record_changes(changes: list[tuple[Deal, dt.datetime]]) -> dict[int, DealState]:
+    """`record_change` for many deals at once (an import's batch): a fixed number of queries. Each deal once."""
+    ids = [deal.pk for deal, _ in changes]
+    # The values as saved, not as a caller's instance holds them: it may predate another service's save.
+    saved = {row.pop("id"): row for row in Deal.objects.filter(pk__in=ids).values("id", *TRACKED)}
+    current = {state.deal_id: state for state in DealState.objects.filter(deal_id__in=ids, valid_to__isnull=True)}
+    ended, replaced, begun, first = [], [], {}, []
+    for deal, at in changes:
+        state = current.get(deal.pk)
+        if state is None:
+            first.append(deal.pk)
+            continue
+        values = saved[deal.pk]
+        if all(_same(getattr(state, name), values[name]) for name in TRACKED):
+            continue
+        at = max(at, state.valid_from)
+        if at == state.valid_from:
+            replaced.append(state.pk)
+        else:
+            state.valid_to = at
+            ended.append(state)
+        begun[deal.pk] = DealState(deal_id=deal.pk, valid_from=at, **values)
+    DealState.objects.filter(pk__in=replaced).delete()
+    DealState.objects.bulk_update(ended, ["valid_to"])
+    DealState.objects.bulk_create([*begun.values(), *(s for d in Deal.objects.filter(pk__in=first) for s in initial_states(d))])
+    return begun
 
 
 def _same(before: Any, after: Any) -> bool:
@@ -124,3 +138,57 @@ def fill_states_from_stage_changes(*, using: str = "default") -> None:
     with connections[using].cursor() as cursor:
         for sql in _FILL_SQL:
             cursor.execute(sql)
+
+
+# ----------------------------------------------------------------------------- a history brought by a file
+
+
+def rebuild_from_stage_changes(
+    deal_ids: list[int], *, imported: dict[int, dict[str, Any]], stage_given: set[int], now: dt.datetime
+) -> None:
+    """Rewrite the stage changes' chain and the states of `deal_ids` from their stage changes (an imported history).
+
+    `imported` maps the id of each stage change a file brought to what it said of the deal then besides its
+    stage and status (`amount`, `expected_close_date`); `stage_given` holds those that named a stage (the
+    others keep the stage the deal was in, which only the order of the changes tells). A change already
+    recorded at the moment of an imported one is replaced by it (a deal imported without its history was
+    recorded in its last stage at its creation). Each change's `from_stage` and `from_status` become those of
+    the change before it. A value the file gives holds until it gives another; before the first, and for what
+    it never gives, the deal's values now stand. The last state is then brought to the deal as it is now, at
+    `now` if they differ (`record_changes`), so exactly one state is current.
+    """
+    deals = {deal.pk: deal for deal in Deal.objects.filter(pk__in=deal_ids)}
+    changes = list(DealStageChange.objects.filter(deal_id__in=deal_ids).order_by("deal_id", "changed_at", "pk"))
+    moments = {(c.deal_id, c.changed_at) for c in changes if c.pk in imported}
+    replaced = [c.pk for c in changes if c.pk not in imported and (c.deal_id, c.changed_at) in moments]
+    DealStageChange.objects.filter(pk__in=replaced).delete()
+    by_deal: dict[int, list[DealStageChange]] = {}
+    for change in changes:
+        if change.pk not in replaced:
+            by_deal.setdefault(change.deal_id, []).append(change)
+    states: list[DealState] = []
+    for deal_id, steps in by_deal.items():
+        deal = deals[deal_id]
+        stage_id: int | None = None
+        status = ""
+        values: dict[str, Any] = {name: getattr(deal, name) for name in TRACKED}
+        mine: list[DealState] = []
+        for change in steps:
+            if change.pk in imported and change.pk not in stage_given and stage_id is not None:
+                change.to_stage_id = stage_id
+            change.from_stage_id, change.from_status = stage_id, status
+            stage_id, status = change.to_stage_id, change.to_status
+            values.update(imported.get(change.pk, {}), stage_id=stage_id, status=status)
+            begins = min(deal.created_at, change.changed_at) if not mine else change.changed_at
+            if mine and begins == mine[-1].valid_from:
+                mine.pop()  # two changes at one moment: the later one stands
+            if mine:
+                mine[-1].valid_to = begins
+            mine.append(DealState(deal_id=deal_id, valid_from=begins, **values))
+        states += mine
+    DealStageChange.objects.bulk_update(
+        [c for steps in by_deal.values() for c in steps], ["to_stage", "from_stage", "from_status"]
+    )
+    DealState.objects.filter(deal_id__in=list(by_deal)).delete()
+    DealState.objects.bulk_create(states)
+    record_changes([(deals[deal_id], now) for deal_id in by_deal])

@@ -10,9 +10,8 @@ makes: no extra query per card.
 
 The pipeline board: the open deals of a pipeline by stage, in a fixed number of queries.
 
-The pipeline as it stood at a moment, from the stage history (crm.DealStageChange): a past period's
-pipeline is the deals open at its end, each in the stage it was in then (the last stage change before that
-moment says which; a deal with no history yet is in its current stage).
+The pipeline as it stood at a moment: a past period's pipeline is the deals open at its end (as the snapshot
+KPIs count them), each in the stage it was in then, which its history says (crm.history_selectors).
 """
 
 from __future__ import annotations
@@ -46,7 +45,8 @@ from quota.core.filtersets import open_condition
 from quota.core.money import company_currency, in_company_currency
 from quota.core.visibility import changeable_owner_ids, visible_owner_ids
 from quota.crm.choices import DealStatus
-from quota.crm.models import Deal, DealStageChange, Pipeline, Stage
+from quota.crm.history_selectors import in_force_at
+from quota.crm.models import Deal, DealState, Pipeline, Stage
 
 DEFAULT_STALE_DAYS = 30
 
@@ -88,9 +88,9 @@ def with_hygiene_flags(deals: QuerySet[Deal], *, now: dt.datetime | None = None)
 
 
 def stage_at(moment: dt.datetime) -> Expression:
-    """A deal's stage at `moment` (for `Deal` querysets): the stage its last change before then moved it to."""
-    last = DealStageChange.objects.filter(deal=OuterRef("pk"), changed_at__lt=moment).order_by("-changed_at", "-pk")
-    return Coalesce(Subquery(last.values("to_stage")[:1]), "stage", output_field=IntegerField())
+    """A deal's stage at `moment` (for `Deal` querysets), by its history (crm.DealState; its stage now if it has none)."""
+    then = DealState.objects.filter(in_force_at(moment), deal=OuterRef("pk")).order_by("-valid_from")
+    return Coalesce(Subquery(then.values("stage")[:1]), "stage", output_field=IntegerField())
 
 
 def open_at(moment: dt.datetime) -> Q:

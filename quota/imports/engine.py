@@ -302,7 +302,7 @@ class StepRunner:
             self._tally(works)
             if self.options.progress:
                 self.options.progress(sum(s.rows for s in self.report.steps))
-        if self.step_report.rows and not self.keyed_rows:
+        if self.step_report.rows and self.match_fields and not self.keyed_rows:
             fields = ", ".join(self.match_fields)
             self.report.problems.add(
                 self.step.name, Problem(ProblemKind.NO_DUPLICATE_CHECK, f"no row has a value in {fields}", value=fields)

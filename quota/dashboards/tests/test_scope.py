@@ -12,10 +12,11 @@ from decimal import Decimal
 
 import pytest
 
-from quota.crm.models import DealStageChange, Stage
+from quota.crm.models import Stage
+from quota.crm.services import deal_close_won, deal_create, deal_move_stage
 from quota.dashboards.tests.conftest import last_month_moment, lost_deal, month_start, open_deal, this_month_moment, won_deal
 from quota.kpi.models import Metric
-from quota.testing.factories import DealFactory, default_pipeline
+from quota.testing.factories import default_pipeline
 
 pytestmark = pytest.mark.django_db
 
@@ -140,12 +141,11 @@ def test_an_unknown_or_unlistable_kpi_filter_is_a_400(client, world):
 def test_last_months_pipeline_lists_the_deals_open_then_in_the_stage_they_were_in(client, world):
     first, second = Stage.objects.filter(pipeline=default_pipeline()).order_by("position")[:2]
     then = last_month_moment()
-    # Open at the end of last month in the first stage; moved on and won this month.
-    moved = DealFactory(owner=world.rep, amount=Decimal("700.00"), created_at=then, stage=second)
-    DealStageChange.objects.create(deal=moved, to_stage=first, changed_at=then)
-    DealStageChange.objects.create(deal=moved, from_stage=first, to_stage=second, changed_at=this_month_moment())
-    moved.status, moved.closed_at = "won", this_month_moment()
-    moved.save()
+    # Open at the end of last month in the first stage; moved on and won this month (its history says so).
+    moved = deal_create(by=None, title="Moved", owner=world.rep, amount=Decimal("700.00"), stage=first, created_at=then)
+    moved_on = this_month_moment()
+    deal_move_stage(deal=moved, stage=second, by=None, at=moved_on)
+    deal_close_won(deal=moved, by=None, at=moved_on)
     open_deal(world.rep, "50.00")  # created this month: not in last month's pipeline
     lost_deal(world.rep, then)  # closed before last month ended
 

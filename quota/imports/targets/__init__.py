@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quota.imports.targets.activities import ActivityTarget
 from quota.imports.targets.base import FieldKind, Outcome, RowWork, StepContext, Target, TargetField
-from quota.imports.targets.crm import CompanyTarget, ContactTarget, DealTarget, LeadTarget
+from quota.imports.targets.crm import CompanyTarget, ContactTarget, DealHistoryTarget, DealTarget, LeadTarget
 from quota.imports.targets.people import TeamTarget, UserTarget
 from quota.imports.targets.sales import InvoiceTarget, OrderTarget, ProductTarget
 
@@ -18,6 +18,7 @@ TARGETS: dict[str, type[Target]] = {
         LeadTarget,
         ProductTarget,
         DealTarget,
+        DealHistoryTarget,
         ActivityTarget,
         OrderTarget,
         InvoiceTarget,

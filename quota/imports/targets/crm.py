@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from dataclasses import replace
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from quota.crm.choices import DealStatus
-from quota.crm.history import initial_states, record_change
+from quota.crm.history import initial_states, rebuild_from_stage_changes, record_changes
 from quota.crm.models import Company, Contact, Deal, DealStageChange, DealState, Lead, Pipeline, Stage
 from quota.imports.bulk import bulk_insert, record_from
+from quota.imports.keys import fold
 from quota.imports.problems import ProblemKind
-from quota.imports.targets.base import RowWork, StepContext, Target, TargetField
+from quota.imports.targets.base import FieldKind, RowWork, StepContext, Target, TargetField
 from quota.imports.targets.people import NAME, split_name
 
 
@@ -169,15 +171,17 @@ class DealTarget(Target):
             if deal.status != DealStatus.OPEN:
                 assert deal.closed_at is not None  # Deal.clean requires it
                 changes.append(_change(deal, deal.stage, DealStatus.OPEN, deal.closed_at, ctx))
+        moments: list[tuple[Deal, dt.datetime]] = []
         for work in updated:
             before, deal = work.original, work.instance
             assert isinstance(before, Deal) and isinstance(deal, Deal)
             closing = before.status == DealStatus.OPEN and deal.status != DealStatus.OPEN
             at = deal.closed_at if closing and deal.closed_at else ctx.now
-            record_change(deal, at=at)
+            moments.append((deal, at))
             if (before.stage_id, before.status) == (deal.stage_id, deal.status):
                 continue
             changes.append(_change(deal, before.stage, before.status, at, ctx))
+        record_changes(moments)
         bulk_insert(DealStageChange, changes)
         bulk_insert(DealState, states)
 
@@ -205,3 +209,84 @@ def _change(
         },
     )
     return change  # type: ignore[return-value]
+
+
+class DealHistoryTarget(Target):
+    """A deal's history: one row per change (the deal's external id, when, the stage and/or the outcome, and
+    optionally its amount and expected close date then), as Salesforce's opportunity history exports it.
+
+    The rows become stage changes, and each deal they name gets its changes' chain and its states rebuilt
+    from all its changes (crm.history.rebuild_from_stage_changes): the pipeline as it stood on any past day.
+    A row at the moment of a change already recorded replaces it, so importing the file again changes nothing.
+    A row without a stage keeps the one the deal was in; without a status, the deal was open.
+    """
+
+    name = "deal_history"
+    model = DealStageChange
+    match_fields = ()  # a change has no key of its own: one at an existing change's moment replaces it (see above)
+    exclude = frozenset({"from_stage", "to_stage", "from_status", "to_status"})
+
+    def fields(self) -> dict[str, TargetField]:
+        found = super().fields()
+        for name in ("deal", "changed_at"):
+            found[name] = replace(found[name], required=True)
+        return found
+
+    def virtual_fields(self) -> list[TargetField]:
+        statuses = tuple((str(value), str(label)) for value, label in DealStatus.choices)
+        return [
+            TargetField(name="stage", kind=FieldKind.TEXT, label="stage", virtual=True),
+            TargetField(name="status", kind=FieldKind.CHOICE, label="status", choices=statuses, virtual=True),
+            TargetField(name="amount", kind=FieldKind.DECIMAL, label="amount", decimal_places=2, virtual=True),
+            TargetField(name="expected_close_date", kind=FieldKind.DATE, label="expected close date", virtual=True),
+        ]
+
+    def _stages(self, pipeline_id: int, ctx: StepContext) -> dict[str, Stage]:
+        stages: dict[int, dict[str, Stage]] = ctx.cache.setdefault("stages_by_pipeline", {})
+        if pipeline_id not in stages:
+            stages[pipeline_id] = {fold(stage.name): stage for stage in Stage.objects.filter(pipeline_id=pipeline_id)}
+        return stages[pipeline_id]
+
+    def prepare(self, work: RowWork, ctx: StepContext) -> None:
+        change = work.instance
+        assert isinstance(change, DealStageChange)
+        deal = work.values.get("deal")
+        if not isinstance(deal, Deal) or change.changed_at is None:
+            return  # not found or blank, and reported
+        if change.changed_at < deal.created_at:
+            work.problem(
+                ProblemKind.INVALID_VALUE,
+                f"before the deal was created ({deal.created_at.isoformat()}): a change cannot precede its deal",
+                field="changed_at",
+            )
+        stage_name, status = work.values.get("stage"), work.values.get("status")
+        if not stage_name and not status:
+            work.problem(
+                ProblemKind.REQUIRED_BLANK, "a change needs a stage or a status (open, won, lost)", field="stage", value=""
+            )
+            return
+        change.to_stage = deal.stage  # a row without a stage: the stage the deal was in, set once all are written
+        if stage_name:
+            stage = self._stages(deal.pipeline_id, ctx).get(fold(stage_name))
+            if stage is None:
+                work.problem(
+                    ProblemKind.NOT_FOUND, f"there is no stage {stage_name!r} in the pipeline {deal.pipeline}", field="stage"
+                )
+                return
+            change.to_stage = stage
+        change.to_status = status or DealStatus.OPEN
+        amount = work.values.get("amount")
+        if amount is not None and amount < 0:
+            work.problem(ProblemKind.INVALID_VALUE, "an amount cannot be negative", field="amount")
+
+    def after_write(self, created: list[RowWork], updated: list[RowWork], ctx: StepContext) -> None:
+        imported: dict[int, dict[str, Any]] = {}
+        stage_given: set[int] = set()
+        for work in created:
+            change = work.instance
+            assert isinstance(change, DealStageChange)
+            imported[change.pk] = {name: work.values[name] for name in ("amount", "expected_close_date") if name in work.values}
+            if work.values.get("stage"):
+                stage_given.add(change.pk)
+        deal_ids = sorted({work.instance.deal_id for work in created})  # type: ignore[union-attr]
+        rebuild_from_stage_changes(deal_ids, imported=imported, stage_given=stage_given, now=ctx.now)
