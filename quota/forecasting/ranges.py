@@ -3,8 +3,9 @@
 Method (stated on the forecast page, `METHOD`):
 - The deals are those the forecast card counts: open now, expected to close in the period, created by its end.
 - Each deal is won within the period with chance q = p x (1 - slip): p is its win probability (the learned model's
-  where one is trained, else its stage's; `probability`), and slip is the share of won deals that, in past periods,
-  were expected in the period at its start and were won after its end (`slip`, 0 without such a history).
+  where one is trained, else its stage's; `probability`), and slip is the share of the value that, in the period
+  before, was expected to close in it at its start and then had its close date moved out (`past_slip`, from the
+  pipeline's history; 0 without one).
 - The revenue of a group is its won revenue plus each of its deals won (its amount) or not, independently. Its
   distribution is computed exactly, amounts rounded to a grid of `STEPS` steps of the group's pipeline: what a
   simulation of every deal converges to, without its sampling noise (a test checks it against a Monte Carlo run
@@ -21,11 +22,14 @@ the dashboards show. Amounts are in the company currency.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Expression, F, FloatField, Max, Q, Sum, Value
 from django.db.models.functions import Cast
@@ -34,11 +38,14 @@ from scipy import stats
 
 from quota.core.calendar import local_midnight
 from quota.core.money import in_company_currency
+from quota.core.visibility import visible_owner_ids
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
+from quota.forecasting.history import slip_rate
 from quota.forecasting.selectors import revenue_forecast
 from quota.kpi.engine import Group
 from quota.kpi.layout import GroupKey
+from quota.kpi.periods import Every, floor, shift
 
 QUANTILES = (0.1, 0.5, 0.9)
 STEPS = 5_000  # the revenue grid of an exact distribution: a group's pipeline in this many steps
@@ -49,11 +56,11 @@ GROUP_PATHS = {"person": "owner_id", "team": "owner__team_id"}
 
 METHOD = gettext_lazy(
     "Each deal open now and expected to close in the period is won within it with chance p × (1 − slip): p is its "
-    "win probability, slip the share of won deals that, in past periods, were expected in the period at its start "
-    "and won after its end. The revenue already won plus every deal, won or not, independently, gives the "
-    "distribution of the period's revenue: computed exactly for up to 100 deals, and from its first four moments "
-    "beyond. P10, P50 and P90 are its quantiles (nine times in ten the period brings at least P10); the chance of "
-    "reaching a target is the probability of reaching it."
+    "win probability, slip the share of the value that, in the period before, was expected to close in it at its "
+    "start and then had its close date moved out. The revenue already won plus every deal, won or not, "
+    "independently, gives the distribution of the period's revenue: computed exactly for up to 100 deals, and "
+    "from its first four moments beyond. P10, P50 and P90 are its quantiles (nine times in ten the period brings "
+    "at least P10); the chance of reaching a target is the probability of reaching it."
 )
 
 
@@ -234,18 +241,21 @@ def forecast_ranges(
     targets: dict[GroupKey, float] | None = None,
     probability: Expression | None = None,
     probability_method: str = "stage",
-    slip: float = 0.0,
+    slip: float | None = None,
     won: dict[GroupKey, float] | None = None,
     using: str = DEFAULT_DB_ALIAS,
 ) -> Ranges:
     """P10 / P50 / P90 of the revenue start..end (inclusive) will bring, per person or team or in total (`by`).
 
     `targets` maps a group (None: the total) to the revenue to reach; its row then says the chance of reaching it.
-    `won` is the revenue won so far per group when the caller has it already (a dashboard's forecast card): the
+    `slip` is the share of the pipeline expected to slip out of the period; by default the last period's
+    (`past_slip`). `won` is the revenue won so far per group when the caller has it already (a dashboard's forecast card): the
     KPI engine is then not asked again, and only those groups (and the targets') are given.
     """
     if by not in ("none", *GROUP_PATHS):
         raise ValueError(f"by must be none, person or team, not {by!r}")
+    if slip is None:
+        slip = past_slip(user=user, start=start, end=end, using=using)
     if not 0 <= slip < 1:
         raise ValueError("slip is a share from 0 to 1")
     path = GROUP_PATHS.get(by, "")
@@ -332,6 +342,38 @@ def _group_cumulants(deals: Any, path: str, chance: Expression) -> dict[GroupKey
         for row in rows
         if row["n"]
     }
+
+
+def past_slip(*, user: Any, start: dt.date, end: dt.date, using: str = DEFAULT_DB_ALIAS) -> float:
+    """The share of value that slipped out of the period before this one, of the same length (0 without history).
+
+    Read from the pipeline's history (forecasting.history.slip_rate) as `user` sees it, and kept for
+    FORECAST_SLIP_SECONDS (an hour): a past period's history seldom changes, and reading it takes a second at
+    the large size.
+    """
+    length = (end - start).days + 1
+    before_end = start - dt.timedelta(days=1)
+    before_start = _previous_start(start, end)
+    owners = visible_owner_ids(user) if user is not None else None
+    scope = "all" if owners is None else hashlib.sha256(repr(sorted(owners)).encode()).hexdigest()[:16]
+    key = f"forecast-slip:{using}:{scope}:{before_start.isoformat()}:{before_end.isoformat()}:{length}"
+    seconds = int(getattr(settings, "FORECAST_SLIP_SECONDS", 3600))
+    found = cache.get(key) if seconds > 0 else None
+    if found is not None:
+        return float(found)
+    rows = slip_rate(user=user, period_start=before_start, period_end=before_end)
+    share = min(rows[0].value_rate or 0.0, 0.95) if rows else 0.0
+    if seconds > 0:
+        cache.set(key, share, seconds)
+    return share
+
+
+def _previous_start(start: dt.date, end: dt.date) -> dt.date:
+    """The start of the period before start..end: the previous month or quarter, or the same number of days."""
+    for every in (Every.MONTH, Every.QUARTER, Every.YEAR):
+        if floor(start, every) == start and shift(start, every, 1) - dt.timedelta(days=1) == end:
+            return shift(start, every, -1)
+    return start - dt.timedelta(days=(end - start).days + 1)
 
 
 def _in_groups(path: str, keys: set[GroupKey]) -> Q:

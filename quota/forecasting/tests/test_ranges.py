@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+import time_machine
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -189,3 +190,35 @@ def test_a_rep_sees_the_ranges_of_their_own_team_only(world):
     ranges = forecast_ranges(user=world["rep"], start=START, end=END, by="team")
     assert [row.group.id for row in ranges.rows if row.group] == [world["north"].pk]
     assert ranges.rows[0].pipeline == 20_000
+
+
+@pytest.mark.django_db
+def test_the_slip_of_the_period_before_lowers_the_chances(march):
+    """A deal worth a quarter of February's pipeline moved to April: March's deals are won with 75 % of their chance."""
+    from quota.crm.services import deal_create, deal_update
+    from quota.forecasting.ranges import past_slip
+
+    rep, director = UserFactory(), UserFactory(role=Role.DIRECTOR)
+    with time_machine.travel(dt.datetime(2026, 1, 20, tzinfo=dt.UTC), tick=False):
+        stays = [
+            deal_create(by=None, title=f"Stays {i}", owner=rep, amount=Decimal("1000"), expected_close_date=dt.date(2026, 2, 20))
+            for i in range(3)
+        ]
+        moved = deal_create(by=None, title="Moved", owner=rep, amount=Decimal("1000"), expected_close_date=dt.date(2026, 2, 25))
+    with time_machine.travel(dt.datetime(2026, 2, 10, tzinfo=dt.UTC), tick=False):
+        deal_update(deal=moved, by=None, data={"expected_close_date": dt.date(2026, 4, 10)})
+    assert stays and past_slip(user=director, start=START, end=END) == pytest.approx(0.25)
+    for _ in range(4):
+        DealFactory(
+            owner=rep,
+            amount=Decimal("500"),
+            stage=_stage(3),
+            expected_close_date=END,
+            created_at=dt.datetime(2026, 2, 10, tzinfo=dt.UTC),
+        )
+    row = forecast_ranges(user=director, start=START, end=END, by="person").for_group(rep.pk)
+    chance = _stage(3).probability / 100
+    assert row is not None and row.expected == pytest.approx(4 * 500 * chance * 0.75)
+    assert forecast_ranges(user=director, start=START, end=END, by="person", slip=0.0).for_group(
+        rep.pk
+    ).expected == pytest.approx(4 * 500 * chance)
