@@ -164,7 +164,7 @@ class DealTarget(Target):
         for work in created:
             deal = work.instance
             assert isinstance(deal, Deal)
-            states += initial_states(deal)
+            states += initial_states(deal, amount_known_before_close=ctx.amount_known_before_close)
             changes.append(_change(deal, None, "", deal.created_at, ctx, to_status=DealStatus.OPEN))
             if deal.status != DealStatus.OPEN:
                 assert deal.closed_at is not None  # Deal.clean requires it
