@@ -25,6 +25,7 @@ FEATURE_LABELS = {
     "stage": gettext_lazy("Stage"),
     "source": gettext_lazy("Source"),
     "product": gettext_lazy("Product"),
+    "month_of_quarter": gettext_lazy("Month of the quarter"),
 }
 
 

@@ -12,7 +12,8 @@
   towards the company's win rate before the moment with PRIOR_WEIGHT deals' worth of weight, and how many
   deals they had closed (a rate from 3 deals says less than one from 300);
 - calls, e-mails and meetings that happened in the 14 and 30 days before the moment (tasks are left out: a
-  task's date is when it is due, not something done).
+  task's date is when it is due, not something done);
+- the moment's month within its quarter (1, 2, 3): deals are pushed to close at a quarter's end.
 
 Closes are read from the history too (a closed state that does not continue another), with the owner of the
 state, so an owner changed or a deal reopened after the moment does not reach back. A deal's company and
@@ -68,7 +69,7 @@ NUMERIC = (
     "days_to_expected_close",  # expected close date - moment, in days, within -365..365; 0 when none
     "no_expected_close",  # 1 when there was no expected close date
 )
-CATEGORICAL = ("stage", "source", "product")
+CATEGORICAL = ("stage", "source", "product", "month_of_quarter")  # the last: 1, 2 or 3, of the moment
 # How the inputs are shown as factors: an indicator belongs with the number it qualifies.
 FACTOR_OF = {"amount_unknown": "amount", "no_expected_close": "days_to_expected_close", "activities_30d": "activities_14d"}
 
@@ -125,6 +126,7 @@ def training_examples(
         ],
         dtype=np.int64,
     ).reshape(-1, 4)
+    rows = rows[np.argsort(rows[:, 0])]
     deal_id, created, closed_at, won = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3].astype(bool)
     if max_deals is not None and len(deal_id) > max_deals:
         keep = np.sort(np.argsort(_hash(deal_id, 0))[:max_deals])
@@ -321,7 +323,14 @@ def _fill(
     categorical[rows, 0] = stage.astype(str)
     categorical[rows, 1] = source
     categorical[rows, 2] = product
+    categorical[rows, 3] = _month_of_quarter(at)
     stage_probability[rows] = np.array([probabilities.get(int(s), 0) for s in stage], dtype=np.float64) / 100
+
+
+def _month_of_quarter(at: np.ndarray) -> np.ndarray:
+    """"1", "2" or "3": the moment's month within its quarter, in the company's time zone (quarter ends push deals)."""
+    zone = company_zone()
+    return np.array([str((dt.datetime.fromtimestamp(t, tz=zone).month - 1) % 3 + 1) for t in at.tolist()], dtype=object)
 
 
 # Deal and moment in one sortable int64: the deal id in the high bits, seconds (offset to be positive) in the low.
