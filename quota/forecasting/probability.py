@@ -42,10 +42,16 @@ class ProbabilityMethod:
             return _(
                 "Learned win probability (model version %(version)s, trained %(date)s on %(deals)s closed deals); "
                 "deals opened since it last scored use their stage's probability."
-            ) % {"version": model.version, "date": date_format(model.trained_at, "SHORT_DATE_FORMAT"), "deals": model.training_deals}
+            ) % {
+                "version": model.version,
+                "date": date_format(model.trained_at, "SHORT_DATE_FORMAT"),
+                "deals": model.training_deals,
+            }
         reason = model.evaluation.get("fallback")
         if reason == "too_few":
-            return _("Stage win probabilities: only %(closed)s closed deals, fewer than the %(minimum)s needed to learn from.") % {
+            return _(
+                "Stage win probabilities: only %(closed)s closed deals, fewer than the %(minimum)s needed to learn from."
+            ) % {
                 "closed": model.evaluation.get("closed", model.closed_deals),
                 "minimum": model.evaluation.get("minimum", "?"),
             }

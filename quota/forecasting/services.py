@@ -96,7 +96,11 @@ def open_deals_score(*, win_model: WinModel | None = None, now: dt.datetime | No
         return 0
     parameters = WinModelParameters.from_json(win_model.parameters)
     open_ids = np.fromiter(
-        Deal.objects.using(using).filter(status=DealStatus.OPEN, created_at__lte=now).order_by("pk").values_list("pk", flat=True).iterator(),
+        Deal.objects.using(using)
+        .filter(status=DealStatus.OPEN, created_at__lte=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .iterator(),
         dtype=np.int64,
     )
     at = int(now.timestamp())
@@ -109,9 +113,7 @@ def open_deals_score(*, win_model: WinModel | None = None, now: dt.datetime | No
             probability = parameters.predict(examples)
             factors = parameters.factors(examples)
             scores = [
-                DealScore(
-                    deal_id=int(deal), model=win_model, probability=float(p), factors=_labelled(f, labels), scored_at=now
-                )
+                DealScore(deal_id=int(deal), model=win_model, probability=float(p), factors=_labelled(f, labels), scored_at=now)
                 for deal, p, f in zip(chunk, probability, factors, strict=True)
             ]
             DealScore.objects.using(using).bulk_create(

@@ -256,7 +256,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-due-work": {"task": "quota.notifications.tasks.check_due_work", "schedule": 3600.0},
     "notifications-daily-digests": {"task": "quota.notifications.tasks.send_daily_digests", "schedule": 3600.0},
     # The learned win probability: retrained on Sunday night, the open deals scored every night (quota.forecasting).
-    "forecasting-retrain-win-model": {"task": "quota.forecasting.tasks.retrain_win_model", "schedule": crontab(minute=30, hour=2, day_of_week=0)},
+    "forecasting-retrain-win-model": {
+        "task": "quota.forecasting.tasks.retrain_win_model",
+        "schedule": crontab(minute=30, hour=2, day_of_week=0),
+    },
     "forecasting-score-open-deals": {"task": "quota.forecasting.tasks.score_open_deals", "schedule": crontab(minute=30, hour=3)},
 }
 # The win-probability model learns only from this many closed deals or more (below, the stages' probabilities

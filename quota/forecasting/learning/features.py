@@ -121,8 +121,10 @@ def training_examples(
         closed = closed.filter(closed_at__lt=closed_before)
     rows = np.array(
         [
-            (pk, seconds(created), seconds(closed_at), status == DealStatus.WON)
-            for pk, created, closed_at, status in closed.order_by().values_list("pk", "created_at", "closed_at", "status").iterator(chunk_size=50_000)
+            (pk, seconds(created), seconds(closed_at), status == DealStatus.WON)  # type: ignore[arg-type]  # filtered
+            for pk, created, closed_at, status in closed.order_by()
+            .values_list("pk", "created_at", "closed_at", "status")
+            .iterator(chunk_size=50_000)
         ],
         dtype=np.int64,
     ).reshape(-1, 4)
@@ -197,7 +199,9 @@ def _hash(values: np.ndarray, salt: Any) -> np.ndarray:
 # ---- features at moments ---------------------------------------------------------------------------------------
 
 
-def features(deal_ids: Sequence[int] | np.ndarray, moments: Sequence[int] | np.ndarray, *, using: str = DEFAULT_DB_ALIAS) -> Features:
+def features(
+    deal_ids: Sequence[int] | np.ndarray, moments: Sequence[int] | np.ndarray, *, using: str = DEFAULT_DB_ALIAS
+) -> Features:
     """The features of each deal at its moment (seconds since the epoch), in the order given.
 
     A deal's moment must fall in its life (after it was created); a pair before that has no state and gets
@@ -328,7 +332,7 @@ def _fill(
 
 
 def _month_of_quarter(at: np.ndarray) -> np.ndarray:
-    """"1", "2" or "3": the moment's month within its quarter, in the company's time zone (quarter ends push deals)."""
+    """ "1", "2" or "3": the moment's month within its quarter, in the company's time zone (quarter ends push deals)."""
     zone = company_zone()
     return np.array([str((dt.datetime.fromtimestamp(t, tz=zone).month - 1) % 3 + 1) for t in at.tolist()], dtype=object)
 
@@ -388,7 +392,7 @@ class _Closes:
         owner_key = _key(owner, at)
         by_owner = np.argsort(owner_key, kind="stable")
         won_companies = company[won & (company > 0)]
-        first_won = {}
+        first_won: dict[int, int] = {}
         for c, t in zip(won_companies.tolist(), at[won & (company > 0)].tolist(), strict=True):
             first_won[c] = min(t, first_won.get(c, t))
         company_key = np.sort(_key(np.array(list(first_won), dtype=np.int64), np.array(list(first_won.values()), dtype=np.int64)))

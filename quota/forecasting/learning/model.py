@@ -94,7 +94,7 @@ class WinModelParameters:
         category_terms = np.zeros((n, len(self.categorical)))
         base = self.intercept  # standardized numbers are 0 for the average deal
         for j, (columns, coef, shares) in enumerate(zip(self.categories, self.category_coef, self.shares, strict=True)):
-            coef_array = np.array(coef + [0.0])  # the last: a value the model never saw, not even as "(other)"
+            coef_array = np.array([*coef, 0.0])  # the last: a value the model never saw, not even as "(other)"
             average = float(np.dot(coef, shares))
             index = {value: i for i, value in enumerate(columns)}
             unknown = index.get(OTHER, len(columns))

@@ -54,7 +54,9 @@ def world():
         earlier_lost = DealFactory(owner=rep, created_at=at(-190))
         deal_close_won(deal=earlier_won, by=director, at=at(-150))
         deal_close_lost(deal=earlier_lost, by=director, reason=loss_reason(), at=at(-120))
-        watched = DealFactory(owner=rep, company=customer, created_at=at(-60), amount=Decimal("5000"), source=lead_source("referral"))
+        watched = DealFactory(
+            owner=rep, company=customer, created_at=at(-60), amount=Decimal("5000"), source=lead_source("referral")
+        )
         other = DealFactory(owner=rep, created_at=at(-40), custom={"product": "GTX Pro"})
         deal_move_stage(deal=watched, stage=stage(2), by=director, at=at(-20))
         deal_update(deal=watched, by=director, data={"expected_close_date": dt.date(2025, 7, 15)})
@@ -67,7 +69,7 @@ def world():
 def test_features_read_the_state_and_activity_at_the_moment(world):
     got = features([world["watched"].pk], [seconds(T)])
     row = got.numeric[0]
-    assert got.categorical[0].tolist() == [str(stage(2).pk), "referral", "(none)"]
+    assert got.categorical[0].tolist() == [str(stage(2).pk), "referral", "(none)", "3"]  # June: a quarter's third month
     assert got.stage_probability[0] == stage(2).probability / 100
     assert row[column["age_days"]] == pytest.approx(np.log1p(60))
     assert row[column["days_in_stage"]] == pytest.approx(np.log1p(20))
@@ -137,5 +139,5 @@ def test_scoring_moments_are_month_starts_inside_the_open_life_capped_and_seeded
     assert len(moment[deal == 3]) == MAX_MOMENTS_PER_DEAL
     assert ((created[2] < moment[deal == 3]) & (moment[deal == 3] < closed[2])).all()
     # The same deal gets the same moments whatever other deals there are.
-    alone_deal, alone_moment = scoring_moments(ids[2:], created[2:], closed[2:])
+    _, alone_moment = scoring_moments(ids[2:], created[2:], closed[2:])
     assert alone_moment.tolist() == moment[deal == 3].tolist()

@@ -9,6 +9,7 @@ from io import StringIO
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from quota.crm.models import Deal
 from quota.forecasting.learning import model as model_module
@@ -18,6 +19,7 @@ from quota.forecasting.learning.training import evaluate
 from quota.forecasting.models import DealScore, WinModel
 from quota.forecasting.probability import probability_method, win_probability
 from quota.forecasting.services import win_model_train
+from quota.forecasting.tasks import retrain_win_model, score_open_deals
 from quota.forecasting.tests.worlds import by_source, closed_deals, coin
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +93,7 @@ def test_below_the_minimum_it_falls_back_to_the_stage_probabilities_and_says_so(
     assert not method.learned and "40" in method.description and "100" in method.description
     deal = Deal.objects.filter(status="open").annotate(p=win_probability()).first()
     assert deal.p == pytest.approx(deal.stage.probability / 100)
-    with pytest.raises(CommandError, match="only .* deals closed before"):
+    with pytest.raises(CommandError, match=r"only .* deals closed before"):
         call_command("forecast", "evaluate", "--split", "2025-03-01")
 
 
@@ -130,3 +132,26 @@ def test_evaluate_prints_the_json_shape():
 def test_evaluate_refuses_bad_input_in_one_line(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("forecast", "evaluate", *args)
+
+
+def test_the_deal_page_shows_the_probability_and_its_factors(client):
+    closed_deals(400, by_source, open_deals=3)
+    win_model_train()
+    deal = Deal.objects.filter(status="open").select_related("score", "owner").first()
+    client.force_login(deal.owner)
+    page = client.get(reverse("crm:deal_detail", args=[deal.pk])).content.decode()
+    assert "Win probability" in page and f"{round(100 * deal.score.probability)}%" in page
+    assert "Source" in page  # the factor that decides this world's outcomes
+    closed = Deal.objects.exclude(status="open").first()
+    client.force_login(closed.owner)
+    assert "Win probability" not in client.get(reverse("crm:deal_detail", args=[closed.pk])).content.decode()
+
+
+def test_the_retrain_and_rescore_tasks_are_scheduled():
+    from django.conf import settings
+
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"quota.forecasting.tasks.retrain_win_model", "quota.forecasting.tasks.score_open_deals"} <= tasks
+    closed_deals(150, by_source, open_deals=2)
+    assert retrain_win_model.apply().result.startswith("v1 learned")
+    assert score_open_deals.apply().result == 2

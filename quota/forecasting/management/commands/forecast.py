@@ -32,7 +32,7 @@ from quota.forecasting.learning.training import default_split, evaluate, max_tra
 from quota.forecasting.probability import probability_method
 from quota.forecasting.services import open_deals_score, win_model_train
 
-Subparsers = _SubParsersAction  # type: ignore[type-arg]
+Subparsers = _SubParsersAction
 
 
 def add_train_parser(commands: Subparsers) -> None:
