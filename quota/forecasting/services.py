@@ -103,18 +103,24 @@ def open_deals_score(*, win_model: WinModel | None = None, now: dt.datetime | No
         .iterator(),
         dtype=np.int64,
     )
-    at = int(now.timestamp())
+    # One read of the features (the closes before now are read once, not per chunk), then scores in chunks.
+    every = feature_reader.features(open_ids, np.full(len(open_ids), int(now.timestamp())), using=using)
+    probability = parameters.predict(every)
     scored = 0
     labels = _labels(using)
     with transaction.atomic(using=using):
         for lo in range(0, len(open_ids), SCORE_CHUNK):
-            chunk = open_ids[lo : lo + SCORE_CHUNK]
-            examples = feature_reader.features(chunk, np.full(len(chunk), at), using=using)
-            probability = parameters.predict(examples)
-            factors = parameters.factors(examples)
+            chunk = np.arange(lo, min(lo + SCORE_CHUNK, len(open_ids)))
+            factors = parameters.factors(every.take(chunk))
             scores = [
-                DealScore(deal_id=int(deal), model=win_model, probability=float(p), factors=_labelled(f, labels), scored_at=now)
-                for deal, p, f in zip(chunk, probability, factors, strict=True)
+                DealScore(
+                    deal_id=int(open_ids[i]),
+                    model=win_model,
+                    probability=float(probability[i]),
+                    factors=_labelled(f, labels),
+                    scored_at=now,
+                )
+                for i, f in zip(chunk, factors, strict=True)
             ]
             DealScore.objects.using(using).bulk_create(
                 scores,
