@@ -1,4 +1,4 @@
-"""`python -m quota.bench [seed|kpi|pages|import|load|all] [--sizes large,...]`.
+"""`python -m quota.bench [seed|kpi|pages|import|load|forecast|all] [--sizes large,...]`.
 
 Sets up Django (quota.settings.base), creates the PostgreSQL database DATABASE_URL names if it
 does not exist and migrates it, runs the benchmarks asked for (`all`: every one written so far
@@ -26,6 +26,7 @@ REGISTRY = {
     "import": "quota.bench.imports",
     "load": "quota.bench.load",
     "history": "quota.bench.history",
+    "forecast": "quota.bench.forecast",
 }
 # Not in `all`: it serves the large company with gunicorn for a minute, on its own (`make bench-load`).
 APART = {"load"}
@@ -70,7 +71,11 @@ def merge_results(new: dict[str, Any], path: Path = RESULTS) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m quota.bench", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "benchmarks", nargs="*", choices=[*REGISTRY, "all"], default=["all"], metavar="{seed,kpi,pages,import,load,history,all}"
+        "benchmarks",
+        nargs="*",
+        choices=[*REGISTRY, "all"],
+        default=["all"],
+        metavar="{" + ",".join([*REGISTRY, "all"]) + "}",
     )
     parser.add_argument(
         "--sizes", default="large", help="comma-separated sizes for the benchmarks that take them (default large)"

@@ -266,6 +266,7 @@ class StepRunner:
             on_duplicate=options.on_duplicate,
             resolver=resolver,
             mapped=set(self.mapping.fields),
+            amount_known_before_close=self.mapping.amount_known == "always",
         )
         self.match_fields = list(self.mapping.match or target.match_fields)
         self.record_fields = self._record_fields()

@@ -8,6 +8,7 @@ form and the command line. One step's mapping looks like:
     currency = "USD"                   # the currency of the file's amounts (default: the company's)
     warn_if_blank = ["company"]        # optional fields whose blank cells should be reported
     report_unreferenced = false        # report records no later step refers to
+    amount_known = "at close"          # deals: the file's amount is the value each deal closed at (default "always")
     [fields]
     external_id = "opportunity_id"                                  # a column
     title = { template = "{product}[ for {account}]" }              # columns in a text; [...] dropped if blank
@@ -47,10 +48,14 @@ STEP_KEYS = {
     "currency",
     "warn_if_blank",
     "report_unreferenced",
+    "amount_known",
     "date_format",
     "decimal_comma",
 }
 DUPLICATE_MODES = ("skip", "update")
+# When a deal file's amount was known: "always" (the deal's value all along), or "at close" (the value it closed
+# at, unknown while it was open, as in Maven's close_value): then the history leaves the open deal's amount unknown.
+AMOUNT_KNOWN = ("always", "at close")
 
 
 class MappingError(ValueError):
@@ -177,6 +182,7 @@ class StepMapping:
     currency: str | None = None
     warn_if_blank: list[str] = field(default_factory=list)
     report_unreferenced: bool = False
+    amount_known: str = "always"
 
     def columns(self) -> set[str]:
         used: set[str] = set()
@@ -196,6 +202,8 @@ class StepMapping:
             data["warn_if_blank"] = list(self.warn_if_blank)
         if self.report_unreferenced:
             data["report_unreferenced"] = True
+        if self.amount_known != "always":
+            data["amount_known"] = self.amount_known
         return data
 
     @classmethod
@@ -223,6 +231,11 @@ class StepMapping:
         match = data.get("match")
         if match is not None and (not isinstance(match, list) or not all(isinstance(m, str) for m in match)):
             raise MappingError("match must be a list of field names")
+        amount_known = data.get("amount_known", "always")
+        if amount_known not in AMOUNT_KNOWN:
+            raise MappingError(f"amount_known must be {' or '.join(repr(a) for a in AMOUNT_KNOWN)}, not {amount_known!r}")
+        if amount_known != "always" and str(target) != "deals":
+            raise MappingError("amount_known applies to deals only")
         return cls(
             into=str(target),
             fields=rules,
@@ -231,6 +244,7 @@ class StepMapping:
             currency=_optional_text(data.get("currency")),
             warn_if_blank=[str(f) for f in data.get("warn_if_blank", [])],
             report_unreferenced=bool(data.get("report_unreferenced", False)),
+            amount_known=str(amount_known),
         )
 
     @classmethod

@@ -152,4 +152,5 @@ def compose(base: StepMapping | None, *, into: str, header: list[str], assignmen
         currency=base.currency,
         warn_if_blank=[name for name in base.warn_if_blank if name in fields],
         report_unreferenced=base.report_unreferenced,
+        amount_known=base.amount_known,
     )

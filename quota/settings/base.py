@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -254,7 +255,17 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-early-warnings": {"task": "quota.notifications.tasks.check_early_warnings", "schedule": 3600.0},
     "notifications-due-work": {"task": "quota.notifications.tasks.check_due_work", "schedule": 3600.0},
     "notifications-daily-digests": {"task": "quota.notifications.tasks.send_daily_digests", "schedule": 3600.0},
+    # The learned win probability: retrained on Sunday night, the open deals scored every night (quota.forecasting).
+    "forecasting-retrain-win-model": {
+        "task": "quota.forecasting.tasks.retrain_win_model",
+        "schedule": crontab(minute=30, hour=2, day_of_week=0),
+    },
+    "forecasting-score-open-deals": {"task": "quota.forecasting.tasks.score_open_deals", "schedule": crontab(minute=30, hour=3)},
 }
+# The win-probability model learns only from this many closed deals or more (below, the stages' probabilities
+# stand), and from a seeded sample of at most this many (enough for its few coefficients, and memory stays small).
+FORECAST_MIN_CLOSED_DEALS = env.int("FORECAST_MIN_CLOSED_DEALS", default=200)
+FORECAST_MAX_TRAINING_DEALS = env.int("FORECAST_MAX_TRAINING_DEALS", default=200_000)
 # Redis gives a task whose worker died to another worker after this many seconds (tasks are acked late).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 

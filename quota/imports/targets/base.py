@@ -106,6 +106,7 @@ class StepContext:
     on_duplicate: str
     resolver: Resolver
     mapped: set[str]
+    amount_known_before_close: bool = True  # False: the file's amounts are values at close (StepMapping.amount_known)
     now: dt.datetime = field(default_factory=timezone.now)
     rates: dict[str, list[tuple[dt.date, Decimal]]] = field(default_factory=dict)  # (valid from, rate), oldest first
     cache: dict[str, Any] = field(default_factory=dict)

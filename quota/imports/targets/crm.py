@@ -166,7 +166,10 @@ class DealTarget(Target):
         for work in created:
             deal = work.instance
             assert isinstance(deal, Deal)
-            states += initial_states(deal)
+            known = initial_states(deal, amount_known_before_close=ctx.amount_known_before_close)
+            if not ctx.amount_known_before_close and deal.status == DealStatus.OPEN:
+                known[-1].amount = None  # a value at close says nothing of an open deal's value
+            states += known
             changes.append(_change(deal, None, "", deal.created_at, ctx, to_status=DealStatus.OPEN))
             if deal.status != DealStatus.OPEN:
                 assert deal.closed_at is not None  # Deal.clean requires it

@@ -1,0 +1,149 @@
+"""Training the win-probability model and scoring the open deals with it (the writes of the learned probability).
+
+`win_model_train` writes a new `WinModel` version every time. It learns only from enough closed deals
+(settings.FORECAST_MIN_CLOSED_DEALS) and keeps the learned model only if, on the latest fifth of the closed deals
+(trained without them), it scored better than the stage probabilities by Brier score; otherwise the version
+records why the forecast stays with the stage probabilities. Either way the open deals are scored (or their
+scores removed) at once, so `probability.win_probability()` always reads the latest version.
+
+`open_deals_score` scores every open deal now: features read in chunks, one upsert per chunk of scores.
+Scores are as of their `scored_at`; a deal moved since keeps its score until the next (nightly) scoring.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from quota.crm.choices import DealStatus
+from quota.crm.models import Deal, LeadSource, Stage
+from quota.forecasting.learning import features as feature_reader
+from quota.forecasting.learning.features import CATEGORICAL, training_examples
+from quota.forecasting.learning.model import TooFewExamples, WinModelParameters, fit
+from quota.forecasting.learning.training import (
+    closed_deal_count,
+    default_split,
+    evaluate,
+    max_training_deals,
+    min_closed_deals,
+)
+from quota.forecasting.models import DealScore, WinModel, WinModelMethod
+
+SCORE_CHUNK = 20_000
+
+
+def win_model_train(*, by: Any = None, now: dt.datetime | None = None, using: str = DEFAULT_DB_ALIAS) -> WinModel:
+    """Train a new version from the closed deals, or record why the stages' probabilities stay; then score."""
+    now = now or timezone.now()
+    closed = closed_deal_count(using=using)
+    common: dict[str, Any] = {"trained_at": now, "closed_deals": closed, "trained_by": by, "features": _feature_names()}
+    if closed < min_closed_deals():
+        fallback = {"fallback": "too_few", "closed": closed, "minimum": min_closed_deals()}
+        return _save_and_score(WinModel(method=WinModelMethod.STAGE, evaluation=fallback, **common), now, using)
+    examples = training_examples(max_deals=max_training_deals(), using=using)
+    evaluation: dict[str, Any]
+    try:
+        evaluation = evaluate(split=default_split(examples), examples=examples, using=using).as_json()
+    except TooFewExamples as exc:
+        evaluation = {"error": str(exc)}
+    try:
+        parameters = fit(examples)
+    except TooFewExamples as exc:
+        fallback = {"fallback": "cannot_fit", "error": str(exc), **evaluation}
+        return _save_and_score(WinModel(method=WinModelMethod.STAGE, evaluation=fallback, **common), now, using)
+    trained = {
+        "training_deals": len(np.unique(examples.deal_id)),
+        "training_examples": len(examples),
+        "parameters": parameters.as_json(),
+    }
+    if "model" in evaluation and evaluation["model"]["brier"] >= evaluation["baseline"]["brier"]:
+        evaluation = {"fallback": "not_better", **evaluation}
+        return _save_and_score(WinModel(method=WinModelMethod.STAGE, evaluation=evaluation, **common, **trained), now, using)
+    return _save_and_score(WinModel(method=WinModelMethod.LEARNED, evaluation=evaluation, **common, **trained), now, using)
+
+
+def _feature_names() -> list[str]:
+    return [*feature_reader.NUMERIC, *CATEGORICAL]
+
+
+def _save_and_score(win_model: WinModel, now: dt.datetime, using: str) -> WinModel:
+    with transaction.atomic(using=using):
+        latest = WinModel.objects.using(using).select_for_update().aggregate(latest=Max("version"))["latest"] or 0
+        win_model.version = latest + 1
+        win_model.save(using=using)
+    open_deals_score(win_model=win_model, now=now, using=using)
+    return win_model
+
+
+def current_win_model(*, using: str = DEFAULT_DB_ALIAS) -> WinModel | None:
+    return WinModel.objects.using(using).order_by("-version").first()
+
+
+def open_deals_score(*, win_model: WinModel | None = None, now: dt.datetime | None = None, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Score every open deal with the latest model (or `win_model`); how many were scored.
+
+    With no learned model, every stored score is removed: the deals then read their stage's probability.
+    """
+    now = now or timezone.now()
+    win_model = win_model or current_win_model(using=using)
+    if win_model is None or not win_model.is_learned:
+        DealScore.objects.using(using).all().delete()
+        return 0
+    parameters = WinModelParameters.from_json(win_model.parameters)
+    open_ids = np.fromiter(
+        Deal.objects.using(using)
+        .filter(status=DealStatus.OPEN, created_at__lte=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .iterator(),
+        dtype=np.int64,
+    )
+    # One read of the features (the closes before now are read once, not per chunk), then scores in chunks.
+    every = feature_reader.features(open_ids, np.full(len(open_ids), int(now.timestamp())), using=using)
+    probability = parameters.predict(every)
+    scored = 0
+    labels = _labels(using)
+    with transaction.atomic(using=using):
+        for lo in range(0, len(open_ids), SCORE_CHUNK):
+            chunk = np.arange(lo, min(lo + SCORE_CHUNK, len(open_ids)))
+            factors = parameters.factors(every.take(chunk))
+            scores = [
+                DealScore(
+                    deal_id=int(open_ids[i]),
+                    model=win_model,
+                    probability=float(probability[i]),
+                    factors=_labelled(f, labels),
+                    scored_at=now,
+                )
+                for i, f in zip(chunk, factors, strict=True)
+            ]
+            DealScore.objects.using(using).bulk_create(
+                scores,
+                batch_size=5_000,
+                update_conflicts=True,
+                unique_fields=["deal"],
+                update_fields=["model", "probability", "factors", "scored_at"],
+            )
+            scored += len(scores)
+        DealScore.objects.using(using).filter(~Q(model=win_model) | ~Q(deal__status=DealStatus.OPEN)).delete()
+    return scored
+
+
+def _labels(using: str) -> dict[str, dict[str, str]]:
+    """Names for the categories the factors show: stages by id, sources by key (products are names already)."""
+    stages = {str(stage.pk): str(stage) for stage in Stage.objects.using(using).select_related("pipeline")}
+    sources = {source.key: str(source) for source in LeadSource.objects.using(using).all()}
+    return {"stage": stages, "source": sources}
+
+
+def _labelled(factors: list[dict[str, Any]], labels: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    for factor in factors:
+        names = labels.get(factor["feature"])
+        if names is not None:
+            factor["value"] = names.get(str(factor["value"]), factor["value"])
+    return factors
