@@ -5,10 +5,12 @@ its number. Its log-odds are a sum, one term per input, so a deal's factors are 
 times how far the deal is from the training average (for a category, its coefficient minus the average
 coefficient of its feature). Gradient boosting might gain a little; it would lose that.
 
-Fitting (`fit`): the examples of the deals that closed first (all but the last CALIBRATION_SHARE of deals, by
-close date) fit the regression (scikit-learn's StandardScaler, OneHotEncoder and LogisticRegression in one
-Pipeline); the later deals then calibrate its output, isotonic regression when they give at least
-ISOTONIC_MIN_EXAMPLES examples, a sigmoid (Platt) otherwise. Categories seen in fewer than MIN_CATEGORY_EXAMPLES
+Fitting (`fit`): every training example fits the regression (scikit-learn's StandardScaler, OneHotEncoder and
+LogisticRegression in one Pipeline); its output is calibrated on out-of-fold predictions (CALIBRATION_FOLDS
+regressions, each fitted without a fifth of the deals and predicting those: scikit-learn's
+CalibratedClassifierCV with ensemble=False, grouped by deal), isotonic regression when there are at least
+ISOTONIC_MIN_EXAMPLES examples, a sigmoid (Platt) otherwise. (Calibrating on the latest fifth of the deals instead
+took one season for the year: on the Maven data, June's quarter-end win rate.) Categories seen in fewer than MIN_CATEGORY_EXAMPLES
 examples become "(other)". The test set, if any, is never seen here.
 
 What is stored (`WinModelParameters.as_json`) is plain data: means and scales, categories, coefficients and
@@ -25,12 +27,13 @@ import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from quota.forecasting.learning.features import CATEGORICAL, FACTOR_OF, NUMERIC, Features
 
-CALIBRATION_SHARE = 0.2
+CALIBRATION_FOLDS = 5
 ISOTONIC_MIN_EXAMPLES = 1000
 MIN_CATEGORY_EXAMPLES = 20
 OTHER = "(other)"
@@ -177,28 +180,30 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def fit(examples: Features) -> WinModelParameters:
-    """Fit on the earlier deals and calibrate on the later ones (see the module's docstring)."""
-    fitting, calibrating = calibration_split(examples)
-    fitting_examples, calibrating_examples = examples.take(fitting), examples.take(calibrating)
-    for part, name in ((fitting_examples, "fitting"), (calibrating_examples, "calibration")):
+    """Fit on all the training deals; calibrate on out-of-fold predictions (see the module's docstring)."""
+    if len(np.unique(examples.won)) < 2:
+        raise TooFewExamples(f"the deals are all {'won' if examples.won.any() else 'lost'}: nothing to learn from")
+    raw = out_of_fold_probabilities(examples)
+    parameters = _fit_regression(examples)
+    return WinModelParameters(**{**parameters.__dict__, "calibration": _fit_calibration(raw, examples.won)})
+
+
+def out_of_fold_probabilities(examples: Features) -> np.ndarray:
+    """Each example's raw probability from a regression fitted without its deal (CALIBRATION_FOLDS folds by deal).
+
+    Calibrating on these sees every month of the training period, so a season (deals closing at a quarter's end
+    are won more often) is not taken for the whole year, as calibrating on the latest deals alone would.
+    """
+    deals = np.unique(examples.deal_id)
+    if len(deals) < CALIBRATION_FOLDS:
+        raise TooFewExamples(f"at least {CALIBRATION_FOLDS} closed deals are needed")
+    raw = np.empty(len(examples))
+    for fitting, held in GroupKFold(n_splits=CALIBRATION_FOLDS).split(examples.numeric, groups=examples.deal_id):
+        part = examples.take(fitting)
         if len(np.unique(part.won)) < 2:
-            raise TooFewExamples(f"the {name} deals are all {'won' if part.won.any() else 'lost'}: nothing to learn from")
-    parameters = _fit_regression(fitting_examples)
-    raw = parameters.raw_probability(calibrating_examples)
-    return WinModelParameters(**{**parameters.__dict__, "calibration": _fit_calibration(raw, calibrating_examples.won)})
-
-
-def calibration_split(examples: Features) -> tuple[np.ndarray, np.ndarray]:
-    """Indexes of the examples that fit and of those that calibrate: the last CALIBRATION_SHARE of deals by close."""
-    deal_close = {}
-    for deal, closed in zip(examples.deal_id.tolist(), examples.closed_at.tolist(), strict=True):
-        deal_close[deal] = closed
-    closes = np.sort(np.array(list(deal_close.values()), dtype=np.int64))
-    if len(closes) < 2:
-        raise TooFewExamples("at least two closed deals are needed")
-    cut = closes[int(len(closes) * (1 - CALIBRATION_SHARE))]
-    later = examples.closed_at >= cut
-    return np.flatnonzero(~later), np.flatnonzero(later)
+            raise TooFewExamples("a fold's deals are all won or all lost: too few deals to calibrate")
+        raw[held] = _fit_regression(part).raw_probability(examples.take(held))
+    return raw
 
 
 def _fit_regression(examples: Features) -> WinModelParameters:

@@ -48,9 +48,9 @@ def test_no_deal_closed_after_the_split_is_trained_or_calibrated_on(monkeypatch)
     closed = Deal.objects.filter(closed_at__isnull=False)
     assert result.n_train == len(np.unique(trained.deal_id)) == closed.filter(closed_at__lt=SPLIT).count()
     assert result.n_test == closed.filter(closed_at__gte=SPLIT).count()
-    # Calibration is on the latest of the training deals, never on the test deals.
-    fitting, calibrating = model_module.calibration_split(trained)
-    assert trained.closed_at[fitting].max() <= trained.closed_at[calibrating].min() < SPLIT.timestamp()
+    # Calibration is on predictions for training deals, each by a regression fitted without it: never the test deals.
+    held_out = model_module.out_of_fold_probabilities(trained)
+    assert len(held_out) == len(trained) and ((held_out > 0) & (held_out < 1)).all()
 
 
 def test_the_model_beats_the_stage_probabilities_when_the_outcome_depends_on_a_feature():
