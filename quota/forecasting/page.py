@@ -14,8 +14,11 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from quota.core.calendar import local_midnight
 from quota.dashboards.charts import Series, category_chart
 from quota.dashboards.periods import Period
+from quota.forecasting.history import Waterfall, waterfall
+from quota.forecasting.probability import ProbabilityMethod, probability_method
 from quota.forecasting.ranges import RangeRow, Ranges, forecast_ranges
 from quota.forecasting.selectors import WON_REVENUE
 from quota.forecasting.targets import target_progress
@@ -33,6 +36,54 @@ class ForecastPage:
     overall: RangeRow
     ranges: Ranges
     closed: bool  # the period is over: its revenue is final, nothing is forecast
+    waterfall: Waterfall  # how the period's pipeline moved from its start until now (or its end)
+    probability: ProbabilityMethod  # what the deals' win probabilities are
+    calibration: list[dict[str, Any]]  # the model's predicted vs actual win rate by band, on the deals it was tested on
+
+    @property
+    def waterfall_chart(self) -> dict:
+        """The company's (or what the user sees) steps: where the pipeline began, what came and went, where it is."""
+        total = self.waterfall.total
+        labels = [
+            _("Start"),
+            _("New"),
+            _("Moved in"),
+            _("Increased"),
+            _("Decreased"),
+            _("Won"),
+            _("Lost"),
+            _("Moved out"),
+            _("Now"),
+        ]
+        values = [total.start, *total.flows.values(), total.end]
+        ins = [float(v) if i in (0, 8) or v > 0 else None for i, v in enumerate(values)]
+        outs = [float(v) if 0 < i < 8 and v < 0 else None for i, v in enumerate(values)]
+        return category_chart(
+            labels,
+            [
+                Series(_("Pipeline and what came in"), ins, Unit.MONEY, role="good"),
+                Series(_("What went out"), outs, Unit.MONEY, role="bad"),
+            ],
+            stacked=True,
+        )
+
+    @property
+    def calibration_chart(self) -> dict | None:
+        if not self.calibration:
+            return None
+        return category_chart(
+            [band["band"] for band in self.calibration],
+            [
+                Series(
+                    _("Predicted win rate"),
+                    [band["predicted"] for band in self.calibration],
+                    Unit.PERCENT,
+                    kind="line",
+                    role="previous",
+                ),
+                Series(_("Actual win rate"), [band["actual"] for band in self.calibration], Unit.PERCENT),
+            ],
+        )
 
     @property
     def rows(self) -> list[RangeRow]:
@@ -58,7 +109,27 @@ def forecast_page(*, user: Any, period: Period, by: str, now: dt.datetime) -> Fo
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
     overall = forecast_ranges(user=user, start=period.start, end=period.end, targets=_targets(user, period, "none"))
     ranges = forecast_ranges(user=user, start=period.start, end=period.end, by=by, targets=_targets(user, period, by))
-    return ForecastPage(period, by, overall.rows[0], ranges, closed=period.span.elapsed_share(now) >= 1)
+    began, ends = local_midnight(period.start), local_midnight(period.end + dt.timedelta(days=1))
+    moved = waterfall(
+        user=user,
+        start_at=began,
+        end_at=max(min(now, ends), began + dt.timedelta(seconds=1)),
+        period_start=period.start,
+        period_end=period.end,
+        by=by,
+    )
+    method = probability_method()
+    tested = (method.model.evaluation.get("calibration") or {}).get("model", []) if method.learned and method.model else []
+    return ForecastPage(
+        period,
+        by,
+        overall.rows[0],
+        ranges,
+        closed=period.span.elapsed_share(now) >= 1,
+        waterfall=moved,
+        probability=method,
+        calibration=tested,
+    )
 
 
 def _targets(user: Any, period: Period, by: str) -> dict[GroupKey, float]:

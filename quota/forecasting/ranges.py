@@ -31,7 +31,7 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, Expression, F, FloatField, Max, Q, Sum, Value
+from django.db.models import Count, Expression, FloatField, Max, Q, Sum, Value
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy
 from scipy import stats
@@ -42,6 +42,7 @@ from quota.core.visibility import visible_owner_ids
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
 from quota.forecasting.history import slip_rate
+from quota.forecasting.probability import win_probability
 from quota.forecasting.selectors import revenue_forecast
 from quota.kpi.engine import Group
 from quota.kpi.layout import GroupKey
@@ -62,11 +63,6 @@ METHOD = gettext_lazy(
     "from its first four moments beyond. P10, P50 and P90 are its quantiles (nine times in ten the period brings "
     "at least P10); the chance of reaching a target is the probability of reaching it."
 )
-
-
-def stage_probability() -> Expression:
-    """A deal's win probability by its stage (0..1): the fallback before a model is trained."""
-    return Cast(F("stage__probability"), FloatField()) / Value(100.0)
 
 
 @dataclass(frozen=True)
@@ -105,7 +101,6 @@ class Ranges:
     end: dt.date
     rows: list[RangeRow]
     slip: float
-    probability_method: str  # what p is ("stage" or a model's version)
 
     def for_group(self, group: GroupKey) -> RangeRow | None:
         return next((row for row in self.rows if (row.group.id if row.group else None) == group), None)
@@ -240,7 +235,6 @@ def forecast_ranges(
     by: str = "none",
     targets: dict[GroupKey, float] | None = None,
     probability: Expression | None = None,
-    probability_method: str = "stage",
     slip: float | None = None,
     won: dict[GroupKey, float] | None = None,
     using: str = DEFAULT_DB_ALIAS,
@@ -276,7 +270,7 @@ def forecast_ranges(
     else:
         only = set(won) | set(targets or {})
         deals = deals.filter(_in_groups(path, only)) if path else deals
-    chance = (probability or stage_probability()) * Value(1.0 - slip)
+    chance = (probability or win_probability()) * Value(1.0 - slip)
     sums = _group_cumulants(deals, path, chance)
     # Groups of few deals, or with a deal that weighs heavily, get their exact distribution, from the deals themselves
     # (one more query for all of them).
@@ -317,7 +311,7 @@ def forecast_ranges(
             )
         )
     result.sort(key=lambda row: -row.p50)
-    return Ranges(start, end, result, slip, probability_method)
+    return Ranges(start, end, result, slip)
 
 
 _AMOUNT = Cast(in_company_currency("amount"), FloatField())

@@ -104,3 +104,12 @@ def test_the_dashboard_card_and_the_forecast_page_give_the_same_range(client, wo
     assert (float(p10.group(1)), float(p10.group(2))) == pytest.approx((total.p10, total.p90), abs=0.01)
     assert float(reach.group(1)) == pytest.approx(total.reach, abs=1e-4)
     assert f'data-kpi="forecast_p50" data-value="{total.p50:.2f}"' in page
+
+
+def test_the_page_shows_the_periods_waterfall_and_how_probabilities_are_made(client, world):
+    html = _get(client, UserFactory(role=Role.DIRECTOR)).content.decode()
+    total = re.search(r'data-group="total" data-start="([0-9.]+)" data-end="([0-9.]+)"', html)
+    assert total is not None
+    # The three open deals (3,000) were created on 5 January, after the quarter began: new, and still there.
+    assert (float(total.group(1)), float(total.group(2))) == (0.0, 3000.0)
+    assert "waterfall-chart" in html and "no model has been trained yet" in html

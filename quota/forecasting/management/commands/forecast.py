@@ -26,6 +26,7 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from quota.core.calendar import company_zone
 from quota.core.inputs import EARLIEST_DAY, LATEST_DAY
+from quota.forecasting.history_cli import add_waterfall_parser, run_waterfall
 from quota.forecasting.learning.features import training_examples
 from quota.forecasting.learning.model import TooFewExamples
 from quota.forecasting.learning.training import default_split, evaluate, max_training_deals
@@ -110,17 +111,17 @@ def _split(text: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=company_zone())
 
 
-# name -> (add its parser to the subparsers, run it with the parsed options). The pipeline waterfall
-# (quota.forecasting.history_cli) joins here as "waterfall": (add_waterfall_parser, run_waterfall).
-SUBCOMMANDS: dict[str, tuple[Callable[[Subparsers], None], Callable[[dict[str, Any], OutputWrapper], None]]] = {
+# name -> (add its parser to the subparsers, run it with the parsed options); what they return is not used.
+SUBCOMMANDS: dict[str, tuple[Callable[[Subparsers], Any], Callable[[dict[str, Any], Any], Any]]] = {
     "train": (add_train_parser, run_train),
     "score": (add_score_parser, run_score),
     "evaluate": (add_evaluate_parser, run_evaluate),
+    "waterfall": (add_waterfall_parser, run_waterfall),
 }
 
 
 class Command(BaseCommand):
-    help = "Train, score and evaluate the learned win probability."
+    help = "Train, score and evaluate the learned win probability; the pipeline's waterfall."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         commands = parser.add_subparsers(dest="action", required=True, metavar="{" + ",".join(SUBCOMMANDS) + "}")
