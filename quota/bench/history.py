@@ -6,7 +6,9 @@ On each size's seeded PostgreSQL database (`quota_bench_<size>`, prepared as the
 the waterfall of the last complete quarter of the seeded history, from its first day to its last, by person
 (the goal: under a second at `large`), by team and for the company, as the director sees it; and the open
 pipeline as it stood in the middle of that quarter, by stage, and expected in the quarter, by person.
-`steps` counts the company waterfall's states and steps (what its time follows).
+`steps` counts the company waterfall's states and steps (what its time follows). And the forecast's ranges
+(forecasting.ranges: P10/P50/P90 and the chance of reaching a target) of the month and quarter under way, in all
+and by person, as the forecast page computes them (the slip of the period before included, not cached).
 """
 
 from __future__ import annotations
@@ -85,4 +87,24 @@ def measure(alias: str) -> dict[str, Any]:
             lambda: pipeline_as_of(middle, user=director, by="person", close_from=first, close_to=last)
         ),
         "open_deals_then": open_states_at(middle, user=director).using(alias).count(),
+        **ranges_timings(alias, director, latest.date(), timed),
     }
+
+
+def ranges_timings(alias: str, director: Any, today: dt.date, timed: Callable[[Callable[[], Any]], float]) -> dict[str, Any]:
+    from django.test import override_settings
+
+    from quota.forecasting.ranges import forecast_ranges
+    from quota.kpi.periods import Every, floor, shift
+
+    out: dict[str, Any] = {}
+    with override_settings(FORECAST_SLIP_SECONDS=0):
+        for every in (Every.MONTH, Every.QUARTER):
+            start = floor(today, every)
+            end = shift(start, every, 1) - dt.timedelta(days=1)
+            for by in ("none", "person"):
+                call = lambda by=by, start=start, end=end: forecast_ranges(  # noqa: E731
+                    user=director, start=start, end=end, by=by, using=alias
+                )
+                out[f"ranges_{every.value}_{by}_median_ms"] = timed(call)
+    return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -147,7 +147,10 @@ def _forecast_card(
         won={scope.group: forecast.won},
         targets=None if target is None else {scope.group: float(target)},
     )
-    return ForecastCard(forecast, target, str(METHOD), computed_at, scope.key, ranges.for_group(scope.group))
+    row = ranges.for_group(scope.group)
+    if row is not None:  # what the pipeline is expected to bring, as the ranges and the targets count it
+        forecast = replace(forecast, weighted=row.expected - row.won)
+    return ForecastCard(forecast, target, str(METHOD), computed_at, scope.key, row)
 
 
 # -------------------------------------------------------------------------- sales (the director's board)

@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy
 from quota.accounts.models import Team, User
 from quota.core.inputs import validate_supported_day
 from quota.dashboards.services import TargetCell, allows_negative
-from quota.forecasting.selectors import PIPELINE_FORECASTS, expected_pipeline
+from quota.forecasting.ranges import expected_pipeline
+from quota.forecasting.selectors import PIPELINE_FORECASTS
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import SpanValues, evaluate_spans
 from quota.kpi.formatting import as_text

@@ -27,8 +27,8 @@ a deal handed from one rep to another moves between people, not out of the compa
 the share, by count and by value at P's start, whose expected close date was moved out of P while they were
 open (at least once, from P's start until its end).
 
-**Coverage** of P: the open pipeline expected to close in P now, over what remains of the won revenue
-target (target - won so far); None when there is no target or nothing remains.
+(Coverage, the open pipeline expected in P over what remains of a target, is on each row of the forecast's
+ranges: forecasting.ranges.RangeRow.coverage.)
 """
 
 from __future__ import annotations
@@ -41,15 +41,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
-from django.utils import timezone
 
 from quota.core.calendar import local_midnight
 from quota.core.visibility import visible_owner_ids
 from quota.crm.choices import DealStatus
-from quota.crm.history_selectors import GROUPINGS, STATE_VALUE, group_labels, open_states_at, pipeline_as_of
+from quota.crm.history_selectors import GROUPINGS, STATE_VALUE, group_labels, open_states_at
 from quota.crm.models import DealState
-from quota.forecasting.targets import target_progress
-from quota.kpi.selectors import visible_targets
 
 CENT = Decimal("0.01")
 FLOWS = ("new", "moved_in", "increased", "decreased", "won", "lost", "moved_out")
@@ -356,51 +353,3 @@ def slip_rate(*, user: Any, period_start: dt.date, period_end: dt.date, by: str 
 
 
 # ----------------------------------------------------------------------------- coverage
-
-WON_REVENUE = "won_revenue"
-TARGET_SCOPE = {"person": "person", "team": "team", "none": "company"}
-
-
-@dataclass(frozen=True)
-class CoverageRow:
-    group: int | None  # the person's or team's id; None for the company
-    label: str
-    target: Decimal
-    won: Decimal  # so far
-    pipeline: Decimal  # open now, expected to close in the period
-    coverage: float | None  # pipeline / (target - won); None when nothing remains
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.target - self.won
-
-
-def pipeline_coverage(
-    *, user: Any, period_start: dt.date, period_end: dt.date, by: str = "person", now: dt.datetime | None = None
-) -> list[CoverageRow]:
-    """Coverage of the won revenue targets set for exactly this period, one row per target `user` may see."""
-    if by not in BY:
-        raise ValueError(f"cannot group coverage by {by!r}; choose one of: {', '.join(BY)}")
-    now = now or timezone.now()
-    scope = TARGET_SCOPE[by]
-    targets = [
-        t for t in visible_targets(user).filter(metric__key=WON_REVENUE, start=period_start, end=period_end) if t.scope == scope
-    ]
-    if not targets:
-        return []
-    pipeline = pipeline_as_of(now, user=user, by=by, close_from=period_start, close_to=period_end)
-    open_value = {row.group: row.value for row in pipeline.rows}
-    rows = []
-    for state in target_progress(targets, user=user, now=now):
-        if state.value is None or state.progress is None:
-            continue
-        target = state.target
-        group = target.user_id if scope == "person" else target.team_id if scope == "team" else None
-        goal = Decimal(state.value).quantize(CENT)
-        won = Decimal(str(state.progress.actual or 0)).quantize(CENT)
-        value = open_value.get(group, Decimal("0")) if scope != "company" else pipeline.value
-        remaining = goal - won
-        coverage = float(value / remaining) if remaining > 0 else None
-        rows.append(CoverageRow(group, target.scope_label, goal, won, value, coverage))
-    rows.sort(key=lambda row: row.label.casefold())
-    return rows

@@ -253,14 +253,7 @@ def forecast_ranges(
     if not 0 <= slip < 1:
         raise ValueError("slip is a share from 0 to 1")
     path = GROUP_PATHS.get(by, "")
-    # `user` None is the system (the early warnings): everything, as the KPI engine reads it then.
-    everything = Deal.objects.using(using).all()
-    deals = (everything if user is None else everything.visible_to(user)).filter(
-        status=DealStatus.OPEN,
-        expected_close_date__gte=start,
-        expected_close_date__lte=end,
-        created_at__lt=local_midnight(end + dt.timedelta(days=1)),  # created by the period's end
-    )
+    deals = expected_deals(user=user, start=start, end=end, using=using)
     labels: dict[GroupKey, Group] = {}
     if won is None:
         won_rows = revenue_forecast(user=user, start=start, end=end, by=by, using=using)
@@ -336,6 +329,41 @@ def _group_cumulants(deals: Any, path: str, chance: Expression) -> dict[GroupKey
         for row in rows
         if row["n"]
     }
+
+
+def expected_deals(*, user: Any, start: dt.date, end: dt.date, using: str = DEFAULT_DB_ALIAS) -> Any:
+    """The deals the forecast counts: open now, expected to close from `start` to `end`, created by its end.
+
+    As `user` may read them; `user` None is the system (the early warnings): everything, as the KPI engine reads it.
+    """
+    everything = Deal.objects.using(using).all()
+    return (everything if user is None else everything.visible_to(user)).filter(
+        status=DealStatus.OPEN,
+        expected_close_date__gte=start,
+        expected_close_date__lte=end,
+        created_at__lt=local_midnight(end + dt.timedelta(days=1)),
+    )
+
+
+def expected_pipeline(
+    *, user: Any, start: dt.date, end: dt.date, by: str, using: str = DEFAULT_DB_ALIAS
+) -> dict[GroupKey, float]:
+    """What the open pipeline is expected to bring from `start` to `end`, per group: the sum of amount x chance.
+
+    The chance is the ranges' (win probability x (1 - the last period's slip)), so won revenue's forecast (won so
+    far + this, kpi.targets.forecast) is the mean of the ranges: one forecast on the cards, the targets and the
+    forecast page. One grouped query.
+    """
+    if by not in ("none", *GROUP_PATHS):
+        raise ValueError(f"by must be none, person or team, not {by!r}")
+    chance = win_probability() * Value(1.0 - past_slip(user=user, start=start, end=end, using=using))
+    deals = expected_deals(user=user, start=start, end=end, using=using)
+    expected = Sum(_AMOUNT * chance)
+    path = GROUP_PATHS.get(by)
+    if path is None:
+        return {None: float(deals.aggregate(expected=expected)["expected"] or 0)}
+    rows = deals.values(path).annotate(expected=expected).order_by()
+    return {row[path]: float(row["expected"] or 0) for row in rows}
 
 
 def past_slip(*, user: Any, start: dt.date, end: dt.date, using: str = DEFAULT_DB_ALIAS) -> float:

@@ -1,14 +1,16 @@
 """Revenue forecast for a period: what is already won plus the open pipeline expected to close in it.
 
     forecast = won revenue (deals won in the period, by close date)
-             + weighted pipeline (each open deal expected to close in the period: amount x its stage's win probability)
+             + weighted pipeline (each open deal expected to close in the period: amount x its win probability
+               x (1 - the last period's slip); forecasting.ranges.expected_pipeline)
 
-The sum itself is `kpi.targets.forecast`, the one forecast definition, so the forecast card and a won
-revenue target's row say the same number; a closed period has no forecast (its won revenue is final).
+The sum itself is `kpi.targets.forecast`, the one forecast definition, so the forecast card, a won revenue
+target's row and the mean of the forecast's ranges say the same number; a closed period has no forecast.
 
-Both parts go through the KPI engine, as `user` may see the records, in one call: a grouped query for
-the open deals and one for the won ones, whatever the number of deals, people or teams. Open deals
-without an expected close date, or expected outside the period, are not in the forecast.
+Here the won revenue, and the open pipeline by stage probability (the funnel's "weighted" KPIs), go through the
+KPI engine, as `user` may see the records, in one call; the card replaces that weighted part by the ranges'
+(dashboards.boards), the targets read `expected_pipeline` directly. Open deals without an expected close date,
+or expected outside the period, are not in the forecast.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ EXPECTED_DEALS = "expected_deals"
 
 METHOD = gettext_lazy(
     "Forecast = revenue won so far in the period + the weighted pipeline: for every deal open now whose expected "
-    "close date falls in the period (and created by its end), its amount times its stage's win probability. Open "
-    "deals without an expected close date, or expected outside the period, are left out. Amounts are in the "
-    "company currency."
+    "close date falls in the period (and created by its end), its amount times its win probability (learned from "
+    "the company's closed deals once a model is trained, else its stage's) times one minus the share of value that "
+    "slipped out of the period before. Open deals without an expected close date, or expected outside the period, "
+    "are left out. Amounts are in the company currency."
 )
 
 
@@ -162,15 +165,6 @@ def forecast_from(evaluation: Evaluation) -> ForecastResult:
 
 # KPIs whose rest of the period is known as a pipeline: their forecast adds the weighted pipeline (see kpi.targets).
 PIPELINE_FORECASTS = frozenset({WON_REVENUE})
-
-
-def expected_pipeline(
-    *, user: Any, start: dt.date, end: dt.date, by: str, using: str = DEFAULT_DB_ALIAS
-) -> dict[GroupKey, float]:
-    """The weighted pipeline expected to close from `start` to `end`, per group: what won revenue's forecast adds."""
-    weighted = expected_close_metrics(start, end)[0]
-    evaluation = evaluate([weighted], user=user, start=start, end=end, every="none", by=by, compare=False, using=using)
-    return _by_group(evaluation[EXPECTED_WEIGHTED])
 
 
 def _by_group(result: KpiResult) -> dict[GroupKey, float]:

@@ -1,7 +1,7 @@
 """Progress against many targets at once: actual, attainment, pace, status and the one forecast (kpi.targets).
 
 It lives with the forecast, above the KPI engine: won revenue's forecast adds the weighted pipeline expected
-to close (forecasting.selectors.expected_pipeline).
+to close (forecasting.ranges.expected_pipeline).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from quota.forecasting.selectors import PIPELINE_FORECASTS, expected_pipeline
+from quota.forecasting.ranges import expected_pipeline
+from quota.forecasting.selectors import PIPELINE_FORECASTS
 from quota.kpi.engine import evaluate_spans
 from quota.kpi.layout import GroupKey
 from quota.kpi.models import Target, TeamTarget

@@ -23,7 +23,8 @@ from quota.core.calendar import local_midnight
 from quota.crm.history_selectors import open_states_at, pipeline_as_of
 from quota.crm.models import Deal
 from quota.crm.services import deal_close_lost, deal_close_won, deal_create, deal_move_stage, deal_reopen, deal_update
-from quota.forecasting.history import FLOWS, pipeline_coverage, slip_rate, waterfall
+from quota.forecasting.history import FLOWS, slip_rate, waterfall
+from quota.forecasting.ranges import forecast_ranges
 from quota.kpi.models import Metric, Target
 from quota.testing.factories import TeamFactory, UserFactory, default_pipeline, loss_reason
 
@@ -326,11 +327,13 @@ def test_coverage_is_the_open_pipeline_expected_in_the_period_over_what_remains_
     _deal(bob, "800", dt.date(2026, 6, 1), created=created)
 
     now = local_midnight(dt.date(2026, 5, 10))
-    rows = {row.group: row for row in pipeline_coverage(user=director, period_start=P_START, period_end=P_END, now=now)}
-    assert (rows[anna.pk].won, rows[anna.pk].pipeline) == (Decimal("4000.00"), Decimal("9000.00"))
+    goals = {anna.pk: 10000.0, bob.pk: 1000.0, carl.pk: 5000.0}
+    with time_machine.travel(now, tick=False):
+        people_rows = forecast_ranges(user=director, start=P_START, end=P_END, by="person", targets=goals, slip=0.0)
+        (company,) = forecast_ranges(user=director, start=P_START, end=P_END, targets={None: 20000.0}, slip=0.0).rows
+    rows = {row.group.id if row.group else None: row for row in people_rows.rows}
+    assert (rows[anna.pk].won, rows[anna.pk].pipeline) == (4000.0, 9000.0)
     assert rows[anna.pk].coverage == pytest.approx(9000 / 6000)
     assert rows[bob.pk].coverage is None  # the target is already reached: nothing remains to cover
     assert rows[carl.pk].pipeline == 0 and rows[carl.pk].coverage == 0.0
-    (company,) = pipeline_coverage(user=director, period_start=P_START, period_end=P_END, by="none", now=now)
     assert company.coverage == pytest.approx(9800 / (20000 - 5500))
-    assert pipeline_coverage(user=director, period_start=P_START, period_end=dt.date(2026, 5, 31), now=now) == []
