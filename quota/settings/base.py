@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -254,7 +255,15 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-early-warnings": {"task": "quota.notifications.tasks.check_early_warnings", "schedule": 3600.0},
     "notifications-due-work": {"task": "quota.notifications.tasks.check_due_work", "schedule": 3600.0},
     "notifications-daily-digests": {"task": "quota.notifications.tasks.send_daily_digests", "schedule": 3600.0},
+    # Once per company day, just after midnight (CELERY_TIMEZONE is the company's); a day missed while down is caught
+    # up at the next pass, and a second run the same day records nothing.
+    "forecasting-record-calls": {
+        "task": "quota.forecasting.call_tasks.record_forecast_calls",
+        "schedule": crontab(minute=5, hour=0),
+    },
 }
+# Task modules autodiscovery does not find (it looks for each app's tasks.py).
+CELERY_IMPORTS = ["quota.forecasting.call_tasks"]
 # Redis gives a task whose worker died to another worker after this many seconds (tasks are acked late).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 
