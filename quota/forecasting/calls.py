@@ -335,6 +335,11 @@ class AccuracyRow:
     def label(self) -> str:
         return self.group.label if self.group else str(_("Company"))
 
+    @property
+    def cells(self) -> list[MethodAccuracy | None]:
+        """Each method's accuracy in CallMethod order (None: no call of it measured)."""
+        return [self.methods.get(method) for method in CallMethod.values]
+
 
 @dataclass(frozen=True)
 class Accuracy:
