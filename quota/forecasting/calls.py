@@ -166,19 +166,20 @@ def _record_period(start: dt.date, end: dt.date, *, now: dt.datetime, today: dt.
         .distinct()
     )
     rows: list[ForecastCall] = []
-    for by, key_of in (("none", lambda g: (None, None)), ("person", lambda g: (g, None)), ("team", lambda g: (None, g))):
+    for by in ("none", "person", "team"):
         weighted = revenue_forecast(user=None, start=start, end=end, by=by)
-        won = {None: weighted.overall.won} if by == "none" else {_id(f.group): f.won for f in weighted.rows}
-        totals = {None: weighted.overall.total} if by == "none" else {_id(f.group): f.total for f in weighted.rows}
+        forecasts = [weighted.overall] if by == "none" else weighted.rows
+        won: dict[GroupKey, float] = {_id(f.group): f.won for f in forecasts}
+        totals: dict[GroupKey, float | None] = {_id(f.group): f.total for f in forecasts}
         ranges = forecast_ranges(user=None, start=start, end=end, by=by, won=won)
-        p50 = {_id(r.group): r.p50 for r in ranges.rows}
+        p50: dict[GroupKey, float] = {_id(r.group): r.p50 for r in ranges.rows}
         groups = set(totals) | set(p50)
         if by != "none":
             groups.discard(None)  # deals of nobody (or of no team) are no one's call
             index = 0 if by == "person" else 1
             groups |= {key[index] for key in called if key[index] is not None}
         for group in groups:
-            user_id, team_id = key_of(group)
+            user_id, team_id = (group, None) if by == "person" else (None, group) if by == "team" else (None, None)
             for method, value in ((CallMethod.MODEL, p50.get(group)), (CallMethod.WEIGHTED, totals.get(group))):
                 rows.append(
                     ForecastCall(
@@ -257,7 +258,7 @@ def latest_calls(
     member_set = set(member_teams)
     for call in rows.annotate(member_team=F("user__team_id")).select_related("made_by"):
         calls[(call.user_id, call.team_id)][call.method] = call
-        team_id = call.member_team  # type: ignore[attr-defined]
+        team_id = call.member_team
         if call.method == CallMethod.COMMIT and team_id in member_set:
             members[team_id].append(call)
     return LatestCalls(dict(calls), dict(members))
@@ -389,9 +390,9 @@ def forecast_accuracy(*, user: Any, periods: Sequence[tuple[dt.date, dt.date]], 
             if point.group and grouping != "none":
                 labels[point.group.id] = point.group
     errors: dict[tuple[GroupKey, str], list[float]] = defaultdict(list)  # (group, method) -> signed shares
-    for user_id, team_id, method, start, amount in calls:
-        group = user_id if by == "person" else team_id  # None: a company call
-        actual = won.get((by if group is not None else "none", group, start), 0.0)
+    for person_id, team_id, method, period_start, amount in calls:
+        group: GroupKey = person_id if by == "person" else team_id  # None: a company call
+        actual = won.get((by if group is not None else "none", group, period_start), 0.0)
         if actual > 0:
             errors[(group, method)].append((float(amount) - actual) / actual)
     by_group: dict[GroupKey, dict[str, MethodAccuracy]] = defaultdict(dict)

@@ -17,10 +17,13 @@ def scope_key(*, user_id: int | None = None, team_id: int | None = None) -> str:
     return f"person:{user_id}" if user_id else f"team:{team_id}" if team_id else COMPANY
 
 
+PERIOD_ERRORS = {"required": _("Choose the period of the call."), "invalid": _("Choose the period of the call.")}
+
+
 class CallForm(forms.Form):
     scope = forms.CharField(error_messages={"required": _("Choose whom the call is for.")})
-    start = forms.DateField(error_messages={"required": _("Choose the period of the call."), "invalid": _("Choose the period of the call.")})
-    end = forms.DateField(error_messages={"required": _("Choose the period of the call."), "invalid": _("Choose the period of the call.")})
+    start = forms.DateField(error_messages=PERIOD_ERRORS)
+    end = forms.DateField(error_messages=PERIOD_ERRORS)
     amount = forms.CharField(required=False, strip=True)  # its errors are the service's (forecasting.calls.parse_amount)
 
     def clean_scope(self) -> tuple[User | None, Team | None]:

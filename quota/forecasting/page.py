@@ -52,7 +52,7 @@ class CallsScopeError(ValueError):
 
 
 def call_period_label(start: dt.date, end: dt.date) -> str:
-    """"May 2026", "Q2 2026": the period a call is for."""
+    """ "May 2026", "Q2 2026": the period a call is for."""
     return Period(PeriodKey.CUSTOM, start, end, period_of(start, end) or Every.NONE).label
 
 

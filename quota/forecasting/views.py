@@ -82,5 +82,6 @@ def call(request: HttpRequest) -> HttpResponse:
     if made.method == CallMethod.COMMIT:
         messages.success(request, _("Your commit of %(amount)s for %(period)s is saved.") % facts)
     else:
-        messages.success(request, _("Your call of %(amount)s for %(scope)s, %(period)s, is saved.") % {**facts, "scope": made.scope_label})
+        facts["scope"] = made.scope_label
+        messages.success(request, _("Your call of %(amount)s for %(scope)s, %(period)s, is saved.") % facts)
     return redirect(back)

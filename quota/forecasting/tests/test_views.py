@@ -9,10 +9,12 @@ from decimal import Decimal
 from html import unescape as html_unescape
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from quota.accounts.models import Role, Team
 from quota.crm.models import Stage
-from quota.forecasting.calls import forecast_call_make
+from quota.forecasting.calls import forecast_call_make, forecast_calls_record
 from quota.forecasting.models import CallMethod, ForecastCall
 from quota.forecasting.ranges import forecast_ranges
 from quota.kpi.models import Metric, Target
@@ -166,7 +168,8 @@ def test_a_rep_commits_from_their_dashboard_card_end_to_end(client, world):
     fields = dict(re.findall(r'name="(scope|start|end|next)" value="([^"]*)"', form.group(0)))
     assert fields["scope"] == f"person:{rep.pk}" and (fields["start"], fields["end"]) == (Q1[0].isoformat(), Q1[1].isoformat())
     with clock_at(IN_Q1):
-        response = client.post("/forecast/call/", {**fields, "next": "/dashboards/my/?period=this_quarter", "amount": "4500"}, follow=True)
+        data = {**fields, "next": "/dashboards/my/?period=this_quarter", "amount": "4500"}
+        response = client.post("/forecast/call/", data, follow=True)
     html = response.content.decode()
     assert response.redirect_chain == [("/dashboards/my/?period=this_quarter", 302)]
     assert "Your commit of €4,500 for Q1 2026 is saved." in html
@@ -240,3 +243,22 @@ def test_the_accuracy_table_measures_past_calls(client, world):
         html = client.get("/forecast/?period=this_month&by=person").content.decode()
     row = re.search(rf'<tr data-accuracy="{rep.pk}">.*?</tr>', html, re.S)
     assert row is not None and 'data-mape="0.2000" data-bias="-0.2000"' in row.group(0)
+
+
+def test_the_page_asks_as_many_queries_for_many_calls_as_for_one(client, world):
+    director, rep = UserFactory(role=Role.DIRECTOR), world["rep"]
+
+    def count() -> int:
+        client.force_login(director)
+        with clock_at(IN_Q1), CaptureQueriesContext(connection) as captured:
+            assert client.get("/forecast/?period=this_quarter&by=person").status_code == 200
+        return len(captured.captured_queries)
+
+    forecast_call_make(by=rep, start=Q1[0], end=Q1[1], amount="100", user=rep, now=IN_Q1 - dt.timedelta(days=20))
+    before = count()
+    for day in range(1, 12):
+        moment = IN_Q1 - dt.timedelta(days=day)
+        forecast_call_make(by=rep, start=Q1[0], end=Q1[1], amount=str(100 + day), user=rep, now=moment)
+        forecast_call_make(by=director, start=Q1[0], end=Q1[1], amount=str(200 + day), user=world["stranger"], now=moment)
+        forecast_calls_record(now=moment)
+    assert count() == before
