@@ -13,12 +13,13 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from quota.core.money import money_field
 
 
 class CallMethod(models.TextChoices):
-    COMMIT = "commit", _("Commit")  # a person's own call
+    COMMIT = "commit", pgettext_lazy("forecast", "Commit")  # a person's own call (not an import's commit)
     ADJUSTED = "adjusted", _("Manager's call")  # a manager's or director's call for someone else, a team, the company
     MODEL = "model", _("Model P50")  # the ranges' P50, recorded by the system each day
     WEIGHTED = "weighted", _("Won + weighted pipeline")  # the forecast card's number, recorded by the system each day
