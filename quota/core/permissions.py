@@ -114,6 +114,28 @@ def sets_targets_of(user: Any, scope: Any) -> bool:
     return team_id is not None and team_id in team_ids
 
 
+def forecast_call_team_ids(user: Any) -> list[int] | None:
+    """The teams whose forecast (and their people's) `user` calls: None for all and the company; a manager's tree."""
+    if changes_everything(user):
+        return None
+    if is_manager(user) and user.team_id:
+        return Team(pk=user.team_id).subtree_ids()
+    return []
+
+
+@rules.predicate
+def calls_forecast_for(user: Any, scope: Any) -> bool:
+    """`scope`: a person, a team, or None for the company. Whoever calls may call for themself; a manager also for
+    their team tree and its people; administrators and directors for anyone, any team and the company."""
+    if not isinstance(scope, Team) and scope is not None and scope.pk == user.pk:
+        return True
+    team_ids = forecast_call_team_ids(user)
+    if team_ids is None:
+        return True
+    team_id = scope.pk if isinstance(scope, Team) else getattr(scope, "team_id", None)
+    return team_id is not None and team_id in team_ids
+
+
 # --------------------------------------------------------------------------- dashboards
 
 # Each role's dashboards; the first is its home (what "/" shows), the others are tabs.
@@ -154,6 +176,8 @@ PERMISSIONS: dict[str, rules.Predicate] = {
     "targets.set": is_signed_in & sets_targets_of,  # the object: a team or a person, or None for the company's
     **{f"dashboards.view_{board}": shows_board(board) for board in BOARDS},
     "forecast.view": has_role("admin", "director", "manager"),  # the forecast page; a rep's is on their dashboard
+    "forecast.call": has_role("admin", "director", "manager", "rep"),  # a forecast call (forecasting.calls)
+    "forecast.call_for": has_role("admin", "director", "manager", "rep") & calls_forecast_for,  # a person, team or None
     # reports (the object: a report)
     "reports.define": has_role("admin", "director", "manager", "rep"),
     "reports.view_all": changes_everything,
@@ -181,6 +205,11 @@ REFUSALS: dict[str, Promise] = {
     "targets.set": _("Only directors, administrators and the team's manager set its targets."),
     **{f"dashboards.view_{board}": _("This dashboard is not part of your role's views.") for board in BOARDS},
     "forecast.view": _("Only directors, managers and administrators see the forecast page."),
+    "forecast.call": _("Only sales reps, managers, directors and administrators make forecast calls."),
+    "forecast.call_for": _(
+        "You may call the forecast for yourself; a manager also for their own team and its people, a director or "
+        "administrator for anyone, any team and the company."
+    ),
     "reports.define": _("Only directors, managers and reps define reports."),
     "reports.change": _("You may not change this report: it belongs to someone else."),
     "reports.send": _("You may not send this report: it belongs to someone else."),

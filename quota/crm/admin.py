@@ -1,6 +1,20 @@
+from typing import Any
+
 from django.contrib import admin
 
-from quota.crm.models import Company, Contact, CustomField, Deal, DealStageChange, Lead, LeadSource, LossReason, Pipeline, Stage
+from quota.crm.models import (
+    Company,
+    Contact,
+    CustomField,
+    Deal,
+    DealStageChange,
+    DealState,
+    Lead,
+    LeadSource,
+    LossReason,
+    Pipeline,
+    Stage,
+)
 
 
 @admin.register(Company)
@@ -59,6 +73,19 @@ class StageChangeInline(admin.TabularInline):
     can_delete = False
 
 
+class StateInline(admin.TabularInline):
+    """The deal's history (crm.history writes it; nobody edits it by hand)."""
+
+    model = DealState
+    extra = 0
+    fields = ("valid_from", "valid_to", "stage", "status", "amount", "currency", "exchange_rate", "expected_close_date", "owner")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Deal)
 class DealAdmin(admin.ModelAdmin):
     list_display = ["title", "company", "stage", "status", "amount", "currency", "owner", "expected_close_date", "closed_at"]
@@ -67,7 +94,7 @@ class DealAdmin(admin.ModelAdmin):
     raw_id_fields = ["company", "contact", "owner", "lead", "won_back_from"]
     list_select_related = ["company", "stage", "owner"]
     date_hierarchy = "created_at"
-    inlines = [StageChangeInline]
+    inlines = [StageChangeInline, StateInline]
 
 
 @admin.register(CustomField)

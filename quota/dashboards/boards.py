@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
+import rules
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,9 @@ from quota.dashboards.periods import Period
 from quota.dashboards.records import catalogue_definition, records_link
 from quota.dashboards.selectors import sales, seller, service
 from quota.dashboards.selectors.kpi import monthly_trend
+from quota.forecasting.calls import company_day, latest_calls, period_of
+from quota.forecasting.forms import scope_key
+from quota.forecasting.models import CallMethod, ForecastCall
 from quota.forecasting.ranges import RangeRow, forecast_ranges
 from quota.forecasting.selectors import METHOD, Forecast, revenue_forecast
 from quota.kpi.definitions import Unit
@@ -47,6 +51,17 @@ class ForecastCard:
     computed_at: dt.datetime
     scope: str = ""  # the scope's key, as the cards carry it
     range: RangeRow | None = None  # P10 / P90 and the chance of reaching the target (forecasting.ranges)
+    # A seller's own board: their latest commit for the period, and whether they may commit for it now (forecasting.calls)
+    commits: bool = False  # the card shows the person's commit
+    commit: ForecastCall | None = None
+    commit_open: bool = False  # the period is a month or a quarter, not over
+    start: dt.date | None = None
+    end: dt.date | None = None
+    commit_scope: str = ""
+
+    @property
+    def commit_text(self) -> str:
+        return self.text(float(self.commit.amount)) if self.commit else ""
 
     @property
     def range_text(self) -> str:
@@ -237,7 +252,7 @@ def my_board(request: BoardRequest) -> dict[str, Any]:
     race = seller.activity_race(user=user, period=period, now=request.now)
     return {
         "cards": cards,
-        "forecast": _forecast_card(request, cards),
+        "forecast": _with_commit(_forecast_card(request, cards), request),
         "closing": list(seller.closing_deals(user=user, period=period, now=request.now)),
         "closing_url": _closing_url(request),
         "overdue_deals": seller.my_overdue_deal_count(user=user, now=request.now),
@@ -257,6 +272,23 @@ def my_board(request: BoardRequest) -> dict[str, Any]:
             )
         },
     }
+
+
+def _with_commit(card: ForecastCard | None, request: BoardRequest) -> ForecastCard | None:
+    """The seller's own commit for the period on their forecast card, and the form to make one (one query)."""
+    user, period = request.user, request.period
+    if card is None or not rules.has_perm("forecast.call", user):
+        return card
+    latest = latest_calls(start=period.start, end=period.end, people=[user.pk]).of_person(user.pk)
+    return replace(
+        card,
+        commits=True,
+        commit=latest.get(CallMethod.COMMIT),
+        commit_open=period_of(period.start, period.end) is not None and period.end >= company_day(request.now),
+        start=period.start,
+        end=period.end,
+        commit_scope=scope_key(user_id=user.pk),
+    )
 
 
 def _closing_url(request: BoardRequest) -> str:

@@ -6,4 +6,5 @@ app_name = "forecasting"
 
 urlpatterns = [
     path("", views.forecast, name="forecast"),
+    path("call/", views.call, name="call"),
 ]

@@ -261,11 +261,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=30, hour=2, day_of_week=0),
     },
     "forecasting-score-open-deals": {"task": "quota.forecasting.tasks.score_open_deals", "schedule": crontab(minute=30, hour=3)},
+    # Once per company day, just after midnight (CELERY_TIMEZONE is the company's); a day missed while down is caught
+    # up at the next pass, and a second run the same day records nothing.
+    "forecasting-record-calls": {
+        "task": "quota.forecasting.call_tasks.record_forecast_calls",
+        "schedule": crontab(minute=5, hour=0),
+    },
 }
 # The win-probability model learns only from this many closed deals or more (below, the stages' probabilities
 # stand), and from a seeded sample of at most this many (enough for its few coefficients, and memory stays small).
 FORECAST_MIN_CLOSED_DEALS = env.int("FORECAST_MIN_CLOSED_DEALS", default=200)
 FORECAST_MAX_TRAINING_DEALS = env.int("FORECAST_MAX_TRAINING_DEALS", default=200_000)
+# Task modules autodiscovery does not find (it looks for each app's tasks.py).
+CELERY_IMPORTS = ["quota.forecasting.call_tasks"]
 # Redis gives a task whose worker died to another worker after this many seconds (tasks are acked late).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 

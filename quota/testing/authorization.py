@@ -92,6 +92,7 @@ REPORT_AUTHORS = {"admin", "director", "manager", "rep"}
 FORM_BUILDERS = {"admin", "director", "marketing"}
 TARGET_SETTERS = {"admin", "director", "manager"}  # a manager their own team's (the page's default grid)
 FORECASTERS = {"admin", "director", "manager"}  # the forecast page; a rep's forecast is on their dashboard
+CALLERS = {"admin", "director", "manager", "rep"}  # a forecast call: a rep their own, a manager their team's, directors any
 BOARDS = {
     "sales": {"admin", "director", "manager", "rep", "marketing", "service", "viewer"},
     "my": {"admin", "manager", "rep"},  # the matrix's administrator is a superuser, who has every permission
@@ -236,6 +237,7 @@ PAGE_POLICIES: list[tuple[str, Policy | str]] = [
     ("notifications:read", _signed_in(own_thing)),
     ("dashboards:board", _signed_in(board)),
     ("forecasting:forecast", allowed_to(FORECASTERS)),
+    ("forecasting:call", allowed_to(CALLERS)),  # POST only; an empty form is sent back with its errors
     ("dashboards:kpi", allowed_to(None)),
     ("dashboards:kpi_export", allowed_to(None)),
     ("dashboards:targets", allowed_to(None, TARGET_SETTERS)),

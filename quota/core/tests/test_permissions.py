@@ -32,8 +32,18 @@ BY_ROLE = {
     "dashboards.view_my": {"manager", "rep"},
     "dashboards.view_marketing": {"admin", "director", "viewer", "manager", "marketing", "service"},
     "dashboards.view_service": {"admin", "director", "viewer", "manager", "marketing", "service"},
+    "forecast.view": {"admin", "director", "manager"},
+    "forecast.call": {"admin", "director", "manager", "rep"},
 }
-OBJECT_PERMISSIONS = {"records.view", "records.change", "targets.set", "reports.view", "reports.change", "reports.send"}
+OBJECT_PERMISSIONS = {
+    "records.view",
+    "records.change",
+    "targets.set",
+    "reports.view",
+    "reports.change",
+    "reports.send",
+    "forecast.call_for",
+}
 
 
 def test_every_permission_is_covered_here_and_has_a_reason():
@@ -107,6 +117,23 @@ def test_targets_of_a_team_tree_are_its_managers(db):
     assert not UserFactory(role=Role.REP, team=north).has_perm("targets.set", north)
     assert manager.has_perm("targets.set", UserFactory(team=north_east))
     assert not manager.has_perm("targets.set", UserFactory(team=south))
+
+
+def test_forecast_calls_are_ones_own_a_managers_team_trees_and_a_directors_for_all(db):
+    company = Team.objects.create(name="Company")
+    north = Team.objects.create(name="North", parent=company)
+    north_east = Team.objects.create(name="North-East", parent=north)
+    south = Team.objects.create(name="South", parent=company)
+    manager, rep = UserFactory(role=Role.MANAGER, team=north), UserFactory(role=Role.REP, team=north)
+    assert rep.has_perm("forecast.call_for", rep)
+    assert not any(rep.has_perm("forecast.call_for", scope) for scope in (manager, north, None))
+    assert all(manager.has_perm("forecast.call_for", scope) for scope in (manager, rep, north, north_east))
+    assert manager.has_perm("forecast.call_for", UserFactory(team=north_east))
+    assert not any(manager.has_perm("forecast.call_for", scope) for scope in (south, UserFactory(team=south), None))
+    director = UserFactory(role=Role.DIRECTOR)
+    assert all(director.has_perm("forecast.call_for", scope) for scope in (rep, south, None))
+    viewer = UserFactory(role=Role.VIEWER, team=north)
+    assert not viewer.has_perm("forecast.call_for", viewer)
 
 
 def test_reports_are_changed_by_their_owner_and_seen_by_their_recipients(people):
