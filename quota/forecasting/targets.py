@@ -17,7 +17,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from quota.forecasting.ranges import expected_pipeline
+from quota.forecasting.ranges import RangeRow, forecast_ranges
 from quota.forecasting.selectors import PIPELINE_FORECASTS
 from quota.kpi.engine import evaluate_spans
 from quota.kpi.layout import GroupKey
@@ -34,6 +34,12 @@ class TargetProgress:
     value: Decimal | None  # the target's value; for a members' sum, the sum (None if no member has one)
     progress: Progress | None  # None when a members' sum has nothing to sum
     computed_at: dt.datetime
+    # For won revenue in a period under way: the forecast's ranges and chance of reaching it (forecasting.ranges).
+    outlook: RangeRow | None = None
+
+    @property
+    def reach(self) -> float | None:
+        return self.outlook.reach if self.outlook else None
 
 
 def target_progress(
@@ -58,34 +64,59 @@ def target_progress(
         spans = sorted({_span(t) for t in items}, key=lambda s: (s.start, s.end))
         wanted = {t.user_id if scope == "person" else t.team_id for t in items}
         values = evaluate_spans(metrics, spans, user=user, by=SCOPE_GROUPING[scope], groups=wanted, using=using)
-        pipelines = _pipelines(items, user=user, by=SCOPE_GROUPING[scope], now=now, using=using)
+        goals = {t.pk: member_sums.get(t.pk) if t.team_target == TeamTarget.MEMBERS else t.value for t in items}
+        outlooks = _outlooks(items, goals, values, user=user, scope=scope, now=now, using=using)
         for target in items:
-            goal = member_sums.get(target.pk) if target.team_target == TeamTarget.MEMBERS else target.value
-            group = target.user_id if scope == "person" else target.team_id
-            state = None
+            goal = goals[target.pk]
+            group = _group(target)
+            state, outlook = None, outlooks.get(_span(target), {}).get(group)
             if goal is not None:
-                pipeline = pipelines.get(_span(target)) if target.metric.key in PIPELINE_FORECASTS else None
                 state = kpi_progress(
                     target.metric.parsed,
                     actual=values.value(target.metric, _span(target), group),
                     target=goal,
                     elapsed=_span(target).elapsed_share(now),
-                    expected=None if pipeline is None else pipeline.get(group, 0.0),
+                    expected=None if outlook is None else outlook.expected - outlook.won,
                 )
-            out[target.pk] = TargetProgress(target, goal, state, values.computed_at)
+            out[target.pk] = TargetProgress(target, goal, state, values.computed_at, outlook)
     return [out[t.pk] for t in targets]
 
 
-def _pipelines(targets: list[Target], *, user: Any, by: str, now: dt.datetime, using: str) -> dict[Span, dict[GroupKey, float]]:
-    """The weighted pipeline per group for each open period of the targets whose forecast adds one (won revenue).
-
-    One evaluation per such period (usually one: this month), none when no target needs it.
+def _outlooks(
+    targets: list[Target],
+    goals: dict[int, Decimal | None],
+    values: Any,
+    *,
+    user: Any,
+    scope: str,
+    now: dt.datetime,
+    using: str,
+) -> dict[Span, dict[GroupKey, RangeRow]]:
+    """The forecast's ranges per group for each period under way of the targets whose forecast adds the pipeline
+    (won revenue): what the pipeline is expected to bring, and the chance of reaching each target. One read of the
+    ranges per such period (usually one: this month), none when no target needs it.
     """
-    spans = {_span(t) for t in targets if t.metric.key in PIPELINE_FORECASTS and _span(t).elapsed_share(now) < 1}
-    return {
-        span: expected_pipeline(user=user, start=span.start, end=span.end - dt.timedelta(days=1), by=by, using=using)
-        for span in spans
-    }
+    forecast = [t for t in targets if t.metric.key in PIPELINE_FORECASTS and _span(t).elapsed_share(now) < 1]
+    out: dict[Span, dict[GroupKey, RangeRow]] = {}
+    for span in {_span(t) for t in forecast}:
+        here = [t for t in forecast if _span(t) == span]
+        won = {_group(t): float(values.value(t.metric, span, _group(t)) or 0) for t in here}
+        aims = {_group(t): float(goal) for t in here if (goal := goals[t.pk]) is not None}
+        ranges = forecast_ranges(
+            user=user,
+            start=span.start,
+            end=span.end - dt.timedelta(days=1),
+            by=SCOPE_GROUPING[scope],
+            targets=aims,
+            won=won,
+            using=using,
+        )
+        out[span] = {(row.group.id if row.group else None): row for row in ranges.rows}
+    return out
+
+
+def _group(target: Target) -> GroupKey:
+    return target.user_id if target.user_id else target.team_id
 
 
 def _span(target: Target) -> Span:

@@ -271,3 +271,14 @@ def test_the_page_asks_as_many_queries_for_many_calls_as_for_one(client, world):
         forecast_call_make(by=director, start=Q1[0], end=Q1[1], amount=str(200 + day), user=world["stranger"], now=moment)
         forecast_calls_record(now=moment)
     assert count() == before
+
+
+def test_a_reps_target_row_and_forecast_card_give_the_same_chance(client, world):
+    client.force_login(world["rep"])
+    with clock_at(IN_Q1):
+        html = client.get("/dashboards/my/?period=this_quarter").content.decode()
+        expected = forecast_ranges(user=world["rep"], start=Q1[0], end=Q1[1], by="person", targets={world["rep"].pk: 4000.0})
+    chances = re.findall(r'data-reach="([0-9.]+)"', html)
+    row = expected.for_group(world["rep"].pk)
+    assert row is not None and row.reach is not None
+    assert len(chances) == 2 and [float(c) for c in chances] == pytest.approx([row.reach, row.reach], abs=1e-4)
