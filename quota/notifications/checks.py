@@ -31,7 +31,7 @@ from quota.activities.selectors import tasks_due_today
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
 from quota.crm.selectors import stale_deals
-from quota.forecasting.ranges import RangeRow, forecast_ranges
+from quota.forecasting.ranges import RangeRow
 from quota.forecasting.selectors import WON_REVENUE
 from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi.definitions import Better
@@ -104,38 +104,24 @@ class ForecastWarning:
 
 
 def forecast_warnings(*, now: dt.datetime | None = None) -> list[ForecastWarning]:
-    """The won revenue targets under way that the forecast says are in danger (one forecast per period and scope)."""
+    """The won revenue targets under way that the forecast says are in danger: what their rows show (target_progress)."""
     now = now or timezone.now()
     today = timezone.localtime(now, company_zone()).date()
     targets = Target.objects.filter(start__lte=today, end__gte=today, metric__key=WON_REVENUE).select_related(
         "metric", "user", "team"
     )
-    by_span: dict[tuple[dt.date, dt.date, str], list[TargetProgress]] = {}
-    for item in target_progress(targets, user=None, now=now):
-        if item.value is not None:
-            by_span.setdefault((item.target.start, item.target.end, item.target.scope), []).append(item)
     threshold, ratio = conf.reach_threshold(), conf.coverage_ratio()
     managers = Managers()
     warnings = []
-    for (start, end, scope), items in by_span.items():
-        goals = {_group_of(item.target): float(item.value) for item in items if item.value is not None}
-        ranges = forecast_ranges(user=None, start=start, end=end, by=SCOPE_GROUPING[scope], targets=goals)
-        for item in items:
-            row = ranges.for_group(_group_of(item.target))
-            if row is None or row.reach is None:
-                continue
-            unlikely = row.reach < threshold
-            thin = scope == "person" and row.coverage is not None and row.coverage < ratio
-            if unlikely or thin:
-                warnings.append(ForecastWarning(item.target, row, unlikely, thin, list(_people_for(item.target, managers))))
+    for item in target_progress(targets, user=None, now=now):
+        row = item.outlook
+        if row is None or row.reach is None:
+            continue
+        unlikely = row.reach < threshold
+        thin = item.target.scope == "person" and row.coverage is not None and row.coverage < ratio
+        if unlikely or thin:
+            warnings.append(ForecastWarning(item.target, row, unlikely, thin, list(_people_for(item.target, managers))))
     return warnings
-
-
-SCOPE_GROUPING = {"person": "person", "team": "team", "company": "none"}
-
-
-def _group_of(target: Target) -> int | None:
-    return target.user_id if target.user_id else target.team_id
 
 
 def _people_for(target: Target, managers: Managers) -> Iterator[Any]:
