@@ -223,6 +223,9 @@ PAGE_POLICIES: list[tuple[str, Policy | str]] = [
     ("admin:axes_accesslog_add", staff_read_only),
     ("admin:axes_accessfailurelog_add", staff_read_only),
     ("admin:sales_documentcounter_add", staff_read_only),  # numbers are taken, never typed (sales.numbering)
+    ("admin:forecasting_winmodel_add", staff_read_only),  # models are trained, scores and calls made by the app
+    ("admin:forecasting_dealscore_add", staff_read_only),
+    ("admin:forecasting_forecastcall_add", staff_read_only),
     ("admin:sales_documentcounter_delete", staff_read_only),
     ("admin:*", staff_only),
     ("admin/*", staff_only),  # the admin's unnamed redirects to an object's page
