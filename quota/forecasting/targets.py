@@ -69,7 +69,8 @@ def target_progress(
         for target in items:
             goal = goals[target.pk]
             group = _group(target)
-            state, outlook = None, outlooks.get(_span(target), {}).get(group)
+            forecast = target.metric.key in PIPELINE_FORECASTS
+            state, outlook = None, outlooks.get(_span(target), {}).get(group) if forecast else None
             if goal is not None:
                 state = kpi_progress(
                     target.metric.parsed,
