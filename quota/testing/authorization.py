@@ -650,5 +650,12 @@ def body_text(response: Any) -> str:
         book = load_workbook(io.BytesIO(content), read_only=True)
         return " ".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row)
     if kind.startswith(("text/", "application/json")) or not kind:
-        return content.decode("utf-8", errors="replace")
+        return RANDOM_TOKENS.sub("", content.decode("utf-8", errors="replace"))
     return ""
+
+
+# Random per-response tokens (the CSRF token in forms and in the HTMX headers, CSP nonces): 64 letters and digits
+# hold a team's four-letter marker now and then, a leak that is not one. They are cut before the marker search.
+RANDOM_TOKENS = re.compile(
+    r'(?:name="csrfmiddlewaretoken" value="[^"]*"|"X-CSRFToken": "[^"]*"|nonce="[^"]*"|csrftoken=[A-Za-z0-9]+)'
+)

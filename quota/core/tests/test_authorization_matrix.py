@@ -388,3 +388,17 @@ def test_matrix_size():
     """The number of (principal, request) pairs the tests above tried (run with -s to read it)."""
     print(f"\nauthorization matrix: {sum(TRIED)} pairs tried ({len(PAGES)} page routes, {len(OPERATIONS)} API operations)")
     assert not TRIED or sum(TRIED) > 1000
+
+
+def test_the_marker_search_ignores_random_tokens():
+    """A CSRF token or nonce that happens to spell a marker is not a leak (it made the check flaky)."""
+    from django.http import HttpResponse
+
+    from quota.testing.authorization import body_text
+
+    page = HttpResponse(
+        '<body hx-headers=\'{"X-CSRFToken": "abcURSAdef"}\'><input name="csrfmiddlewaretoken" value="xxLyRaxx">'
+        '<script nonce="ursa1">x</script>Ursa Major</body>'
+    )
+    text = body_text(page).lower()
+    assert text.count("ursa") == 1 and "lyra" not in text
