@@ -95,8 +95,9 @@ def may_change_record(user: Any, record: Any) -> bool:
     return record is not None and can_change(user, record)
 
 
-def target_team_ids(user: Any) -> list[int] | None:
-    """The teams whose targets `user` sets: None for every team and the company; a manager's team tree; else none."""
+def managed_team_ids(user: Any) -> list[int] | None:
+    """The teams `user` runs (their targets, their forecast calls): None for every team and the company (administrators
+    and directors); a manager's team tree; else none."""
     if changes_everything(user):
         return None
     if is_manager(user) and user.team_id:
@@ -104,23 +105,23 @@ def target_team_ids(user: Any) -> list[int] | None:
     return []
 
 
-@rules.predicate
-def sets_targets_of(user: Any, scope: Any) -> bool:
-    """`scope`: a team, a person (their team's targets), or None for the company's (and so every team's)."""
-    team_ids = target_team_ids(user)
+# The same rule under the names its callers read.
+target_team_ids = forecast_call_team_ids = managed_team_ids
+
+
+def _runs(user: Any, scope: Any) -> bool:
+    """`scope` (a team, a person: their team, or None: the company) is within the teams `user` runs."""
+    team_ids = managed_team_ids(user)
     if team_ids is None:
         return True
     team_id = scope.pk if isinstance(scope, Team) else getattr(scope, "team_id", None)
     return team_id is not None and team_id in team_ids
 
 
-def forecast_call_team_ids(user: Any) -> list[int] | None:
-    """The teams whose forecast (and their people's) `user` calls: None for all and the company; a manager's tree."""
-    if changes_everything(user):
-        return None
-    if is_manager(user) and user.team_id:
-        return Team(pk=user.team_id).subtree_ids()
-    return []
+@rules.predicate
+def sets_targets_of(user: Any, scope: Any) -> bool:
+    """`scope`: a team, a person (their team's targets), or None for the company's (and so every team's)."""
+    return _runs(user, scope)
 
 
 @rules.predicate
@@ -129,11 +130,7 @@ def calls_forecast_for(user: Any, scope: Any) -> bool:
     their team tree and its people; administrators and directors for anyone, any team and the company."""
     if not isinstance(scope, Team) and scope is not None and scope.pk == user.pk:
         return True
-    team_ids = forecast_call_team_ids(user)
-    if team_ids is None:
-        return True
-    team_id = scope.pk if isinstance(scope, Team) else getattr(scope, "team_id", None)
-    return team_id is not None and team_id in team_ids
+    return _runs(user, scope)
 
 
 # --------------------------------------------------------------------------- dashboards
