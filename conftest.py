@@ -5,6 +5,32 @@ from quota.testing.hypothesis import load_profile
 # Hypothesis: the same examples on every CI run, new ones locally (see quota/testing/hypothesis.py).
 load_profile()
 
+# A test that runs wholly at a moment it pins (quota.testing.clock.clock_at, time-machine) uses a fixture of this
+# name or carries the marker of this name (a module whose world is built at a pinned moment).
+PINNED_CLOCK = "pinned_clock"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--unpinned-clock-only",
+        action="store_true",
+        help=f"leave out the tests that run wholly at a pinned moment (fixture or marker {PINNED_CLOCK!r}): "
+        "a run under another process clock (libfaketime) can tell nothing new about them",
+    )
+
+
+def _pinned(item) -> bool:
+    return PINNED_CLOCK in getattr(item, "fixturenames", ()) or item.get_closest_marker(PINNED_CLOCK) is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--unpinned-clock-only"):
+        return
+    pinned = [item for item in items if _pinned(item)]
+    if pinned:
+        config.hook.pytest_deselected(items=pinned)
+        items[:] = [item for item in items if not _pinned(item)]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():

@@ -58,6 +58,9 @@ from quota.testing.authorization import (
     reads,
 )
 
+# The world is built and asked at MOMENT (time-machine), whatever the process clock says.
+pytestmark = pytest.mark.pinned_clock
+
 LOGIN_URL = reverse(settings.LOGIN_URL)
 ADMIN_LOGIN_URL = reverse("admin:login")
 SIGNED_IN = [who for who in PRINCIPALS if who.signed_in]

@@ -34,7 +34,7 @@ class World:
 
 
 @pytest.fixture(autouse=True)
-def _ordinary_clock():
+def pinned_clock():
     """These tests place records relative to now and read them by named period: pin the clock (see quota.testing.clock)."""
     with clock_at():
         yield

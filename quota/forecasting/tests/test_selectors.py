@@ -22,7 +22,7 @@ AFTER_MARCH = dt.datetime(2026, 4, 15, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def during_march():
+def pinned_clock():
     with clock_at(IN_MARCH):
         yield
 
