@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from quota.accounts.models import Team, User
 from quota.core.inputs import validate_supported_day
 from quota.dashboards.services import TargetCell, allows_negative
-from quota.forecasting.ranges import expected_pipeline
+from quota.forecasting.ranges import RangeRow, forecast_ranges
 from quota.forecasting.selectors import PIPELINE_FORECASTS
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import SpanValues, evaluate_spans
@@ -104,7 +104,14 @@ class Cell:
     target: Target | None
     actual: float | int | None
     progress: Progress | None
+    # For won revenue in a period under way: the forecast's ranges and chance of reaching the target (as on the
+    # target's row of the dashboards: forecasting.targets).
+    outlook: RangeRow | None = None
     field: Any = None  # the form's bound field, set by the form
+
+    @property
+    def reach(self) -> float | None:
+        return self.outlook.reach if self.outlook else None
 
     @property
     def name(self) -> str:
@@ -168,29 +175,50 @@ def target_grid(
     }
     grid.computed_at = next((v.computed_at for v in values.values() if v), None)
     elapsed = span.elapsed_share(now)
-    pipelines = _pipelines(metrics, rows, user=user, start=start, end=end, elapsed=elapsed)
+    outlooks = _outlooks(grid, targets, values, user=user, elapsed=elapsed)
     for row in rows:
         cells = []
         for column in grid.columns:
             metric, found = column.metric, values[row.by]
             actual = found.value(metric, span, row.group) if found and not metric.parsed.grouping_problem(row.by) else None
             target = targets.get((metric.pk, *row.scope))
-            state = None
+            state, outlook, expected = None, None, None
+            if metric.key in PIPELINE_FORECASTS:  # won revenue's forecast adds what the pipeline is expected to bring
+                outlook = outlooks[row.by].get(row.group)
+                expected = outlook.expected - outlook.won if outlook else 0.0
             if target is not None and target.value is not None:
-                expected = pipelines[row.by].get(row.group, 0.0) if metric.key in PIPELINE_FORECASTS else None
                 state = kpi_progress(metric.parsed, actual=actual, target=target.value, elapsed=elapsed, expected=expected)
-            cells.append(Cell(row, column, target, actual, state))
+            cells.append(Cell(row, column, target, actual, state, outlook if state else None))
         grid.cells.append(cells)
     return grid
 
 
-def _pipelines(
-    metrics: list[Metric], rows: list[Row], *, user: Any, start: dt.date, end: dt.date, elapsed: float
-) -> dict[str, dict[int | None, float]]:
-    """Per kind of row, the weighted pipeline that won revenue's forecast (and so its status) adds; open periods only."""
-    if elapsed >= 1 or not any(m.key in PIPELINE_FORECASTS for m in metrics):
-        return {by: {} for by in {r.by for r in rows}}
-    return {by: expected_pipeline(user=user, start=start, end=end, by=by) for by in {r.by for r in rows}}
+def _outlooks(
+    grid: TargetGrid, targets: dict[tuple, Target], values: dict[str, SpanValues | None], *, user: Any, elapsed: float
+) -> dict[str, dict[int | None, RangeRow]]:
+    """Per kind of row, the forecast's ranges of each row with a won revenue target: what the pipeline is expected
+    to bring (its status adds it) and the chance of reaching the target. Open periods only; one read per kind of row.
+    """
+    kinds = {row.by for row in grid.rows}
+    forecast = [column.metric for column in grid.columns if column.metric.key in PIPELINE_FORECASTS]
+    if elapsed >= 1 or not forecast:
+        return {by: {} for by in kinds}
+    span = inclusive(grid.start, grid.end)
+    out: dict[str, dict[int | None, RangeRow]] = {}
+    for by in kinds:
+        won: dict[int | None, float] = {}
+        aims: dict[int | None, float] = {}
+        for row in (r for r in grid.rows if r.by == by):
+            for metric in forecast:
+                target = targets.get((metric.pk, *row.scope))
+                if target is None or target.value is None:
+                    continue
+                found = values[by]
+                won[row.group] = float((found.value(metric, span, row.group) if found else None) or 0)
+                aims[row.group] = float(target.value)
+        ranges = forecast_ranges(user=user, start=grid.start, end=grid.end, by=by, won=won, targets=aims) if aims else None
+        out[by] = {(r.group.id if r.group else None): r for r in ranges.rows} if ranges else {}
+    return out
 
 
 def _targets(metrics: list[Metric], rows: list[Row], start: dt.date, end: dt.date) -> dict[tuple, Target]:

@@ -345,27 +345,6 @@ def expected_deals(*, user: Any, start: dt.date, end: dt.date, using: str = DEFA
     )
 
 
-def expected_pipeline(
-    *, user: Any, start: dt.date, end: dt.date, by: str, using: str = DEFAULT_DB_ALIAS
-) -> dict[GroupKey, float]:
-    """What the open pipeline is expected to bring from `start` to `end`, per group: the sum of amount x chance.
-
-    The chance is the ranges' (win probability x (1 - the last period's slip)), so won revenue's forecast (won so
-    far + this, kpi.targets.forecast) is the mean of the ranges: one forecast on the cards, the targets and the
-    forecast page. One grouped query.
-    """
-    if by not in ("none", *GROUP_PATHS):
-        raise ValueError(f"by must be none, person or team, not {by!r}")
-    chance = win_probability() * Value(1.0 - past_slip(user=user, start=start, end=end, using=using))
-    deals = expected_deals(user=user, start=start, end=end, using=using)
-    expected = Sum(_AMOUNT * chance)
-    path = GROUP_PATHS.get(by)
-    if path is None:
-        return {None: float(deals.aggregate(expected=expected)["expected"] or 0)}
-    rows = deals.values(path).annotate(expected=expected).order_by()
-    return {row[path]: float(row["expected"] or 0) for row in rows}
-
-
 def past_slip(*, user: Any, start: dt.date, end: dt.date, using: str = DEFAULT_DB_ALIAS) -> float:
     """The share of value that slipped out of the period before this one, of the same length (0 without history).
 

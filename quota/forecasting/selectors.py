@@ -2,15 +2,15 @@
 
     forecast = won revenue (deals won in the period, by close date)
              + weighted pipeline (each open deal expected to close in the period: amount x its win probability
-               x (1 - the last period's slip); forecasting.ranges.expected_pipeline)
+               x (1 - the last period's slip): the mean of forecasting.ranges.forecast_ranges)
 
 The sum itself is `kpi.targets.forecast`, the one forecast definition, so the forecast card, a won revenue
 target's row and the mean of the forecast's ranges say the same number; a closed period has no forecast.
 
 Here the won revenue, and the open pipeline by stage probability (the funnel's "weighted" KPIs), go through the
 KPI engine, as `user` may see the records, in one call; the card replaces that weighted part by the ranges'
-(dashboards.boards), the targets read `expected_pipeline` directly. Open deals without an expected close date,
-or expected outside the period, are not in the forecast.
+(dashboards.boards), and the targets (forecasting.targets) and the targets grid read the ranges directly. Open
+deals without an expected close date, or expected outside the period, are not in the forecast.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Progress against many targets at once: actual, attainment, pace, status and the one forecast (kpi.targets).
 
 It lives with the forecast, above the KPI engine: won revenue's forecast adds the weighted pipeline expected
-to close (forecasting.ranges.expected_pipeline).
+to close: the mean of the forecast's ranges (forecasting.ranges.forecast_ranges), which also give the chance of
+reaching each target.
 """
 
 from __future__ import annotations

@@ -6,9 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from scipy import stats
 
-from quota.dashboards.tests.conftest import month_start, this_month_moment, won_deal
-from quota.kpi.models import Target, period_bounds
+from quota.crm.models import Deal
+from quota.dashboards.tests.conftest import month_start, open_deal, this_month_moment, won_deal
+from quota.forecasting.probability import win_probability
+from quota.forecasting.targets import target_progress
+from quota.kpi.models import Metric, Target, period_bounds
 from quota.testing.audit import recorded
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +196,25 @@ def test_the_first_and_last_days_quota_computes_with_work(client, world, day):
     client.force_login(world.director)
     page = client.get("/dashboards/targets/", {"team": world.north.pk, "period": "year", "day": day})
     assert page.status_code == 200 and page.context["grid"].start.year == int(day[:4])
+
+
+def test_a_won_revenue_cell_says_the_chance_of_reaching_it_as_the_target_row_does(client, world):
+    """The grid reads the one forecast: the same ranges, so the same chance, as the target's row on a dashboard."""
+    start, end = period_bounds("month", month_start().date())
+    won_deal(world.rep, "1000.00", this_month_moment())
+    deals = [open_deal(world.rep, "500.00", stage_position=2, expected=end) for _ in range(20)]
+    target = Target.objects.create(
+        user=world.rep, metric=Metric.objects.current().get(key="won_revenue"), start=start, end=end, value=Decimal("6000")
+    )
+    client.force_login(world.director)
+    response = client.get(grid_url(world.north))
+    cell = next(c for c in response.context["grid"].all_cells() if c.name == f"cell-person-{world.rep.pk}-won_revenue")
+    # Each deal is won with its stage's probability (no slip without a history): at least 10 of the 20 are needed.
+    chance = Deal.objects.filter(pk=deals[0].pk).annotate(p=win_probability()).get().p
+    assert cell.reach == pytest.approx(stats.binom(20, chance).sf(9), abs=0.02)
+    (row,) = target_progress([target], user=world.director)
+    assert cell.reach == row.reach and cell.progress.forecast == row.progress.forecast
+    assert f'data-reach="{cell.reach:.4f}"' in response.content.decode()
+    # The team's cell has no target, so no chance.
+    team_cell = next(c for c in response.context["grid"].all_cells() if c.name == f"cell-team-{world.north.pk}-won_revenue")
+    assert team_cell.reach is None
