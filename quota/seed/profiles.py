@@ -47,6 +47,21 @@ WON_SKIPPING_A_STAGE = 0.15
 WON_BEFORE_LAST_STAGE = 0.15
 # Reps are optimistic: the planned close is this fraction of the real cycle (log-normal median).
 PLANNED_CYCLE_FACTOR = 0.95
+# Close dates pushed out (seed.revisions): how often a deal was pushed 0, 1, 2 or 3 times before the date it was
+# planned to close (where its life leaves room for it), each push by about this share of the time from its first
+# possible date to the planned one; the chance that an open deal is pushed again each time its date comes (after a
+# time it is not, never), by about this many days; how near its date a rep pushes it (days either side; an overdue
+# open deal, until this many days after it), and how soon after its creation a deal's first date could be.
+SLIP_COUNTS = (0.6, 0.25, 0.1, 0.05)
+SLIP_OF_PLAN = 0.35
+SLIP_AGAIN = (0.75, 0.7, 0.65, 0.6, 0.55, 0.5)
+SLIP_DAYS = 21
+SLIP_REVIEW_DAYS = 7
+OVERDUE_REVIEW_DAYS = 21
+FIRST_PLAN_DAYS = 5
+# Amounts revised while the deal was open (seed.revisions), and of those, revised twice.
+AMOUNT_REVISED_SHARE = 0.2
+AMOUNT_REVISED_TWICE = 0.25
 FOREIGN_CURRENCY_SHARES = (0.1, 0.05)
 # Loss reasons by name (crm migration 0003); others weigh 1.
 LOSS_REASON_WEIGHTS = {

@@ -106,7 +106,8 @@ def seed_company(
                 rows[plan.table] = writer.write(plan.table, plan.batches(), bar, plan.rows)
             if rows[plan.table] != plan.rows:
                 raise RuntimeError(f"{plan.table}: planned {plan.rows:,} rows but wrote {rows[plan.table]:,}")
-        # The pipeline's history (crm.DealState) is read off the stage changes just written, in the database.
+        # The pipeline's history (crm.DealState) of the deals never revised (the plan wrote the others') is read
+        # off the stage changes just written, in the database.
         fill_states_from_stage_changes()
         rows[DealState._meta.db_table] = DealState.objects.count()
         writer.finish(list(rows))

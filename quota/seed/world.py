@@ -19,7 +19,7 @@ from quota.kpi.models import Target
 from quota.marketing.models import Campaign, CampaignRecipient
 from quota.notifications.models import Notification
 from quota.sales.models import Invoice, Offer, OfferLine, Order, Product
-from quota.seed import activities, backlog, customers, deals, history, leads, marketing, people, sales, service
+from quota.seed import activities, backlog, customers, deals, history, leads, marketing, people, revisions, sales, service
 from quota.seed.clock import Clock
 from quota.seed.columns import Batch
 from quota.seed.reference import Reference
@@ -51,6 +51,7 @@ def plan_company(scale: Scale, seed: int, clock: Clock, reference: Reference) ->
     incoming = leads.build_leads(scale.deals, staff, companies, campaigns, clock, seed)
     pipeline = deals.build_deals(scale.deals, staff, companies, incoming, reference, clock, seed)
     sales.price_quotes(pipeline, reference, seed)
+    revised = revisions.revise(pipeline, clock, seed)  # once the amounts are the quotes' totals
     activity_counts = activities.deal_activity_counts(pipeline, staff, scale, clock, seed)
     deal_activities = int(activity_counts.sum())
     prospecting = max(0, scale.activities - deal_activities)
@@ -82,6 +83,12 @@ def plan_company(scale: Scale, seed: int, clock: Clock, reference: Reference) ->
             DealStageChange,
             history.stage_change_count(pipeline),
             lambda: history.stage_change_batches(pipeline, staff, reference),
+        ),
+        # The revised deals' states; the runner reads the others' off their stage changes, in the database.
+        TablePlan(
+            DealState,
+            history.revised_state_count(pipeline, revised),
+            lambda: history.revised_state_batches(pipeline, revised, staff, reference),
         ),
         TablePlan(Offer, int(quotes.sum()), lambda: sales.offer_batches(pipeline, staff, reference, clock, seed)),
         TablePlan(OfferLine, int(pipeline.line_count.sum()), lambda: sales.offer_line_batches(pipeline, reference, seed)),

@@ -26,6 +26,8 @@ from quota.accounts.models import Role, User
 from quota.activities.models import Activity, ActivityKind
 from quota.dashboards.periods import PeriodKey, named_period
 from quota.dashboards.selectors import sales
+from quota.forecasting.history import slip_rate
+from quota.forecasting.page import forecast_page
 from quota.forecasting.targets import target_progress
 from quota.kpi.models import Target, TargetPeriod, TeamTarget, period_bounds
 from quota.kpi.periods import add_months, local_midnight
@@ -163,6 +165,26 @@ def test_the_rep_and_director_dashboards_show_targets_attainment_and_pace(demo):
         client.login(username="director", password="demo")
         page = client.get("/dashboards/sales/").content.decode()
         assert "Nobody has a won revenue target for this period" not in page
+
+
+# ----------------------------------------------------------------------------- the forecast
+
+
+def test_the_forecast_reads_a_pipeline_that_slipped_grew_and_shrank_last_quarter(demo):
+    """Some of last quarter's commit had its close date moved out of it: this quarter's forecast takes that slip.
+    Last quarter's waterfall has every kind of flow, and adds up for each person and in all."""
+    director = User.objects.get(username="director")
+    last = named_period(PeriodKey.LAST_QUARTER, demo.today)
+    [slipped] = slip_rate(user=director, period_start=last.start, period_end=last.end)
+    assert slipped.slipped_deals > 0 and 0 < slipped.value_rate < 0.5
+    current = forecast_page(user=director, period=named_period(PeriodKey.THIS_QUARTER, demo.today), by="team", now=demo.now)
+    assert current.ranges.slip == pytest.approx(slipped.value_rate)
+    moved = forecast_page(user=director, period=last, by="person", now=demo.now).waterfall
+    total = moved.total
+    assert total.new > 0 and total.moved_in > 0 and total.increased > 0
+    assert total.decreased < 0 and total.won < 0 and total.lost < 0 and total.moved_out < 0
+    for row in [*moved.rows, total]:
+        assert row.start + sum(row.flows.values()) == row.end, row.label
 
 
 # ----------------------------------------------------------------------------- early warnings

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db.models import Count, Sum
 
 from quota.activities.models import Activity
-from quota.crm.models import Deal, DealStageChange, Lead
+from quota.crm.models import Deal, DealStageChange, DealState, Lead
 from quota.kpi.models import Target
 from quota.notifications.models import Notification
 from quota.sales.models import Invoice, OfferLine
@@ -20,11 +20,14 @@ from quota.service.models import Case
 pytestmark = pytest.mark.django_db
 
 
-def rows_hash(queryset, fields):
+def rows_hash(queryset, fields, order=("id",)):
     digest = hashlib.sha256()
-    for row in queryset.order_by("id").values_list(*fields):
+    for row in queryset.order_by(*order).values_list(*fields):
         digest.update(repr(row).encode())
     return digest.hexdigest()
+
+
+STATE_FIELDS = ["deal_id", "valid_from", "valid_to", "stage_id", "status", "amount", "expected_close_date", "owner_id"]
 
 
 def fingerprint(report):
@@ -36,6 +39,8 @@ def fingerprint(report):
             Deal.objects, ["id", "title", "amount", "currency", "status", "stage_id", "owner_id", "created_at", "closed_at"]
         ),
         "history": rows_hash(DealStageChange.objects, ["deal_id", "from_stage_id", "to_stage_id", "to_status", "changed_at"]),
+        # By content: the states' ids come from the table's sequence (PostgreSQL's goes on after a flush).
+        "states": rows_hash(DealState.objects, STATE_FIELDS, order=("deal_id", "valid_from")),
         "leads": rows_hash(Lead.objects, ["title", "email", "status", "created_at", "converted_at", "utm"]),
         "activities": rows_hash(
             Activity.objects.filter(id__lte=500), ["kind", "subject", "occurred_at", "answered", "duration_seconds"]
@@ -57,6 +62,7 @@ def test_another_seed_or_date_gives_other_data():
     other_date = fingerprint(seed_company(size=SMALL, seed=7, today=dt.date(2025, 6, 15), flush=True))
     for other in (other_seed, other_date):
         assert other["deals"] != base["deals"] and other["activities"] != base["activities"]
+        assert other["states"] != base["states"]
         assert other["rows"]["crm_deal"] == base["rows"]["crm_deal"]  # the size is the size
 
 
