@@ -11,6 +11,7 @@ import pytest
 
 CHROMIUM = os.environ.get("QUOTA_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+PASSWORD = "demo-pass"
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -66,6 +67,24 @@ def builtin_data(transactional_db):
     from quota.kpi.services import sync_catalogue
 
     sync_catalogue()
+
+
+@pytest.fixture
+def rep(transactional_db):
+    """A rep of the north team who signs in as "rep" with the demo password."""
+    from quota.accounts.models import Role, Team
+    from quota.testing.factories import UserFactory
+
+    return UserFactory(username="rep", role=Role.REP, team=Team.objects.create(name="North"), password=PASSWORD)
+
+
+def log_in(page, base_url: str, username: str) -> None:
+    """Sign `username` in through the login form (every test user's password is PASSWORD)."""
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
 
 
 def screenshot(page, name: str) -> Path:

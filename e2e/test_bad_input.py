@@ -11,26 +11,21 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
-from quota.accounts.models import Role, Team
 from quota.crm.models import LossReason
 from quota.crm.services import deal_create
-from quota.testing.factories import UserFactory
+
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_changing_the_loss_reason_sends_only_the_reason(page, live_server):
-    rep = UserFactory(username="rep", role=Role.REP, team=Team.objects.create(name="North"), password="demo-pass")
+def test_changing_the_loss_reason_sends_only_the_reason(page, live_server, rep):
     deal = deal_create(by=rep, title="Fleet vans", owner=rep)
     reason = LossReason.objects.filter(follow_up_after_days__gt=0, is_active=True).first()
     sent: list[str] = []
     page.on("request", lambda request: sent.append(request.url) if request.method == "GET" else None)
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "rep")
-    page.fill("#id_password", "demo-pass")
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server.url, "rep")
     page.goto(f"{live_server.url}/crm/deals/{deal.pk}/")
     page.click(f"a[href='/crm/deals/{deal.pk}/lose/']")  # the form loads into the page
     page.fill("#id_note", "They chose the cheaper offer, secret margin 12%")

@@ -2,17 +2,15 @@
 
 import pytest
 
-from quota.accounts.models import Role, Team
 from quota.crm.services import deal_create
-from quota.testing.factories import UserFactory, loss_reason
+from quota.testing.factories import loss_reason
 
-from .test_sales_journey import log_in
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_dropping_cards_on_won_and_lost(page, live_server):
-    rep = UserFactory(username="rep", role=Role.REP, team=Team.objects.create(name="North"), password="demo-pass")
+def test_dropping_cards_on_won_and_lost(page, live_server, rep):
     reason = loss_reason("Price too high")
     won = deal_create(by=rep, title="Fleet", owner=rep)
     lost = deal_create(by=rep, title="Vans", owner=rep)

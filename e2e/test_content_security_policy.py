@@ -10,6 +10,8 @@ from quota.accounts.models import Role, Team
 from quota.crm.services import deal_close_won
 from quota.testing.factories import CallFactory, DealFactory, UserFactory
 
+from .conftest import PASSWORD, log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = [
@@ -49,7 +51,7 @@ def director():
         deal = DealFactory(owner=rep, amount=Decimal("1200"), created_at=now - dt.timedelta(days=days + 10))
         deal_close_won(deal=deal, by=rep, at=now - dt.timedelta(days=days))
         CallFactory(owner=rep, occurred_at=now - dt.timedelta(days=days))
-    return UserFactory(username="boss", role=Role.ADMIN, team=None, is_staff=True, is_superuser=True, password="demo-pass")
+    return UserFactory(username="boss", role=Role.ADMIN, team=None, is_staff=True, is_superuser=True, password=PASSWORD)
 
 
 @pytest.fixture
@@ -68,11 +70,7 @@ def violations(page) -> list[str]:
 
 def test_no_page_breaks_the_content_security_policy(watched, live_server, director):
     page = watched
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", "demo-pass")
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server.url, "boss")
     found = {}
     for path in PAGES:
         response = page.goto(f"{live_server.url}{path}")
@@ -88,11 +86,7 @@ def test_no_page_breaks_the_content_security_policy(watched, live_server, direct
 
 def test_dashboard_charts_draw_and_htmx_swaps_under_the_policy(watched, live_server, director):
     page = watched
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", "demo-pass")
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server.url, "boss")
     page.goto(f"{live_server.url}/dashboards/kpi/won_revenue/")
     chart = page.locator("[data-chart] svg").first
     chart.wait_for()  # ECharts drew (its SVG renderer)

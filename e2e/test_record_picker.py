@@ -6,31 +6,19 @@ without it, the number box is there to type an id in.
 
 import pytest
 
-from quota.accounts.models import Role, Team
 from quota.crm.services import deal_create
-from quota.testing.factories import CompanyFactory, UserFactory
+from quota.testing.factories import CompanyFactory
+
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, live_server):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "rep")
-    page.fill("#id_password", "demo-pass")
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-
-
-@pytest.fixture
-def rep(transactional_db):
-    return UserFactory(username="rep", role=Role.REP, team=Team.objects.create(name="North"), password="demo-pass")
 
 
 def test_picking_and_clearing_a_company_on_a_deal(page, live_server, rep):
     first = CompanyFactory(name="Acme Rockets", owner=rep)
     CompanyFactory(name="Zenith Anvils", owner=rep)
     deal = deal_create(by=rep, title="Fleet vans", owner=rep, company=first)
-    _sign_in(page, live_server)
+    log_in(page, live_server.url, "rep")
     page.goto(f"{live_server.url}/crm/deals/{deal.pk}/edit/")
 
     picker = page.locator(".picker:has(input[name=company])")
@@ -60,7 +48,7 @@ def test_without_javascript_an_id_can_be_typed(browser, live_server, rep):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
-        _sign_in(page, live_server)
+        log_in(page, live_server.url, "rep")
         page.goto(f"{live_server.url}/crm/deals/?company={company.pk}")
         picker = page.locator(".picker:has(input[name=company])")
         assert picker.locator(".picker-label").inner_text() == "Acme Rockets"

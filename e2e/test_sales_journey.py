@@ -12,7 +12,7 @@ from quota.crm.models import Deal, DealStageChange, Lead
 from quota.kpi.models import Metric, Target
 from quota.testing.factories import UserFactory
 
-from .conftest import screenshot
+from .conftest import PASSWORD, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,17 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def people():
     team = Team.objects.create(name="North")
-    rep = UserFactory(username="rep", role=Role.REP, team=team, password="demo-pass")
-    director = UserFactory(username="director", role=Role.DIRECTOR, team=None, password="demo-pass")
+    rep = UserFactory(username="rep", role=Role.REP, team=team, password=PASSWORD)
+    director = UserFactory(username="director", role=Role.DIRECTOR, team=None, password=PASSWORD)
     return {"rep": rep, "director": director}
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo-pass")
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
 
 
 def set_language(page, base_url: str, code: str) -> None:

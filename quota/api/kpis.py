@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from quota.api.fields import BoundedJSONField
 from quota.api.permissions import allows
+from quota.api.serializers import validated
 from quota.core.inputs import load_json, validate_supported_day
 from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi import builder
@@ -149,9 +150,7 @@ class KpiViewSet(
     @extend_schema(request=KpiDefineSerializer, responses={201: KpiSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Define a custom KPI, or a new version of one (the builder's checks; nothing is saved on a problem)."""
-        payload = KpiDefineSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = validated(KpiDefineSerializer, request.data)
         metric = builder.define(
             key=data["key"],
             name=data["name"],
@@ -165,9 +164,7 @@ class KpiViewSet(
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Change a custom KPI: a new definition is a new version (targets keep theirs); new words rename it."""
         metric = self.get_object()
-        payload = KpiChangeSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = validated(KpiChangeSerializer, request.data)
         changed = builder.define(
             key=metric.key,
             name=data.get("name", metric.name),
@@ -190,9 +187,7 @@ class KpiViewSet(
     @action(detail=True, methods=["get"], pagination_class=None)
     def values(self, request: Request, key: str | None = None) -> Response:
         """The KPI's values per period and group, as you may see the records: the rows of `quota kpi eval --format json`."""
-        query = KpiValuesQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
+        params = validated(KpiValuesQuery, request.query_params)
         try:
             result = kpi_values(
                 str(key),
@@ -275,9 +270,7 @@ class TargetProgressViewSet(viewsets.GenericViewSet):
 
     @extend_schema(parameters=[TargetsQuery])
     def list(self, request: Request) -> Response:
-        query = TargetsQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
+        params = validated(TargetsQuery, request.query_params)
         day = params.get("day") or timezone.localdate(timezone=company_zone())
         start, end = period_bounds(params["period"], day)
         targets = self.get_queryset().filter(start=start, end=end)

@@ -21,6 +21,13 @@ from quota.service import services as service
 from quota.service.models import Case, SurveyAnswer
 
 
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> Any:
+    """`data` (a payload, query parameters) as `serializer_class` reads it; invalid data is answered 400, each field's reason."""
+    checked = serializer_class(data=data)
+    checked.is_valid(raise_exception=True)
+    return checked.validated_data
+
+
 class RecordSerializer(serializers.ModelSerializer):
     """Base: foreign keys limited to visible records, the owner defaults to the caller, writes through services."""
 

@@ -154,9 +154,7 @@ class LeadViewSet(_LeadBase):
     def convert(self, request: Request, pk: str | None = None) -> Response:
         """Convert the lead into a contact, a company and an open deal."""
         lead = self.get_object()  # first: a refused caller hears so before any check of the payload
-        payload = s.LeadConvertSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        deal = crm.lead_convert(lead=lead, by=request.user, **payload.validated_data)
+        deal = crm.lead_convert(lead=lead, by=request.user, **s.validated(s.LeadConvertSerializer, request.data))
         return Response(s.DealSerializer(deal, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
 
 
@@ -169,18 +167,15 @@ class DealViewSet(_DealBase):
     def move(self, request: Request, pk: str | None = None) -> Response:
         """Move an open deal to another stage of its pipeline (recorded in its history)."""
         deal = self.get_object()  # first: a refused caller hears so before any check of the payload
-        payload = s.DealMoveSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        return self._respond(crm.deal_move_stage(deal=deal, stage=payload.validated_data["stage"], by=request.user))
+        stage = s.validated(s.DealMoveSerializer, request.data)["stage"]
+        return self._respond(crm.deal_move_stage(deal=deal, stage=stage, by=request.user))
 
     @extend_schema(request=s.DealWinSerializer, responses=s.DealSerializer)
     @action(detail=True, methods=["post"])
     def win(self, request: Request, pk: str | None = None) -> Response:
         """Mark the deal won."""
         deal = self.get_object()
-        payload = s.DealWinSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = s.validated(s.DealWinSerializer, request.data)
         return self._respond(crm.deal_close_won(deal=deal, by=request.user, at=data.get("closed_at"), amount=data.get("amount")))
 
     @extend_schema(request=s.DealLoseSerializer, responses=s.DealSerializer)
@@ -188,9 +183,7 @@ class DealViewSet(_DealBase):
     def lose(self, request: Request, pk: str | None = None) -> Response:
         """Mark the deal lost, with its reason."""
         deal = self.get_object()
-        payload = s.DealLoseSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = s.validated(s.DealLoseSerializer, request.data)
         deal = crm.deal_close_lost(
             deal=deal,
             by=request.user,

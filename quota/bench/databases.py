@@ -3,6 +3,8 @@
     with default_database("large"):
         report = prepare("large")   # created, migrated, seeded, rollups built and vacuumed when needed
 
+    measure_each(["demo", "large"], measure)  # the same for each size, then {size: {**measure(), **report}}
+
 Every benchmark that reads a seeded company goes through here, so `make bench` on a fresh machine
 creates and seeds what it reads, and the seed, KPI and pages benchmarks agree on the names.
 BENCH_DATABASE_URL, if set, names the server instead (its database name is not used).
@@ -13,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -105,6 +107,16 @@ def prepare(size: str) -> dict[str, Any]:
         _vacuum()
         done["vacuum_s"] = round(time.perf_counter() - started, 1)
     return done
+
+
+def measure_each(sizes: Iterable[str], measure: Callable[[], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each size's figures: `measure()` on its prepared database, with what preparing it did (`prepare`)."""
+    results: dict[str, dict[str, Any]] = {}
+    for size in sizes:
+        with default_database(size):
+            prepared = prepare(size)
+            results[size] = {**measure(), **prepared}
+    return results
 
 
 def _needs_vacuum() -> bool:

@@ -18,15 +18,11 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS
 
-from quota.bench.databases import default_database, prepare
+from quota.bench.databases import measure_each
 
 
 def run(*, sizes: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for size in sizes:
-        with default_database(size):
-            prepared = prepare(size)
-            results[size] = {**_measure(DEFAULT_DB_ALIAS), **prepared}
+    results = measure_each(sizes, lambda: _measure(DEFAULT_DB_ALIAS))
     return {"forecast_model": results}
 
 

@@ -22,18 +22,14 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Max
 
-from quota.bench.databases import default_database, prepare
+from quota.bench.databases import measure_each
 
 WARMUP = 1
 REPEATS = 7
 
 
 def run(*, sizes: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for size in sizes:
-        with default_database(size):
-            prepared = prepare(size)
-            results[size] = {**measure(DEFAULT_DB_ALIAS), **prepared}
+    results = measure_each(sizes, lambda: measure(DEFAULT_DB_ALIAS))
     return {"history": results}
 
 

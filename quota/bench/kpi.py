@@ -23,7 +23,7 @@ from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from quota.bench.databases import default_database, prepare
+from quota.bench.databases import measure_each
 
 DASHBOARD_KPIS = [
     "won_revenue",
@@ -48,11 +48,7 @@ REPEATS = 25  # the median of 25: steady enough on a shared 2-core machine
 
 
 def run(*, sizes: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for size in sizes:
-        with default_database(size):
-            prepared = prepare(size)
-            results[size] = {**_measure(DEFAULT_DB_ALIAS), **prepared}
+    results = measure_each(sizes, lambda: _measure(DEFAULT_DB_ALIAS))
     if {"demo", "large"} <= results.keys() and "median_ms" in results["demo"] and "median_ms" in results["large"]:
         results["large"]["vs_demo"] = _ratios(results["demo"], results["large"])
     return {"dashboard_kpis": results}

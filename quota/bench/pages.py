@@ -30,7 +30,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 
-from quota.bench.databases import default_database, prepare
+from quota.bench.databases import measure_each
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,8 @@ PLAIN_STATIC = {
 
 
 def run(*, sizes: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    results = {}
     with bench_settings():
-        for size in sizes:
-            with default_database(size):
-                prepared = prepare(size)
-                results[size] = {**measure(), **prepared}
+        results = measure_each(sizes, measure)
     return {"pages": results}
 
 

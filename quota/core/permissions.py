@@ -7,15 +7,7 @@ own `user.has_perm(name[, obj])` (templates: `perms.webhooks.manage`, or `{% has
 
 Which *rows* someone reads or changes is the queryset side, `core.visibility` (a method every list,
 report and KPI uses); the record permissions below ask it about one record. Both follow the roles
-table of the README:
-
-| role              | reads                              | changes                     |
-| ----------------- | ---------------------------------- | --------------------------- |
-| admin, director   | everything                         | everything                  |
-| manager           | their team and its sub-teams       | the same                    |
-| rep               | their team and its sub-teams       | their own records           |
-| marketing,service | everything                         | their own records           |
-| viewer            | their team (everything if none)    | nothing                     |
+table of the README, which `core.visibility` repeats.
 
 This module sits on the ground floor: it names no domain app. An object permission reads only
 plain attributes of the object it is given (`owner_id`, `recipients`, a team's `pk`).

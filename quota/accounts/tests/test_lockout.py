@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from quota.testing.commands import run_command
 from quota.testing.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,9 +134,7 @@ def test_the_admin_login_is_watched_and_locked_too(client, clock):
 
 def test_quota_unlock_ends_the_lockout_at_once(client, alice, clock):
     fail(client, 10)
-    out = StringIO()
-    call_command("unlock", "alice", stdout=out)
-    assert "Unlocked alice" in out.getvalue()
+    assert "Unlocked alice" in run_command("unlock", "alice")
     assert log_in(client, "alice", "right-password").status_code == 302
 
 
@@ -147,9 +146,7 @@ def test_quota_unlock_of_an_address(client, alice, clock):
 
 
 def test_quota_unlock_of_someone_not_locked_says_so():
-    out = StringIO()
-    call_command("unlock", "nobody", stdout=out)
-    assert "nothing to unlock" in out.getvalue()
+    assert "nothing to unlock" in run_command("unlock", "nobody")
 
 
 def test_quota_unlock_without_a_name_is_refused():

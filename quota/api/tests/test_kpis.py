@@ -3,16 +3,15 @@
 import datetime as dt
 import json
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.urls import resolve
 
 from quota.accounts.models import Role, Team
 from quota.kpi.models import Metric, Target, TargetPeriod
 from quota.testing.api import client_for
 from quota.testing.clock import clock_at
+from quota.testing.commands import run_command
 from quota.testing.factories import DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +40,7 @@ def people():
 
 
 def cli_json(*args):
-    out = StringIO()
-    call_command("kpi", *args, "--format", "json", stdout=out)
-    return json.loads(out.getvalue())
+    return json.loads(run_command("kpi", *args, "--format", "json"))
 
 
 # --------------------------------------------------------------------------- definitions
@@ -65,23 +62,9 @@ def test_list_and_detail_show_definitions(people):
 
 def test_values_equal_the_command_line_json(people):
     with clock_at(NOW, tick=False):
-        api = client_for(people["director"]).get(
-            "/api/kpis/won_revenue/values/", {"from": "2024-01-01", "to": "2024-03-31", "every": "month", "by": "person"}
-        )
-        cli = cli_json(
-            "eval",
-            "won_revenue",
-            "--from",
-            "2024-01-01",
-            "--to",
-            "2024-03-31",
-            "--every",
-            "month",
-            "--by",
-            "person",
-            "--as",
-            "boss",
-        )
+        query = {"from": "2024-01-01", "to": "2024-03-31", "every": "month", "by": "person"}
+        api = client_for(people["director"]).get("/api/kpis/won_revenue/values/", query)
+        cli = cli_json("eval", "won_revenue", *(f"--{name}={value}" for name, value in query.items()), "--as", "boss")
     assert api.status_code == 200
     assert api.json() == cli
     assert ("2024-03-01", "Anna North", 1000.0) in [(r["period"], r["group"], r["value"]) for r in cli]

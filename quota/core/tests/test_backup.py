@@ -27,6 +27,7 @@ from quota.core.backup import BackupError
 from quota.crm.services import deal_close_lost, deal_close_won
 from quota.kpi.catalogue import CATALOGUE
 from quota.kpi.engine import evaluate
+from quota.testing.commands import run_command
 from quota.testing.factories import (
     CallFactory,
     CaseFactory,
@@ -158,9 +159,7 @@ def test_a_round_trip_keeps_every_row_every_kpi_value_and_every_media_file(compa
     files_before = {p.relative_to(media): p.read_bytes() for p in media.rglob("*") if p.is_file()}
 
     archive = tmp_path / "quota.tar.gz"
-    out = io.StringIO()
-    call_command("backup", str(archive), stdout=out)
-    assert f"and 2 media files to {archive}" in out.getvalue()
+    assert f"and 2 media files to {archive}" in run_command("backup", str(archive))
     vendor = connections["default"].vendor
     assert set(archive_members(archive)) == {
         "manifest.json",

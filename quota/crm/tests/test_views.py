@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from quota.accounts.models import Role, Team
+from quota.accounts.models import Role
 from quota.activities.models import Activity, ActivityKind
 from quota.crm.models import Company, Deal, DealStageChange, Lead
 from quota.crm.services import deal_create
@@ -30,16 +30,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def people():
-    """Two sales teams: north (two reps) and south (one rep), a director and a viewer."""
-    north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    return {
-        "rep": UserFactory(team=north),
-        "teammate": UserFactory(team=north),
-        "south_rep": UserFactory(team=south),
-        "director": UserFactory(team=None, role=Role.DIRECTOR),
-        "viewer": UserFactory(team=north, role=Role.VIEWER),
-    }
+def people(people):
+    """The usual cast (conftest.py) and a viewer in the north team."""
+    return {**people, "viewer": UserFactory(team=people["rep"].team, role=Role.VIEWER)}
 
 
 # --------------------------------------------------------------------------- lists

@@ -3,21 +3,18 @@
 import datetime as dt
 import json
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from quota.testing.commands import run_command
 from quota.testing.factories import DealFactory, UserFactory, loss_reason
 
 pytestmark = pytest.mark.django_db
 
 
 def run(*args):
-    out = StringIO()
-    call_command("kpi", *args, stdout=out)
-    return out.getvalue()
+    return run_command("kpi", *args)
 
 
 @pytest.fixture
@@ -40,22 +37,8 @@ def test_list_shows_key_name_unit_and_definition():
 
 
 def test_eval_json_is_a_list_of_period_group_value(sales):
-    rows = json.loads(
-        run(
-            "eval",
-            "won_revenue",
-            "--from",
-            "2024-01-01",
-            "--to",
-            "2024-03-31",
-            "--every",
-            "month",
-            "--by",
-            "person",
-            "--format",
-            "json",
-        )
-    )
+    first_quarter = ("--from", "2024-01-01", "--to", "2024-03-31", "--every", "month")
+    rows = json.loads(run("eval", "won_revenue", *first_quarter, "--by", "person", "--format", "json"))
     assert [(r["period"], r["group"], r["value"]) for r in rows] == [
         ("2024-01-01", "Anna Nowak", 0.0),
         ("2024-02-01", "Anna Nowak", 1100.0),  # 1000 + 400 at 0.25 to the company currency

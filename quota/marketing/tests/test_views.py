@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from quota.accounts.models import Role, Team
+from quota.accounts.models import Role
 from quota.marketing.models import Campaign
 from quota.testing.factories import CampaignFactory, LeadFactory, UserFactory, lead_source
 from quota.testing.views import queries_for
@@ -12,14 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def people():
-    north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    return {
-        "marketer": UserFactory(team=north, role=Role.MARKETING),
-        "rep": UserFactory(team=north),
-        "south_rep": UserFactory(team=south),
-        "director": UserFactory(team=None, role=Role.DIRECTOR),
-    }
+def people(people):
+    """The usual cast (conftest.py) and a marketer in the north team."""
+    return {**people, "marketer": UserFactory(team=people["rep"].team, role=Role.MARKETING)}
 
 
 def names(response):

@@ -7,25 +7,14 @@ import pytest
 from scipy import stats
 
 from quota.crm.models import Stage
-from quota.kpi.models import Metric, Target
 from quota.notifications.checks import forecast_warnings
 from quota.notifications.models import Notification, NotificationKind
 from quota.notifications.services import early_warnings_check
+from quota.notifications.tests.helpers import march_target
 from quota.reports.tests.helpers import won
 from quota.testing.factories import DealFactory, default_pipeline
 
 EARLY_MARCH = dt.datetime(2025, 3, 4, 12, tzinfo=dt.UTC)  # too early for a pace warning: the forecast speaks already
-
-
-def revenue_target(value: str, **scope) -> Target:
-    return Target.objects.create(
-        metric=Metric.objects.current().get(key="won_revenue"),
-        period="month",
-        start=dt.date(2025, 3, 1),
-        end=dt.date(2025, 3, 31),
-        value=Decimal(value),
-        **scope,
-    )
 
 
 def expected_in_march(owner, amount: str, count: int = 1) -> None:
@@ -48,7 +37,7 @@ def march(people):
 
 def test_a_target_the_pipeline_cannot_reach_tells_the_rep_and_manager_once(march, django_capture_on_commit_callbacks):
     expected_in_march(march.rep_north, "500", count=4)  # 1,000 won + at most 2,000: a 10,000 target is out of reach
-    target = revenue_target("10000", user=march.rep_north)
+    target = march_target("won_revenue", "10000", user=march.rep_north)
     with django_capture_on_commit_callbacks(execute=True):
         sent = early_warnings_check(now=EARLY_MARCH)
     assert sent["targets_unlikely"] == 2 and sent["pipelines_thin"] == 2 and sent["targets_behind"] == 0
@@ -64,13 +53,13 @@ def test_a_target_the_pipeline_cannot_reach_tells_the_rep_and_manager_once(march
 
 def test_a_likely_target_with_plenty_of_pipeline_is_quiet(march):
     expected_in_march(march.rep_north, "1000", count=30)
-    revenue_target("3000", user=march.rep_north)
+    march_target("won_revenue", "3000", user=march.rep_north)
     assert forecast_warnings(now=EARLY_MARCH) == []
 
 
 def test_the_chance_is_the_forecasts_and_the_threshold_a_setting(march, settings):
     expected_in_march(march.rep_north, "1000", count=10)
-    revenue_target("6000", user=march.rep_north)  # 1,000 won: 5 of the 10 deals must be won
+    march_target("won_revenue", "6000", user=march.rep_north)  # 1,000 won: 5 of the 10 deals must be won
     chance = Stage.objects.get(pipeline=default_pipeline(), position=3).probability / 100
     exact = stats.binom(10, chance).sf(4)
     settings.NOTIFICATIONS_COVERAGE_RATIO = 0  # the chance alone
@@ -83,7 +72,7 @@ def test_the_chance_is_the_forecasts_and_the_threshold_a_setting(march, settings
 
 
 def test_a_team_target_tells_its_managers_and_thin_pipelines_are_for_people(march, django_capture_on_commit_callbacks):
-    revenue_target("50000", team=march.north)
+    march_target("won_revenue", "50000", team=march.north)
     with django_capture_on_commit_callbacks(execute=True):
         sent = early_warnings_check(now=EARLY_MARCH)
     assert sent["targets_unlikely"] == 1 and sent["pipelines_thin"] == 0
@@ -91,13 +80,7 @@ def test_a_team_target_tells_its_managers_and_thin_pipelines_are_for_people(marc
 
 
 def test_other_kpis_targets_and_finished_periods_are_not_forecast(march):
-    Target.objects.create(
-        metric=Metric.objects.current().get(key="won_deals"),
-        user=march.rep_north,
-        start=dt.date(2025, 3, 1),
-        end=dt.date(2025, 3, 31),
-        value=Decimal(50),
-    )
-    revenue_target("10000", user=march.rep_north)
+    march_target("won_deals", 50, user=march.rep_north)
+    march_target("won_revenue", "10000", user=march.rep_north)
     assert forecast_warnings(now=dt.datetime(2025, 4, 2, tzinfo=dt.UTC)) == []
     assert [w.target.metric.key for w in forecast_warnings(now=EARLY_MARCH)] == ["won_revenue"]

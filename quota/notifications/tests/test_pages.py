@@ -1,9 +1,6 @@
 """The notifications page, marking read, the unread count and `quota notify check`."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
@@ -11,6 +8,7 @@ from django.urls import reverse
 from quota.notifications.context_processors import unread_notifications
 from quota.notifications.models import Notification, NotificationKind
 from quota.notifications.services import notifications_mark_read, notify
+from quota.testing.commands import run_command
 
 
 @pytest.fixture
@@ -81,9 +79,7 @@ def test_the_unread_count_for_the_top_bar(people, notes, django_assert_num_queri
 
 
 def test_the_command_runs_the_checks(people):
-    out = io.StringIO()
-    call_command("notify", "check", stdout=out)
-    assert out.getvalue() == (
+    assert run_command("notify", "check") == (
         "Notified: 0 about targets behind pace, 0 about targets the forecast finds unlikely, 0 about thin pipelines, "
         "0 about stalling reps.\n"
     )

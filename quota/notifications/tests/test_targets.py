@@ -10,22 +10,12 @@ from quota.kpi.models import Metric, Target
 from quota.notifications.checks import targets_behind
 from quota.notifications.models import Notification, NotificationKind
 from quota.notifications.services import early_warnings_check
+from quota.notifications.tests.helpers import march_target
 from quota.reports.tests.helpers import won
 from quota.testing.factories import UserFactory
 
 MID_MARCH = dt.datetime(2025, 3, 16, 12, tzinfo=dt.UTC)  # 49 % of March gone
 NOTHING = {"targets_behind": 0, "reps_stalling": 0, "targets_unlikely": 0, "pipelines_thin": 0}
-
-
-def monthly_target(value, **scope):
-    return Target.objects.create(
-        metric=Metric.objects.current().get(key="won_deals"),
-        period="month",
-        start=dt.date(2025, 3, 1),
-        end=dt.date(2025, 3, 31),
-        value=Decimal(value),
-        **scope,
-    )
 
 
 @pytest.fixture
@@ -41,7 +31,7 @@ def check(now, capture):
 
 
 def test_a_person_behind_pace_and_their_manager_are_told_once(march, mailoutbox, django_capture_on_commit_callbacks):
-    target = monthly_target(10, user=march.rep_north)  # 1 of 10 with half the month gone: a fifth of the pace
+    target = march_target("won_deals", 10, user=march.rep_north)  # 1 of 10 with half the month gone: a fifth of the pace
     assert check(MID_MARCH, django_capture_on_commit_callbacks) == {**NOTHING, "targets_behind": 2}
     notes = Notification.objects.order_by("user__username")
     assert [n.user for n in notes] == [march.rep_north, march.manager_north]
@@ -57,38 +47,38 @@ def test_a_person_behind_pace_and_their_manager_are_told_once(march, mailoutbox,
 
 
 def test_on_pace_is_not_behind(march):
-    monthly_target(2, user=march.rep_north2)  # 1 of 2 with half the month gone
+    march_target("won_deals", 2, user=march.rep_north2)  # 1 of 2 with half the month gone
     assert targets_behind(now=MID_MARCH) == []
 
 
 def test_no_warning_early_in_the_period(march, settings):
-    monthly_target(10, user=march.rep_south)  # nothing won yet
+    march_target("won_deals", 10, user=march.rep_south)  # nothing won yet
     assert targets_behind(now=dt.datetime(2025, 3, 3, 12, tzinfo=dt.UTC)) == []  # day three: too early to tell
     settings.NOTIFICATIONS_PACE_MIN_ELAPSED = 0.0
     assert len(targets_behind(now=dt.datetime(2025, 3, 3, 12, tzinfo=dt.UTC))) == 1
 
 
 def test_the_threshold_is_a_setting(march, settings):
-    monthly_target(10, user=march.rep_north)
+    march_target("won_deals", 10, user=march.rep_north)
     settings.NOTIFICATIONS_PACE_THRESHOLD = 0.1
     assert targets_behind(now=MID_MARCH) == []
 
 
 def test_a_team_target_tells_the_teams_managers(march, django_capture_on_commit_callbacks):
-    monthly_target(20, team=march.north)
+    march_target("won_deals", 20, team=march.north)
     check(MID_MARCH, django_capture_on_commit_callbacks)
     assert [n.user for n in Notification.objects.all()] == [march.manager_north]
 
 
 def test_a_team_without_a_manager_goes_to_the_manager_above(march, django_capture_on_commit_callbacks):
     head = UserFactory(username="harry", role=Role.MANAGER, team=march.sales)
-    monthly_target(5, user=march.rep_south)
+    march_target("won_deals", 5, user=march.rep_south)
     check(MID_MARCH, django_capture_on_commit_callbacks)
     assert {n.user for n in Notification.objects.all()} == {march.rep_south, head}
 
 
 def test_a_new_period_warns_again(march, django_capture_on_commit_callbacks):
-    monthly_target(10, user=march.rep_north)
+    march_target("won_deals", 10, user=march.rep_north)
     check(MID_MARCH, django_capture_on_commit_callbacks)
     april = Target.objects.create(
         metric=Metric.objects.current().get(key="won_deals"),
@@ -104,6 +94,6 @@ def test_a_new_period_warns_again(march, django_capture_on_commit_callbacks):
 
 def test_targets_are_read_with_the_persons_records_only(march):
     """The engine's pace for the person is what the notification says (nothing of the other rep counts)."""
-    monthly_target(10, user=march.rep_north)
+    march_target("won_deals", 10, user=march.rep_north)
     (behind,) = targets_behind(now=MID_MARCH)
     assert behind.item.progress.actual == 1.0  # the other north rep's win is not his

@@ -1,16 +1,16 @@
 """`quota report list | run | scheduler` and its one-line errors."""
 
 import datetime as dt
-import io
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from openpyxl import load_workbook
 
 from quota.reports.choices import DeliveryStatus, DeliveryTrigger
 from quota.reports.models import Report, ReportDelivery
 from quota.reports.services import report_create
 from quota.reports.tests.helpers import report_fields
+from quota.testing.commands import run_command
 
 
 @pytest.fixture
@@ -19,9 +19,7 @@ def weekly(company):
 
 
 def quota(*args) -> str:
-    out = io.StringIO()
-    call_command("report", *args, stdout=out)
-    return out.getvalue()
+    return run_command("report", *args)
 
 
 def test_list_shows_name_owner_schedule_and_next_run(weekly):

@@ -5,21 +5,14 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from quota.accounts.models import Team
 from quota.sales.models import Offer, OfferLine
 from quota.sales.services import offer_line_create
-from quota.testing.factories import CompanyFactory, OfferFactory, ProductFactory, UserFactory
+from quota.testing.factories import CompanyFactory, OfferFactory, ProductFactory
 from quota.testing.views import queries_for
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def people():
-    north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    return {"rep": UserFactory(team=north), "teammate": UserFactory(team=north), "south_rep": UserFactory(team=south)}
 
 
 @pytest.fixture

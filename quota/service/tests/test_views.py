@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from quota.accounts.models import Role, Team
+from quota.accounts.models import Role
 from quota.service.models import Case
 from quota.testing.factories import CaseFactory, CompanyFactory, ContactFactory, UserFactory
 from quota.testing.views import queries_for
@@ -12,15 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def people():
-    north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
-    return {
-        "agent": UserFactory(team=north, role=Role.SERVICE),
-        "rep": UserFactory(team=north),
-        "teammate": UserFactory(team=north),
-        "south_rep": UserFactory(team=south),
-        "director": UserFactory(team=None, role=Role.DIRECTOR),
-    }
+def people(people):
+    """The usual cast (conftest.py) and a service agent in the north team."""
+    return {**people, "agent": UserFactory(team=people["rep"].team, role=Role.SERVICE)}
 
 
 def case_numbers(response):
