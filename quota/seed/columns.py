@@ -106,6 +106,8 @@ def _time_of_day_table(suffix: str) -> tuple[str, ...]:
 
 def _day_texts(days: np.ndarray, suffix: str = "") -> list[str]:
     """ISO dates for epoch day numbers, formatted once per distinct day."""
+    if days.size == 0:  # a column whose every value is NULL in this batch
+        return []
     first, last = int(days.min()), int(days.max())
     span = np.arange(first, last + 1).astype("datetime64[D]")
     table = np.array([text + suffix for text in np.datetime_as_string(span).tolist()], dtype=object)

@@ -173,7 +173,7 @@ class Storyteller:
         """(won, stalled, cycle seconds, closing instant): bigger deals take longer and win a little less."""
         n, clock = len(created), self.clock
         won_cycle = rng.lognormal(np.log(profiles.WON_CYCLE_DAYS * relative**0.25 * 86_400), 0.7)
-        lost_cycle = rng.lognormal(np.log(profiles.LOST_CYCLE_DAYS * 86_400), 0.8)
+        lost_cycle = rng.lognormal(np.log(profiles.LOST_CYCLE_DAYS * 86_400), 0.8, size=n)
         would_close = clock.local_day(created + won_cycle.astype(np.int64)).astype("datetime64[D]")
         month = would_close.astype("datetime64[M]").astype(np.int64) % 12 + 1
         season = np.array([profiles.CLOSE_MONTH_WIN[m] for m in range(1, 13)])[month - 1]

@@ -18,10 +18,10 @@ Targets come from the data, so attainment varies as it does in real life, and th
 today, so this month's figures are month-to-date. On top of the plan a few targets are chosen
 against the actual run rate (actual / share of the period gone), so that the demo tells its story
 whatever the day: this month one rep is clearly ahead on won revenue (the best of them against
-plan: at least 130 % of the pace) and one clearly off pace (the worst: at most 60 %); the demo
-`rep` is short of their meetings target, and the company of its new leads target, last month and
-this month (this month's from the day the product starts warning, before that the plan stands).
-All of it is read back through the KPI engine (seed tests), never computed beside it.
+plan: at least 130 % of the pace; in the month's first days, already at target) and one clearly off
+pace (the worst: at most 60 %); the demo `rep` is short of their meetings target, and the company of
+its new leads target, last month and this month (this month's from the day the product starts
+warning, before that the plan stands). All of it is read back through the KPI engine (seed tests), never computed beside it.
 """
 
 from __future__ import annotations
@@ -258,8 +258,12 @@ class Story:
             ahead = max((r for r in reps if r is not behind), key=lambda r: (against_plan[r.pk], -r.pk))
             if revenue[ahead.pk] > 0:
                 scope = Scope(user=ahead.pk)
+                # In the month's first days the pace says little and won revenue's status reads the forecast,
+                # mostly pipeline: the rep ahead has then already met a target set at what they won so far.
+                early = self.elapsed < conf.pace_min_elapsed()
+                aim = float(self.people("won_revenue", ahead.pk)[month]) if early else revenue[ahead.pk] / AHEAD_PACE
                 chosen[("won_revenue", scope, month)] = min(
-                    self.planned("won_revenue", scope, month), rounded(revenue[ahead.pk] / AHEAD_PACE, direction="down")
+                    self.planned("won_revenue", scope, month), rounded(aim, direction="down")
                 )
         # Short of target: the demo rep's meetings and the company's new leads, last month and (once the product
         # warns about this month) this month.

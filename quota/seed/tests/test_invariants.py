@@ -128,6 +128,17 @@ def test_history_has_the_texture_kpis_need(seeded):
     assert Campaign.objects.values("source").distinct().count() >= 3
 
 
+def test_won_and_lost_deals_each_take_their_own_time(seeded):
+    """Sales cycles spread out deal by deal: no two-thirds of the lost (or won) deals take the same number of days."""
+    for status in ("won", "lost"):
+        days = [
+            (closed - created).days
+            for created, closed in Deal.objects.filter(status=status).values_list("created_at", "closed_at")
+        ]
+        most_common = max(days.count(d) for d in set(days))
+        assert len(days) > 30 and len(set(days)) > 10 and most_common < len(days) / 5, (status, sorted(days)[:40])
+
+
 def test_quote_totals_are_the_sum_of_their_lines(seeded):
     for offer in Offer.objects.prefetch_related("lines")[:200]:
         assert offer.amount == sum((line.total for line in offer.lines.all()), Decimal("0"))
