@@ -510,6 +510,7 @@ class StepRunner:
         return parse.text(raw)
 
     def _check_required(self, work: RowWork) -> None:
+        unmapped = []
         for name, spec in self.fields.items():
             if not spec.required or work.values.get(name) not in (None, ""):
                 continue
@@ -519,14 +520,17 @@ class StepRunner:
             if name in self.mapping.fields or stand_ins:
                 shown = name if name in self.mapping.fields else stand_ins[0]
                 work.problem(ProblemKind.REQUIRED_BLANK, f"{spec.label} is required", field=shown, value="")
-            else:  # updating, and the row matches no record: a new one needs what the file does not map
-                verbose = self.model._meta.verbose_name
-                work.problem(
-                    ProblemKind.REQUIRED_BLANK,
-                    f"matches no existing {verbose}, and a new {verbose} needs {spec.label}: map a column to it",
-                    field=name,
-                    value="",
-                )
+            else:
+                unmapped.append(str(spec.label))
+        if unmapped:  # updating, and the row matches no record: a new one needs what the file does not map
+            verbose = self.model._meta.verbose_name
+            needs = " and ".join(unmapped)
+            them = "columns to them" if len(unmapped) > 1 else "a column to it"
+            work.problem(
+                ProblemKind.REQUIRED_BLANK,
+                f"matches no existing {verbose}, and a new {verbose} needs {needs}: map {them}",
+                value="",
+            )
 
     # ------------------------------------------------------------------ references and duplicates
 
