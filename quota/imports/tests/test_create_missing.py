@@ -324,3 +324,26 @@ def test_the_command_prints_what_a_dry_run_would_create(write_csv):
     assert not LeadSource.objects.filter(key="webinar").exists()
     with pytest.raises(CommandError, match="there is no lead source 'webinar'"):
         import_command(path, "--into", "leads", "--map", "id=external_id,email=email,origin=source,created=created_at")
+
+
+def test_the_mapping_page_creates_what_is_missing_when_ticked(client, settings, tmp_path):
+    from django.urls import reverse
+
+    from quota.accounts.models import Role
+    from quota.imports.tests.test_pages import csv_bytes, job_of, run_dry, upload
+    from quota.testing.factories import UserFactory
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(UserFactory(role=Role.DIRECTOR))
+    rows = [["id", "email", "origin", "created"], ["L1", "a@x.com", "webinar", "2024-01-05"], ["L2", "b@x.com", "", "2024-01-06"]]
+    job = job_of(upload(client, csv_bytes(rows), name="leads.csv", holds="into:leads"))
+    page = client.get(reverse("imports:map", args=[job.pk])).content.decode()
+    assert 'name="create_missing"' in page and 'name="blank_as_group"' in page
+    choices = {"id": "external_id", "email": "email", "origin": "source", "created": "created_at"}
+
+    report = run_dry(client, job, choices, create_missing="on", blank_as_group="on").content.decode()
+
+    assert "Would create:" in report and "lead source &#x27;webinar&#x27;" in report
+    assert not LeadSource.objects.filter(name__in=["webinar", "(blank)"]).exists()
+    client.post(reverse("imports:commit", args=[job.pk]))
+    assert sorted(Lead.objects.values_list("external_id", "source__name")) == [("L1", "webinar"), ("L2", "(blank)")]
