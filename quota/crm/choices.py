@@ -25,6 +25,7 @@ class CustomFieldType(models.TextChoices):
     NUMBER = "number", _("Number")
     DATE = "date", _("Date")
     CHOICE = "choice", _("Choice")
+    BOOLEAN = "boolean", _("Yes or no")
 
 
 class CustomFieldTarget(models.TextChoices):

@@ -42,6 +42,8 @@ def form_field(definition: Any) -> forms.Field:
         return forms.DecimalField(**common)
     if definition.field_type == CustomFieldType.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
+    if definition.field_type == CustomFieldType.BOOLEAN:
+        return forms.NullBooleanField(**common)  # unknown, yes or no; a required one is held by the record's check
     if definition.field_type == CustomFieldType.CHOICE:
         return forms.ChoiceField(choices=[("", "---------"), *((str(c), str(c)) for c in definition.choices)], **common)
     return forms.CharField(**common)

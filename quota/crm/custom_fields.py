@@ -142,8 +142,22 @@ def stored_value(field: Any, value: Any) -> Any:
         return float(number) if number != number.to_integral_value() else int(number)
     if field.field_type == CustomFieldType.DATE:
         return (value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))).isoformat()
+    if field.field_type == CustomFieldType.BOOLEAN:
+        return _boolean(value)
     if field.field_type == CustomFieldType.CHOICE:
         if value not in field.choices:
             raise ValueError
         return value
     return str(value)
+
+
+def _boolean(value: Any) -> bool:
+    """True or false, also given as the words a form, a file or JSON sends ("yes", "false", 1)."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().casefold()
+    if word in ("true", "yes", "1", "on"):
+        return True
+    if word in ("false", "no", "0", "off"):
+        return False
+    raise ValueError(value)

@@ -18,11 +18,19 @@ CURRENCY_CODES = {code for code, _ in CURRENCIES}
 
 
 def check_step(
-    mapping: StepMapping, header: list[str], target: Target, fields: dict[str, TargetField], *, company_currency: str
+    mapping: StepMapping,
+    header: list[str],
+    target: Target,
+    fields: dict[str, TargetField],
+    *,
+    company_currency: str,
+    updating: bool = False,
 ) -> list[Problem]:
+    """`updating`: rows that match a record need only the columns the file maps; a row that matches
+    none is checked for the required fields it lacks when it is read (so not here)."""
     problems: list[Problem] = []
     problems += _columns(mapping, header)
-    problems += _fields(mapping, target, fields)
+    problems += _fields(mapping, target, fields, updating=updating)
     problems += _currency(mapping, target, company_currency)
     return problems
 
@@ -37,7 +45,7 @@ def _columns(mapping: StepMapping, header: list[str]) -> list[Problem]:
     return problems
 
 
-def _fields(mapping: StepMapping, target: Target, fields: dict[str, TargetField]) -> list[Problem]:
+def _fields(mapping: StepMapping, target: Target, fields: dict[str, TargetField], *, updating: bool) -> list[Problem]:
     problems = []
     for name, rule in mapping.fields.items():
         if name not in fields:
@@ -51,9 +59,10 @@ def _fields(mapping: StepMapping, target: Target, fields: dict[str, TargetField]
             )
         if rule.multiply is not None and fields[name].kind not in (FieldKind.DECIMAL, FieldKind.INTEGER):
             problems.append(Problem(ProblemKind.INVALID_MAPPING, f"{name}: multiply applies to numbers only"))
+    matched = updating and any(name in mapping.fields for name in (mapping.match or target.match_fields))
     for name, spec in fields.items():
         stand_ins = target.stand_ins.get(name, ())
-        if spec.required and name not in mapping.fields and not any(s in mapping.fields for s in stand_ins):
+        if spec.required and not matched and name not in mapping.fields and not any(s in mapping.fields for s in stand_ins):
             either = f" (or {', '.join(stand_ins)})" if stand_ins else ""
             problems.append(
                 Problem(ProblemKind.UNMAPPED_REQUIRED_FIELD, f"{target.name} need {name}{either}: map a column to it", value=name)

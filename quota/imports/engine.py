@@ -40,12 +40,15 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
 
 from quota.core.money import company_currency
+from quota.crm.choices import CustomFieldType
 from quota.crm.custom_fields import definitions_held
+from quota.crm.models import LeadSource
 from quota.imports import values as parse
 from quota.imports.bulk import keep_statistics
 from quota.imports.checks import check_step
 from quota.imports.keys import Found, Key, Resolver, fold
 from quota.imports.mapping import LATEST_DATE, FieldRule, StepMapping, apply, latest_date_columns
+from quota.imports.missing import BLANK_GROUP, CREATABLE, CUSTOM_PREFIX, CreateError, InferredType, MissingRecords, TypeGuess
 from quota.imports.problems import Problem, ProblemKind, Severity
 from quota.imports.report import Report, Status, StepReport
 from quota.imports.rollups import rebuild_after_import
@@ -83,6 +86,8 @@ class ImportOptions:
     skip_bad_rows: bool = False  # commit the good rows and report the bad ones, instead of nothing
     by: Any = None  # the user importing; None for system work (the command line)
     batch_rows: int = BATCH_ROWS
+    create_missing: bool = False  # create the lead sources, loss reasons and custom fields the file names (imports.missing)
+    blank_as_group: bool = False  # a blank lead source is the one named "(blank)", not a refused row (imports.missing)
     progress: Callable[[int], None] | None = None  # told the rows read so far (all steps), after each batch
     on_problem: Callable[[str, Problem], None] | None = None  # told every problem (the log keeps only examples)
 
@@ -99,9 +104,10 @@ def run_import(steps: list[PlannedStep], *, options: ImportOptions, title: str, 
     report = Report(title=title, dry_run=options.dry_run, on_duplicate=options.on_duplicate, skip_bad_rows=options.skip_bad_rows)
     report.problems.listener = options.on_problem
     started = time.monotonic()
+    missing = MissingRecords(by=options.by) if options.create_missing else None
     try:
         with transaction.atomic():
-            _run(steps, setup, options, report)
+            _run(steps, setup, options, report, missing)
             if report.status == Status.FAILED or options.dry_run:
                 raise _Rollback
     except _Rollback:
@@ -110,6 +116,9 @@ def run_import(steps: list[PlannedStep], *, options: ImportOptions, title: str, 
         report.fail(f"{exc}; nothing was imported")
     except DatabaseError as exc:
         report.fail(f"the database refused the import ({str(exc).strip().splitlines()[0][:200]}); nothing was imported")
+    if missing is not None:
+        missing.settle()
+        report.created = missing.created
     report.seconds = time.monotonic() - started
     if report.status == Status.RUNNING:
         report.status = Status.CHECKED if options.dry_run else Status.COMMITTED
@@ -121,27 +130,29 @@ def run_import(steps: list[PlannedStep], *, options: ImportOptions, title: str, 
     return report
 
 
-def _run(steps: list[PlannedStep], setup: Setup | None, options: ImportOptions, report: Report) -> None:
+def _run(
+    steps: list[PlannedStep], setup: Setup | None, options: ImportOptions, report: Report, missing: MissingRecords | None
+) -> None:
     try:
         report.setup = setup.apply() if setup else []
     except SetupError as exc:
         report.fail(f"the preset's setup is not usable: {exc}")
         return
-    ready = [opened for step in steps if (opened := _open_step(step, report)) is not None]
+    ready = [opened for step in steps if (opened := _open_step(step, report, missing, options)) is not None]
     _note_ignored_columns(ready, report)
     if report.problems.count(Severity.ERROR):
         report.fail(_failure_reason(report, before_rows=True))
         return
     resolver, watch = Resolver(), Watch()
     for step, source, target, fields, step_report in ready:
-        StepRunner(step, source, target, fields, step_report, report, options, resolver, watch).run()
+        StepRunner(step, source, target, fields, step_report, report, options, resolver, watch, missing).run()
     watch.report(report)
     if report.problems.count(Severity.ERROR) and not options.skip_bad_rows:
         report.fail(_failure_reason(report, before_rows=False))
 
 
 def _open_step(
-    step: PlannedStep, report: Report
+    step: PlannedStep, report: Report, missing: MissingRecords | None, options: ImportOptions
 ) -> tuple[PlannedStep, Source, Target, dict[str, TargetField], StepReport] | None:
     step_report = StepReport(name=step.name, file=step.file_name or "", into=step.mapping.into)
     report.steps.append(step_report)
@@ -164,9 +175,51 @@ def _open_step(
         report.problems.add(step.name, Problem(ProblemKind.UNKNOWN_FIELD, str(exc.args[0])))
         return None
     fields = target.fields()
-    for problem in check_step(step.mapping, source.info.header, target, fields, company_currency=company_currency()):
+    if missing is not None and _create_custom_fields(step, source, target, fields, missing, report):
+        fields = target.fields()
+    problems = check_step(
+        step.mapping,
+        source.info.header,
+        target,
+        fields,
+        company_currency=company_currency(),
+        updating=options.on_duplicate == "update",
+    )
+    for problem in problems:
         report.problems.add(step.name, problem)
     return step, source, target, fields, step_report
+
+
+def _create_custom_fields(
+    step: PlannedStep, source: Source, target: Target, fields: dict[str, TargetField], missing: MissingRecords, report: Report
+) -> bool:
+    """The custom fields the mapping names and the record lacks, typed by their column's values (one extra pass)."""
+    wanted = {name: rule for name, rule in step.mapping.fields.items() if name.startswith(CUSTOM_PREFIX) and name not in fields}
+    if not wanted or not target.custom_target:
+        return False  # nothing to create, or a record without custom fields: check_step says so
+    only = StepMapping(into=step.mapping.into, fields=wanted, fixes=step.mapping.fixes)
+    guesses = {name: TypeGuess(date_format=rule.date_format) for name, rule in wanted.items()}
+    try:
+        for _, row in source.rows():
+            mapped = apply(only, row, resolved_defaults={})
+            for name, guess in guesses.items():
+                guess.add(mapped.values.get(name))
+    except SourceError as exc:
+        raise _Aborted(f"{step.name}: {source.info.name}: {exc}") from exc
+    created = False
+    for name, rule in wanted.items():
+        try:
+            missing.custom_field(
+                target=target.custom_target,
+                key=name.removeprefix(CUSTOM_PREFIX),
+                label=rule.column or name.removeprefix(CUSTOM_PREFIX),
+                # a referenced record is kept by the text the file names it by
+                inferred=InferredType(CustomFieldType.TEXT) if rule.references else guesses[name].result(),
+            )
+            created = True
+        except CreateError as exc:
+            report.problems.add(step.name, Problem(ProblemKind.INVALID_MAPPING, str(exc), value=name))
+    return created
 
 
 def _note_ignored_columns(ready: list[tuple[Any, ...]], report: Report) -> None:
@@ -253,8 +306,10 @@ class StepRunner:
         options: ImportOptions,
         resolver: Resolver,
         watch: Watch,
+        missing: MissingRecords | None = None,
     ) -> None:
         self.step, self.source, self.target, self.fields = step, source, target, fields
+        self.missing = missing
         self.mapping = step.mapping
         self.step_report, self.report, self.options, self.watch = step_report, report, options, watch
         self.model = target.model
@@ -278,6 +333,14 @@ class StepRunner:
         self.defaults: dict[str, Any] = {}
         self.memo: dict[str, dict[str, tuple[Any, str | None]]] = {}
         self.default_notes: dict[str, str] = {}
+        self.blank_grouped = self._blank_grouped() if options.blank_as_group else frozenset()
+        self.updating = options.on_duplicate == "update"
+
+    def _blank_grouped(self) -> frozenset[str]:
+        """Mapped lead source fields: a blank in them is the "(blank)" source (--blank-as-group)."""
+        return frozenset(
+            name for name, rule in self.mapping.fields.items() if self.fields[name].related is LeadSource and not rule.references
+        )
 
     def _record_fields(self) -> list[str]:
         """Mapped fields that name another record; a scope (pipeline) before what it scopes (stage)."""
@@ -346,6 +409,9 @@ class StepRunner:
 
     def _read(self, number: int, row: dict[str, Any]) -> RowWork:
         mapped = apply(self.mapping, row, resolved_defaults=self.defaults)
+        for name in self.blank_grouped & mapped.blank:
+            mapped.blank.discard(name)
+            mapped.values[name] = mapped.defaulted[name] = BLANK_GROUP
         work = RowWork(
             number=number,
             values={},
@@ -375,7 +441,8 @@ class StepRunner:
         for name, raw in mapped.values.items():
             self._parse_into(work, name, raw)
         self.target.derive(work)
-        self._check_required(work)
+        if not self.updating:
+            self._check_required(work)  # updating: only a row that matches no record needs them (see _build)
         for name in self.mapping.warn_if_blank:
             if name in work.blank:
                 work.problem(ProblemKind.BLANK_REFERENCE, f"blank {name}: imported without one", field=name, value="")
@@ -443,14 +510,27 @@ class StepRunner:
         return parse.text(raw)
 
     def _check_required(self, work: RowWork) -> None:
+        unmapped = []
         for name, spec in self.fields.items():
             if not spec.required or work.values.get(name) not in (None, ""):
                 continue
             if name in work.raw:
                 continue  # it had a value that could not be read, and that is reported
             stand_ins = [s for s in self.target.stand_ins.get(name, ()) if s in self.mapping.fields]
-            shown = name if name in self.mapping.fields else (stand_ins[0] if stand_ins else name)
-            work.problem(ProblemKind.REQUIRED_BLANK, f"{spec.label} is required", field=shown, value="")
+            if name in self.mapping.fields or stand_ins:
+                shown = name if name in self.mapping.fields else stand_ins[0]
+                work.problem(ProblemKind.REQUIRED_BLANK, f"{spec.label} is required", field=shown, value="")
+            else:
+                unmapped.append(str(spec.label))
+        if unmapped:  # updating, and the row matches no record: a new one needs what the file does not map
+            verbose = self.model._meta.verbose_name
+            needs = " and ".join(unmapped)
+            them = "columns to them" if len(unmapped) > 1 else "a column to it"
+            work.problem(
+                ProblemKind.REQUIRED_BLANK,
+                f"matches no existing {verbose}, and a new {verbose} needs {needs}: map {them}",
+                value="",
+            )
 
     # ------------------------------------------------------------------ references and duplicates
 
@@ -475,8 +555,35 @@ class StepRunner:
             for scope, group in groups.values():
                 values = {w.values[name] for w in group}
                 found = self.ctx.resolver.find_many(model, values, scope=scope, suggest=True, remember=True)
+                refused = self._create_missing(model, values, found) if self._creates(model, referenced_target) else {}
                 for work in group:
-                    self._take(work, name, found[fold(work.values[name])], model, scope, referenced_target)
+                    folded = fold(work.values[name])
+                    if folded in refused:
+                        work.problem(ProblemKind.INVALID_VALUE, refused[folded], field=name)
+                        work.values.pop(name)
+                        continue
+                    self._take(work, name, found[folded], model, scope, referenced_target)
+
+    def _creates(self, model: type[models.Model], referenced: Target | None) -> bool:
+        return self.missing is not None and referenced is None and model in CREATABLE
+
+    def _create_missing(self, model: type[models.Model], values: set[str], found: dict[str, Found]) -> dict[str, str]:
+        """Create the records the batch names that do not exist (--create-missing); {folded value: why not} for those refused."""
+        assert self.missing is not None
+        refused: dict[str, str] = {}
+        created = False
+        for value in sorted(values):
+            folded = fold(value)
+            if found[folded].record is not None or found[folded].candidates or folded in refused:
+                continue
+            try:
+                found[folded] = Found(record=self.missing.reference(model, value))
+                created = True
+            except CreateError as exc:
+                refused[folded] = str(exc)
+        if created:
+            self.ctx.resolver.forget(model)  # its remembered answers said "there is none"
+        return refused
 
     def _take(
         self, work: RowWork, name: str, found: Found, model: type[models.Model], scope: Any, referenced: Target | None
@@ -489,8 +596,17 @@ class StepRunner:
         what = f"{model._meta.verbose_name} {value!r}" + (f" in {scope}" if scope is not None else "")
         if found.candidates:
             work.problem(ProblemKind.AMBIGUOUS, f"{found.candidates} records match {what}; make the names unique", field=name)
+        elif name in self.blank_grouped and value == BLANK_GROUP:
+            work.problem(
+                ProblemKind.NOT_FOUND,
+                f"there is no {what} for the blank values (--blank-as-group): add one named {BLANK_GROUP!r} "
+                f"(`quota leadsource add blank --name {BLANK_GROUP!r}`), or let the import create it (--create-missing)",
+                field=name,
+            )
         else:
             hint = f"; did you mean {found.suggestion!r}?" if found.suggestion else ""
+            if model in CREATABLE and referenced is None:
+                hint += f"; the import creates missing {model._meta.verbose_name_plural} with --create-missing"
             work.problem(ProblemKind.NOT_FOUND, f"there is no {what}{hint}", field=name)
 
     def _find_existing(self, works: list[RowWork]) -> None:
@@ -546,6 +662,11 @@ class StepRunner:
         anchor = work.duplicate_of if work.duplicate_of and work.duplicate_of.outcome != Outcome.REJECTED else None
         base = work.existing if work.existing is not None else (anchor.instance if anchor else None)
         if base is None:
+            if self.updating:
+                self._check_required(work)
+                if work.has_errors:
+                    work.outcome = Outcome.REJECTED
+                    return
             work.outcome = Outcome.CREATED if self._assemble(work, self.target.new_instance(), merge=False) else Outcome.REJECTED
         elif self.options.on_duplicate == "skip":
             # Its values were read and its references found like any row's; it is not validated as a
@@ -569,11 +690,13 @@ class StepRunner:
 
     def _assemble(self, work: RowWork, instance: models.Model, *, merge: bool, validate: bool = True) -> bool:
         work.instance = instance  # what the target's rules look at
+        kept: set[str] = set()  # defaults not used: the record had a value
         for name, value in work.values.items():
             spec = self.fields[name]
             if spec.virtual:
                 continue
             if merge and name in work.defaulted and not _is_empty(_current(instance, spec)):
+                kept.add(name)
                 continue  # a default fills a gap; it does not overwrite what the record has
             if spec.custom_key:
                 instance.custom = {**(instance.custom or {}), spec.custom_key: custom_value(spec.kind, value)}  # type: ignore[attr-defined]
@@ -585,8 +708,14 @@ class StepRunner:
         self.target.prepare(work, self.ctx)
         if validate and not work.has_errors:
             self._validate(work, instance)
-        if not work.has_errors:
+        if not work.has_errors and validate:  # not validated: a duplicate left as it is, so no default was used
             for name, used in work.defaulted.items():
+                if name in kept:
+                    continue
+                if name in self.blank_grouped and used == BLANK_GROUP:
+                    note = f"blank {name}: counted in the {BLANK_GROUP} group"
+                    work.problem(ProblemKind.BLANK_GROUPED, note, field=name, value="")
+                    continue
                 note = self.target.default_note(name, used) or f"blank {name}: {self.default_notes.get(name, f'used {used!r}')}"
                 work.problem(ProblemKind.DEFAULT_USED, note, field=name, value="")
         return not work.has_errors

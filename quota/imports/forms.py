@@ -77,6 +77,19 @@ class MappingForm(forms.Form):
         initial="skip",
         widget=forms.RadioSelect,
     )
+    create_missing = forms.BooleanField(
+        label=_("Create what is missing"),
+        required=False,
+        help_text=_(
+            "Lead sources, loss reasons and custom fields the file names that Quota does not have yet are created with "
+            "the import (the dry run lists them; a custom field's type is read from its column)."
+        ),
+    )
+    blank_as_group = forms.BooleanField(
+        label=_("Count blank lead sources as “(blank)”"),
+        required=False,
+        help_text=_("Instead of refusing the row, a blank lead source is the source named “(blank)”."),
+    )
     save_as = forms.CharField(
         label=_("Save this mapping as"),
         max_length=100,

@@ -102,6 +102,10 @@ class ImportJob(models.Model):
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     mapping = models.JSONField(_("mapping"), default=dict, blank=True)
     on_duplicate = models.CharField(_("on duplicate"), max_length=8, default="skip")
+    create_missing = models.BooleanField(
+        _("create what is missing"), default=False, help_text=_("Lead sources, loss reasons and custom fields the file names.")
+    )
+    blank_as_group = models.BooleanField(_("blank lead source as (blank)"), default=False)
     phase = models.CharField(_("phase"), max_length=10, choices=ImportJobPhase.choices, default=ImportJobPhase.UPLOADED)
     state = models.CharField(_("state"), max_length=10, choices=ImportJobState.choices, default=ImportJobState.DONE)
     report = models.JSONField(_("report"), default=dict, blank=True)

@@ -50,6 +50,7 @@ class ProblemKind(StrEnum):
     BLANK_UNTIL_CLOSED = "blank_until_closed"
     ROUNDED = "rounded"
     CONVERTED_CURRENCY = "converted_currency"
+    BLANK_GROUPED = "blank_grouped"
     IGNORED_COLUMNS = "ignored_columns"
     NO_DUPLICATE_CHECK = "no_duplicate_check"
 
@@ -89,6 +90,7 @@ SEVERITY: dict[ProblemKind, Severity] = {
             ProblemKind.BLANK_UNTIL_CLOSED,
             ProblemKind.ROUNDED,
             ProblemKind.CONVERTED_CURRENCY,
+            ProblemKind.BLANK_GROUPED,
             ProblemKind.IGNORED_COLUMNS,
             ProblemKind.NO_DUPLICATE_CHECK,
         ),
@@ -120,6 +122,7 @@ TITLES: dict[ProblemKind, str] = {
     ProblemKind.BLANK_UNTIL_CLOSED: "Blank because the deal is still open",
     ProblemKind.ROUNDED: "Number rounded to the field's precision",
     ProblemKind.CONVERTED_CURRENCY: "Amount converted to the company currency",
+    ProblemKind.BLANK_GROUPED: "Blank value counted in the (blank) group, as asked",
     ProblemKind.IGNORED_COLUMNS: "Columns not mapped to any field (not imported)",
     ProblemKind.NO_DUPLICATE_CHECK: "No column identifies duplicates: importing again creates the records again",
 }

@@ -53,6 +53,7 @@ class Report:
     skip_bad_rows: bool
     steps: list[StepReport] = field(default_factory=list)
     setup: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # what --create-missing made (or, in a dry run, would make)
     problems: ProblemLog = field(default_factory=ProblemLog)
     status: str = Status.RUNNING
     reason: str = ""
@@ -90,6 +91,7 @@ class Report:
             "seconds": round(self.seconds, 2),
             "rollups": {"rebuilt": list(self.rollups), "seconds": round(self.rollup_seconds, 2)},
             "setup": list(self.setup),
+            "created": list(self.created),
             "totals": {outcome.value: totals[outcome] for outcome in OUTCOMES},
             "steps": [s.as_dict() for s in self.steps],
             "problems": [g.as_dict() for g in self.problems.ordered()],
@@ -102,6 +104,8 @@ def render_text(report: Report, *, examples: int = 3) -> str:
         lines.append(f"  {report.reason}")
     set_up = "set up" if report.status == Status.COMMITTED else "would set up"
     lines.extend(f"  {set_up}: {item}" for item in report.setup)
+    create = "created" if report.status == Status.COMMITTED else "would create"
+    lines.extend(f"  {create}: {item}" for item in report.created)
     if report.status != Status.COMMITTED:
         lines.append("  (the counts say what a commit would do; nothing was written)")
     lines.append("")

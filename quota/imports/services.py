@@ -424,10 +424,14 @@ def job_set_mapping(
     assignments: dict[str, str],
     on_duplicate: str,
     by: Any,
+    create_missing: bool = False,
+    blank_as_group: bool = False,
     save_as: str = "",
     saved: SavedMapping | None = None,
 ) -> StepMapping:
     require(by, "imports.run")
+    if create_missing:
+        require(by, "configuration.change")  # lead sources, loss reasons and custom fields are the configuration
     if job.busy:
         raise ValidationError(_("This import is running; wait until it has finished."))
     base = job_base_mapping(job)
@@ -438,8 +442,14 @@ def job_set_mapping(
         raise ValidationError(_("Map at least one column to a field."))
     with transaction.atomic():
         job.mapping, job.on_duplicate = mapping.as_dict(), on_duplicate
+        job.create_missing, job.blank_as_group = create_missing, blank_as_group
         job.phase, job.report, job.problems_total, job.run = ImportJobPhase.UPLOADED, {}, 0, None
-        job.save(update_fields=["mapping", "on_duplicate", "phase", "report", "problems_total", "run", "updated_at"])
+        job.save(
+            update_fields=[
+                *("mapping", "on_duplicate", "create_missing", "blank_as_group"),
+                *("phase", "report", "problems_total", "run", "updated_at"),
+            ]
+        )
         job.problems.all().delete()
         if not job.preset:  # a preset is its own memory
             remember_mapping(mapping=mapping, header=job.header, by=by)
@@ -509,6 +519,8 @@ def job_run(job_id: int) -> ImportJob | None:
     options = ImportOptions(
         dry_run=job.phase == ImportJobPhase.CHECK,
         on_duplicate=job.on_duplicate,
+        create_missing=job.create_missing,
+        blank_as_group=job.blank_as_group,
         by=job.by,
         progress=progress,
         on_problem=keep,

@@ -121,7 +121,9 @@ class MapView(JobMixin, FormView):
         self.target_fields = target_named(self.job.into).fields()
         kwargs = super().get_form_kwargs()
         kwargs.update(header=self.job.header, fields=self.target_fields, proposal=self.proposal)
-        kwargs.setdefault("initial", {})["on_duplicate"] = self.job.on_duplicate
+        kwargs.setdefault("initial", {}).update(
+            on_duplicate=self.job.on_duplicate, create_missing=self.job.create_missing, blank_as_group=self.job.blank_as_group
+        )
         return kwargs
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -153,6 +155,8 @@ class MapView(JobMixin, FormView):
                 job=self.job,
                 assignments=form.assignments(),
                 on_duplicate=form.cleaned_data["on_duplicate"],
+                create_missing=form.cleaned_data["create_missing"],
+                blank_as_group=form.cleaned_data["blank_as_group"],
                 by=self.request.user,
                 save_as=form.cleaned_data["save_as"].strip(),
                 saved=self.saved,

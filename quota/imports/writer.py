@@ -21,6 +21,7 @@ from django.db import DatabaseError, models, transaction
 from quota.audit.services import record_bulk_updates
 from quota.imports.bulk import bulk_insert
 from quota.imports.problems import ProblemKind
+from quota.imports.rules import describe
 from quota.imports.targets import Outcome, RowWork
 
 WRITE_BATCH = 500
@@ -85,7 +86,7 @@ def _refused(work: RowWork, model: type[models.Model], error: DatabaseError) -> 
     if rule is not None:
         fields = sorted(_constraint_fields(rule))
         field = next((f for f in fields if f in work.sources), fields[0] if fields else None)
-        work.problem(ProblemKind.REFUSED_BY_DATABASE, f"breaks the rule {rule.name}", field=field)
+        work.problem(ProblemKind.REFUSED_BY_DATABASE, describe(rule, _record(work)), field=field)
     else:
         work.problem(ProblemKind.REFUSED_BY_DATABASE, _first_line(str(error)))
     work.outcome = Outcome.REJECTED

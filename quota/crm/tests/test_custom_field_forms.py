@@ -216,3 +216,14 @@ def test_deeply_nested_or_huge_text_in_a_form_is_refused_next_to_its_field(clien
     assert response.status_code == 200
     assert "longer than 10,000 characters" in field_html(response.content.decode(), "note")
     assert not Deal.objects.exists()
+
+
+def test_a_yes_or_no_field_is_stored_as_true_or_false_and_left_out_when_unknown(client, rep, deal_fields):
+    CustomField.objects.create(target="deal", key="churned", label="Churned", field_type="boolean", position=5)
+    client.force_login(rep)
+    client.post(reverse("crm:deal_create"), new_deal(rep, seats="3", churned="false"))
+    client.post(reverse("crm:deal_create"), {**new_deal(rep, seats="4", churned="unknown"), "title": "Vans"})
+    assert Deal.objects.get(title="Fleet").custom == {"seats": 3, "churned": False}
+    assert Deal.objects.get(title="Vans").custom == {"seats": 4}
+    with pytest.raises(ValidationError, match="not a valid Yes or no for Churned"):
+        DealFactory(custom={"seats": 1, "churned": "maybe"}).full_clean()

@@ -260,6 +260,7 @@ CUSTOM_KINDS = {
     CustomFieldType.DATE: FieldKind.DATE,
     CustomFieldType.CHOICE: FieldKind.CHOICE,
     CustomFieldType.TEXT: FieldKind.TEXT,
+    CustomFieldType.BOOLEAN: FieldKind.BOOLEAN,
 }
 
 

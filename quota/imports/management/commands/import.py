@@ -4,6 +4,10 @@
     quota import FILE --into deals --map 'Opportunity=external_id,Value=amount' [--set pipeline=Sales]
     quota import FILE --into deals --mapping my-mapping.toml
     quota import --into deals --fields          (what can be mapped)
+    quota import FILE --into leads --map 'Origin=source,...' --create-missing --blank-as-group
+
+--create-missing creates the lead sources, loss reasons and custom fields (`custom.<key>`, typed from the
+column's values) that the file names and Quota lacks; a dry run lists them and creates nothing.
 
 The report goes to stdout (text, or JSON with --format json); a failure also ends with a one-line
 reason on stderr and exit code 1 (2 for a wrong command line).
@@ -57,6 +61,16 @@ class Command(BaseCommand):
         parser.add_argument("--delimiter", help="CSV: the delimiter, if sniffing gets it wrong")
         parser.add_argument("--dry-run", action="store_true", help="check everything and report, write nothing")
         parser.add_argument("--on-duplicate", choices=DUPLICATE_MODES, default="skip", help="skip (default) or update")
+        parser.add_argument(
+            "--create-missing",
+            action="store_true",
+            help="create the lead sources, loss reasons and custom fields the file names that do not exist yet",
+        )
+        parser.add_argument(
+            "--blank-as-group",
+            action="store_true",
+            help="a blank lead source is the one named '(blank)' (with --create-missing, created if missing)",
+        )
         parser.add_argument("--skip-bad-rows", action="store_true", help="import the good rows even if some rows have errors")
         parser.add_argument("--format", choices=("text", "json"), default="text")
         parser.add_argument("--fields", action="store_true", help="list the fields of --into and exit")
@@ -66,7 +80,11 @@ class Command(BaseCommand):
             self._list_fields(options["into"])
             return
         run_options = ImportOptions(
-            dry_run=options["dry_run"], on_duplicate=options["on_duplicate"], skip_bad_rows=options["skip_bad_rows"]
+            dry_run=options["dry_run"],
+            on_duplicate=options["on_duplicate"],
+            skip_bad_rows=options["skip_bad_rows"],
+            create_missing=options["create_missing"],
+            blank_as_group=options["blank_as_group"],
         )
         if not options["path"]:
             raise CommandError("give the file to import (or the folder, with --preset)", returncode=USAGE_ERROR)
