@@ -113,38 +113,38 @@ def open_deals_score(*, win_model: WinModel | None = None, now: dt.datetime | No
         every = feature_reader.features(open_ids, np.full(len(open_ids), int(now.timestamp())), using=using)
         probability = parameters.predict(every)
         labels = _labels(using)
-        scores: list[tuple[int, float, list[dict[str, Any]]]] = []
+        factors: list[str] = []  # each deal's as JSON text
         for lo in range(0, len(open_ids), SCORE_CHUNK):
             chunk = np.arange(lo, min(lo + SCORE_CHUNK, len(open_ids)))
-            factors = (_labelled(f, labels) for f in parameters.factors(every.take(chunk)))
-            scores.extend(zip(open_ids[chunk].tolist(), probability[chunk].tolist(), factors, strict=True))
+            factors.extend(parameters.factors_json(every.take(chunk), labels=labels))
     with transaction.atomic(using=using):
-        _save_scores(scores, win_model, now, using)
+        _save_scores(open_ids.tolist(), probability.tolist(), factors, win_model, now, using)
         DealScore.objects.using(using).filter(~Q(model=win_model) | ~Q(deal__status=DealStatus.OPEN)).delete()
-    return len(scores)
+    return len(open_ids)
 
 
 def _save_scores(
-    scores: list[tuple[int, float, list[dict[str, Any]]]], win_model: WinModel, now: dt.datetime, using: str
+    deals: list[int], probabilities: list[float], factors: list[str], win_model: WinModel, now: dt.datetime, using: str
 ) -> None:
-    """Each deal's score (deal, probability, factors) written over its last one, as of `now`, in the transaction.
+    """Each deal's score (its probability and factors, JSON text) written over its last one, as of `now`.
 
     On PostgreSQL in one statement with three parameters: the deals and the probabilities as arrays, and every
-    deal's factors in one JSON array (one json.dumps, not one per deal, and without its check for cycles, which
-    keeps a note of every list and dict: plain lists of plain dicts have none); an INSERT with a placeholder per
-    value, as bulk_create builds, took most of the scoring's time. Elsewhere bulk_create.
+    deal's factors in one JSON array; an INSERT with a placeholder per value, as bulk_create builds, took most of
+    the scoring's time. Elsewhere bulk_create.
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
         DealScore.objects.using(using).bulk_create(
-            [DealScore(deal_id=deal, model=win_model, probability=p, factors=f, scored_at=now) for deal, p, f in scores],
+            [
+                DealScore(deal_id=deal, model=win_model, probability=p, factors=json.loads(f), scored_at=now)
+                for deal, p, f in zip(deals, probabilities, factors, strict=True)
+            ],
             batch_size=5_000,
             update_conflicts=True,
             unique_fields=["deal"],
             update_fields=["model", "probability", "factors", "scored_at"],
         )
         return
-    deals, probabilities, factors = zip(*scores, strict=True) if scores else ((), (), ())
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -158,7 +158,7 @@ def _save_scores(
             ON CONFLICT (deal_id) DO UPDATE SET model_id = EXCLUDED.model_id, probability = EXCLUDED.probability,
                 factors = EXCLUDED.factors, scored_at = EXCLUDED.scored_at
             """,
-            [win_model.pk, now, list(deals), list(probabilities), json.dumps(factors, check_circular=False)],
+            [win_model.pk, now, deals, probabilities, "[" + ", ".join(factors) + "]"],
         )
 
 
@@ -180,11 +180,3 @@ def _labels(using: str) -> dict[str, dict[str, str]]:
     stages = {str(stage.pk): str(stage) for stage in Stage.objects.using(using).select_related("pipeline")}
     sources = {source.key: str(source) for source in LeadSource.objects.using(using).all()}
     return {"stage": stages, "source": sources}
-
-
-def _labelled(factors: list[dict[str, Any]], labels: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
-    for factor in factors:
-        names = labels.get(factor["feature"])
-        if names is not None:
-            factor["value"] = names.get(str(factor["value"]), factor["value"])
-    return factors

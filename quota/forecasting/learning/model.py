@@ -20,6 +20,7 @@ that says 0 or 1 is never right to, and one surprise would make its log loss inf
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +130,17 @@ class WinModelParameters:
         A feature's indicator is counted with the number it qualifies (FACTOR_OF); each factor is
         {"feature", "value" (the deal's, as the model read it), "effect" (log-odds, signed)}.
         """
+        return [json.loads(text) for text in self.factors_json(examples, top=top)]
+
+    def factors_json(
+        self, examples: Features, *, labels: dict[str, dict[str, str]] | None = None, top: int = TOP_FACTORS
+    ) -> list[str]:
+        """Per example, its factors (see `factors`) as the JSON text json.dumps writes for them.
+
+        `labels` names a feature's values ({feature: {value: name}}; a value without a name is shown as it is).
+        Written straight as text, each value once per distinct value of its feature: the scoring of every open
+        deal makes hundreds of thousands of factors, and a dict and a json.dumps call for each cost most of it.
+        """
         _, terms = self.contributions(examples)
         names = [*self.numeric, *self.categorical]
         shown = [name for name in names if name not in FACTOR_OF]
@@ -138,22 +150,25 @@ class WinModelParameters:
         order = np.argsort(-np.abs(merged), axis=1)[:, :top]
         effect = np.take_along_axis(merged, order, axis=1)
         listed = np.abs(effect) >= 0.005
-        # Each feature's readable values, only where it is listed: a few per deal, not every feature of every deal.
-        values = np.empty(order.shape, dtype=object)
+        # Each feature's factors where it is listed: a few per deal, not every feature of every deal.
+        texts = np.empty(order.shape, dtype=object)
         for k, name in enumerate(shown):
             rows, slots = np.nonzero((order == k) & listed)
-            if len(rows):
-                values[rows, slots] = _objects(_readable(examples, name, rows))
-        return [
-            [
-                {"feature": shown[k], "value": value, "effect": round(e, 3)}
-                for k, value, e, kept in zip(features, row_values, effects, listing, strict=True)
-                if kept
-            ]
-            for features, row_values, effects, listing in zip(
-                order.tolist(), values.tolist(), effect.tolist(), listed.tolist(), strict=True
+            if not len(rows):
+                continue
+            named = (labels or {}).get(name)
+            encoded: dict[Any, str] = {}  # one feature's values are of one type (and None): no True == 1 here
+            head = f'{{"feature": {json.dumps(name)}, "value": '
+            values = [encoded.get(v) or encoded.setdefault(v, _value_json(v, named)) for v in _readable(examples, name, rows)]
+            effects = effect[rows, slots].tolist()
+            texts[rows, slots] = _objects(
+                [f'{head}{value}, "effect": {round(e, 3)!r}}}' for value, e in zip(values, effects, strict=True)]
             )
-        ]
+        return ["[" + ", ".join(text for text in row if text is not None) + "]" for row in texts.tolist()]
+
+
+def _value_json(value: Any, names: dict[str, str] | None) -> str:
+    return json.dumps(names.get(str(value), value) if names is not None else value)
 
 
 def _readable(examples: Features, name: str, rows: np.ndarray) -> list[Any]:
