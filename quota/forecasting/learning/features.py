@@ -27,7 +27,9 @@ month starts sample that population, and cover each deal young and old. The cap 
 dominating; the seeded moment keeps deals that closed within a month from being left out altogether. The
 seed is derived from the deal's id, so a deal's moments do not depend on which other deals exist.
 
-Everything is read with a few grouped queries per chunk of CHUNK_DEALS deals, into numpy arrays.
+Everything is read with one query per table and chunk of CHUNK_DEALS deals (the chunk's ids in a temporary table
+the queries join), the database turning moments into seconds since the epoch and amounts into company currency, and
+the numbers come straight into numpy arrays (core.arrays.fetch_numbers), not a Python tuple per row.
 """
 
 from __future__ import annotations
