@@ -432,6 +432,13 @@ class DealState(models.Model):
                 condition=Q(status="open"),
                 name="dealstate_open_by_close",
             ),
+            # The closes that began in a span (the waterfall's steps out of the slice into a close).
+            models.Index(
+                fields=["status", "valid_from"],
+                include=["deal"],
+                condition=Q(status__in=[DealStatus.WON, DealStatus.LOST]),
+                name="dealstate_closes",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -131,12 +131,14 @@ def waterfall(
             if connections[using].vendor == "postgresql":
                 # Compiling this one statement took longer than running it (JIT: about a second at `large`).
                 cursor.execute("SET LOCAL jit = off")
+                # Its sort for the window (some 25 MB at `large`) and its grouping by hash stay in memory.
+                cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute(sql, params)
             rows = cursor.fetchall()
     groups, company = _tally(rows)
     labels = group_labels(by, [None if g == UNASSIGNED else g for g in groups]) if by != "none" else {}
     shown = [] if by == "none" else [_row(figures, None if g == UNASSIGNED else g, labels) for g, figures in groups.items()]
-    shown.sort(key=lambda row: (row.group is None, row.label.casefold()))
+    shown.sort(key=lambda row: (row.group is None, row.label.casefold(), row.group or 0))  # namesakes by id
     return Waterfall(start_at, end_at, period_start, period_end, by, shown, _row(company, None, {None: ""}))
 
 
@@ -202,9 +204,14 @@ def _waterfall_sql(
         return f" LEFT JOIN {users} u{state} ON u{state}.id = {state}.owner_id" if by == "team" else ""
 
     # The states in a slice from A to B, each with the in-slice states before and after it (LAG, LEAD): where
-    # one ends as the other begins, the step is between two states of the slice and needs no lookup. Only a
-    # step into or out of the slice looks at the state across it (a subquery in a CASE: one index lookup, for
-    # those rows only). The steps are then counted and summed per group and kind of step in and out.
+    # one ends as the other begins, the step is between two states of the slice and needs no lookup. A step into
+    # the slice from no state in it asks whether the deal had any state before (one index lookup, for those rows
+    # only); a step out of it to no state in it looks for a close beginning then among the period's closes (two
+    # hashed sets, read once through the partial index of closes), else the deal went on open, out of the slice
+    # (a deal's states tile its life: the next one begins where this one ends).
+    # The steps are counted and summed per group and kind of step in and out, the kinds as small numbers (CAME,
+    # WENT) so the grouping compares integers, not text.
+    came, went = {kind: code for code, kind in enumerate(CAME)}, {kind: code for code, kind in enumerate(WENT)}
     sql = f"""
     WITH slice AS (
         SELECT deal_id, valid_from, valid_to, grp, cents,
@@ -220,30 +227,42 @@ def _waterfall_sql(
         SELECT grp, cents,
                CASE WHEN valid_from < %s THEN 1 ELSE 0 END AS at_start,
                CASE WHEN valid_to IS NULL OR valid_to >= %s THEN 1 ELSE 0 END AS at_end,
-               CASE WHEN valid_from < %s THEN ''
-                    WHEN lag_to = valid_from THEN CASE WHEN lag_grp = grp THEN 'same' ELSE 'other' END
+               CASE WHEN valid_from < %s THEN {came[""]}
+                    WHEN lag_to = valid_from THEN CASE WHEN lag_grp = grp THEN {came["same"]} ELSE {came["other"]} END
                     WHEN EXISTS (
                         SELECT 1 FROM crm_dealstate p WHERE p.deal_id = slice.deal_id AND p.valid_from < slice.valid_from
-                    ) THEN 'out'
-                    ELSE 'new' END AS came,
+                    ) THEN {came["out"]}
+                    ELSE {came["new"]} END AS came,
                CASE WHEN lag_to = valid_from THEN cents - lag_cents ELSE 0 END AS change,
-               CASE WHEN valid_to IS NULL OR valid_to >= %s THEN ''
-                    WHEN lead_from = valid_to THEN CASE WHEN lead_grp = grp THEN 'same' ELSE 'other' END
-                    ELSE (SELECT CASE WHEN n.status = 'open' THEN 'out' ELSE n.status END
-                          FROM crm_dealstate n WHERE n.deal_id = slice.deal_id AND n.valid_from = slice.valid_to)
-                    END AS went
+               CASE WHEN valid_to IS NULL OR valid_to >= %s THEN {went[""]}
+                    WHEN lead_from = valid_to THEN CASE WHEN lead_grp = grp THEN {went["same"]} ELSE {went["other"]} END
+                    WHEN (deal_id, valid_to) IN (
+                        SELECT c.deal_id, c.valid_from FROM crm_dealstate c
+                        WHERE c.status = 'won' AND c.valid_from >= %s AND c.valid_from < %s
+                    ) THEN {went["won"]}
+                    WHEN (deal_id, valid_to) IN (
+                        SELECT c.deal_id, c.valid_from FROM crm_dealstate c
+                        WHERE c.status = 'lost' AND c.valid_from >= %s AND c.valid_from < %s
+                    ) THEN {went["lost"]}
+                    ELSE {went["out"]} END AS went
         FROM slice
     )
-    SELECT grp, kind, COUNT(*), SUM(cents), SUM(change)
+    SELECT grp, at_start, at_end, came, went, direction, COUNT(*), SUM(cents), SUM(change)
     FROM (
-        SELECT grp, cents, change,
-               CASE WHEN at_start = 1 THEN 's' ELSE '' END || CASE WHEN at_end = 1 THEN 'e' ELSE '' END || ':' || came
-               || ':' || went || ':' || CASE WHEN change > 0 THEN '+' WHEN change < 0 THEN '-' ELSE '' END AS kind
+        SELECT grp, cents, change, at_start, at_end, came, went,
+               CASE WHEN change > 0 THEN 1 WHEN change < 0 THEN -1 ELSE 0 END AS direction
         FROM steps
     ) kinds
-    GROUP BY grp, kind
+    GROUP BY grp, at_start, at_end, came, went, direction
     """
-    return sql, [*in_slice_params, b, a, a, b, a, b]
+    return sql, [*in_slice_params, b, a, a, b, a, b, a, b, a, b]
+
+
+# How a state in a slice began (from before A, from a state of the same or another group of the slice, from a
+# state out of it, or as a new deal) and ended (until after B, into a state of the slice, out of it open, or
+# closed): the codes the statement counts by, their positions here.
+CAME = ("", "same", "other", "out", "new")
+WENT = ("", "same", "other", "out", "won", "lost")
 
 
 def _tally(rows: list[tuple[Any, ...]]) -> tuple[dict[int, dict[str, list[int]]], dict[str, list[int]]]:
@@ -260,11 +279,10 @@ def _tally(rows: list[tuple[Any, ...]]) -> tuple[dict[int, dict[str, list[int]]]
         columns[kind][0] += cents
         columns[kind][1] += steps
 
-    for group, kind, steps, cents, change in rows:
+    for group, at_start, at_end, came_code, went_code, _direction, steps, cents, change in rows:
         columns = groups.setdefault(group, {kind: [0, 0] for kind in KINDS})
         steps, cents, change = int(steps), int(cents or 0), int(change or 0)
-        flags, came, went, _ = kind.split(":")
-        at_start, at_end = "s" in flags, "e" in flags
+        came, went = CAME[came_code], WENT[went_code]
         changed = "increased" if change > 0 else "decreased" if change < 0 else None
         for target, moves in ((columns, ("out", "other")), (company, ("out",))):
             if at_start:

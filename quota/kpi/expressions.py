@@ -13,7 +13,7 @@ import datetime as dt
 import struct
 from typing import Any
 
-from django.db.models import BinaryField, Expression, ExpressionWrapper, F, FloatField, Func, IntegerField, Value
+from django.db.models import BigIntegerField, BinaryField, Expression, ExpressionWrapper, F, FloatField, Func, IntegerField, Value
 from django.db.models.functions import ExtractMonth, ExtractQuarter, ExtractYear, TruncDate
 
 # julianday() of 1970-01-01 00:00 UTC.
@@ -139,3 +139,16 @@ class OverWindows(ExpressionWrapper):
 
     def get_group_by_cols(self) -> list[Any]:
         return []
+
+
+class EpochSeconds(Func):
+    """Whole seconds since 1970-01-01 UTC of a datetime, rounded down (an integer on both databases)."""
+
+    output_field = BigIntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # '%%%%s': the template's own % formatting and then the driver's placeholders each halve the percent signs.
+        return self.as_sql(compiler, connection, template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)", **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="FLOOR(EXTRACT(EPOCH FROM %(expressions)s))::bigint", **extra)

@@ -27,28 +27,37 @@ month starts sample that population, and cover each deal young and old. The cap 
 dominating; the seeded moment keeps deals that closed within a month from being left out altogether. The
 seed is derived from the deal's id, so a deal's moments do not depend on which other deals exist.
 
-Everything is read with a few grouped queries per chunk of CHUNK_DEALS deals, into numpy arrays.
+Everything is read with one query per table and chunk of CHUNK_DEALS deals (the chunk's ids in a temporary table
+the queries join), the database turning moments into seconds since the epoch and amounts into company currency, and
+the numbers come straight into numpy arrays (core.arrays.fetch_numbers), not a Python tuple per row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db import DEFAULT_DB_ALIAS
-from django.db.models import F, Q
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Case, F, FloatField, Q, When
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 
 from quota.activities.models import Activity, ActivityKind
+from quota.core.arrays import fetch_numbers
 from quota.core.calendar import company_zone
 from quota.crm.choices import DealStatus
-from quota.crm.models import Deal, DealStageChange, DealState, Stage
-from quota.sales.models import OfferLine
+from quota.crm.models import Deal, DealStageChange, DealState, LeadSource, Stage
+from quota.kpi.expressions import DateNumber, EpochSeconds
+from quota.sales.models import OfferLine, Product
 
-CHUNK_DEALS = 10_000
+CHUNK_DEALS = 250_000  # a whole-table scan per read and chunk: few chunks; their arrays stay some 100 MB
+WANTED_DEALS = "forecasting_wanted_deals"  # the temporary table of the deals read (see _wanted_deals)
+NO_DAY = -(10**6)  # the day number read for no expected close date
 MAX_MOMENTS_PER_DEAL = 6
 PRIOR_WEIGHT = 10.0
 NONE = "(none)"
@@ -218,17 +227,50 @@ def features(
     closes = _Closes.read(until=int(moments.max()), using=using)
     probabilities = dict(Stage.objects.using(using).values_list("pk", "probability"))
     order = np.argsort(deal_ids, kind="stable")
+    sorted_ids = deal_ids[order]
     unique = np.unique(deal_ids)
-    for lo in range(0, len(unique), CHUNK_DEALS):
-        chunk = unique[lo : lo + CHUNK_DEALS]
-        rows = order[np.searchsorted(deal_ids[order], chunk[0], "left") : np.searchsorted(deal_ids[order], chunk[-1], "right")]
-        _fill(rows, chunk, deal_ids, moments, numeric, categorical, stage_probability, closes, probabilities, using)
+    with _wanted_deals(using) as want:
+        for lo in range(0, len(unique), CHUNK_DEALS):
+            chunk = unique[lo : lo + CHUNK_DEALS]
+            wanted = want(chunk)
+            rows = order[np.searchsorted(sorted_ids, chunk[0], "left") : np.searchsorted(sorted_ids, chunk[-1], "right")]
+            _fill(rows, wanted, deal_ids, moments, numeric, categorical, stage_probability, closes, probabilities, using)
     return Features(deal_ids, moments, numeric, categorical, stage_probability)
+
+
+@contextmanager
+def _wanted_deals(using: str) -> Iterator[Callable[[np.ndarray], RawSQL]]:
+    """A temporary table of the deals whose records are read: each query joins it (whatever its size) instead of
+    listing the ids in its text, which PostgreSQL plans badly past a few thousand and refuses past 65,535.
+
+    Yields `want(ids)`, which fills the table with `ids` (and only them) and returns the subquery of its ids.
+    """
+    connection = connections[using]
+    table = f"{'pg_temp' if connection.vendor == 'postgresql' else 'temp'}.{WANTED_DEALS}"  # never a real table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {WANTED_DEALS} (id bigint PRIMARY KEY)")
+
+    def want(ids: np.ndarray) -> RawSQL:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table}")
+            if connection.vendor == "postgresql":
+                cursor.execute(f"INSERT INTO {table} (id) SELECT unnest(%s::bigint[])", [ids.tolist()])
+                cursor.execute(f"ANALYZE {table}")  # so the planner knows how many deals it joins
+            else:
+                cursor.executemany(f"INSERT INTO {table} (id) VALUES (%s)", [(i,) for i in ids.tolist()])
+        return RawSQL(f"SELECT id FROM {table}", [])  # a fixed table name, no input
+
+    try:
+        yield want
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _fill(
     rows: np.ndarray,
-    chunk: np.ndarray,
+    wanted: RawSQL,
     deal_ids: np.ndarray,
     moments: np.ndarray,
     numeric: np.ndarray,
@@ -238,48 +280,75 @@ def _fill(
     probabilities: dict[int, int],
     using: str,
 ) -> None:
+    """The features of `rows`, whose deals are the `wanted` ones; every read comes back as numbers into arrays."""
     ids, at = deal_ids[rows], moments[rows]
     latest = int(at.max())
-    wanted = chunk.tolist()
     column = {name: i for i, name in enumerate(NUMERIC)}
 
-    deals = list(
+    deals = fetch_numbers(
         Deal.objects.using(using)
         .filter(pk__in=wanted)
         .order_by("pk")
-        .values_list("pk", "created_at", "company_id", "source__key", KeyTextTransform("product", "custom"))
+        .annotate(created=EpochSeconds("created_at"), of_company=Coalesce("company_id", 0), by_source=Coalesce("source_id", 0))
+        .values_list("pk", "created", "of_company", "by_source"),
+        using,
+        columns=4,
+    ).astype(np.int64)
+    deals = deals[np.argsort(deals[:, 0])]
+    at_deal = np.searchsorted(deals[:, 0], ids)
+    created = deals[at_deal, 1]
+    company = deals[at_deal, 2]
+    source_keys = {pk: key or NONE for pk, key in LeadSource.objects.using(using).values_list("pk", "key")}
+    source = _mapped(deals[at_deal, 3], source_keys)
+    products = dict(
+        Deal.objects.using(using)
+        .filter(pk__in=wanted, custom__has_key="product")
+        .values_list("pk", KeyTextTransform("product", "custom"))
     )
-    deal_pk = np.array([d[0] for d in deals], dtype=np.int64)
-    at_deal = np.searchsorted(deal_pk, ids)
-    created = np.array([seconds(d[1]) for d in deals], dtype=np.int64)[at_deal]
-    company = np.array([d[2] or 0 for d in deals], dtype=np.int64)[at_deal]
-    source = np.array([d[3] or NONE for d in deals], dtype=object)[at_deal]
-    custom_product = np.array([d[4] or "" for d in deals], dtype=object)[at_deal]
+    custom_product = _mapped(ids, {pk: value or "" for pk, value in products.items()}, default="")
 
     # The state valid at the moment: the last one of the deal that began by then.
-    states = list(
+    states = fetch_numbers(
         DealState.objects.using(using)
         .filter(deal_id__in=wanted, valid_from__lte=_datetime(latest))
         .order_by("deal_id", "valid_from", "id")
-        .values_list("deal_id", "valid_from", "stage_id", "amount", "exchange_rate", "expected_close_date", "owner_id")
+        .annotate(
+            began=EpochSeconds("valid_from"),
+            value=Coalesce(Cast(F("amount") * F("exchange_rate"), FloatField()), 0.0),
+            unknown=Case(When(amount__isnull=True, then=1), default=0),
+            expected=Coalesce(DateNumber("expected_close_date"), NO_DAY),
+            owned=Coalesce("owner_id", 0),
+        )
+        .values_list("deal_id", "began", "stage_id", "value", "unknown", "expected", "owned"),
+        using,
+        columns=7,
     )
-    state_key = _key(np.array([s[0] for s in states], dtype=np.int64), np.array([seconds(s[1]) for s in states], dtype=np.int64))
+    state_key = _key(states[:, 0], states[:, 1])
+    states = states[np.argsort(state_key, kind="stable")]  # already in order: the database's, kept among equals
+    state_key = np.sort(state_key)
     found = np.searchsorted(state_key, _key(ids, at), side="right") - 1
     # A moment before the deal's first state (before it was created) takes that first state.
     too_early = (found < 0) | ((state_key[np.maximum(found, 0)] >> SHIFT) != ids) if len(states) else found < 0
     found = np.clip(np.where(too_early, found + 1, found), 0, max(len(states) - 1, 0))
-    state = [states[i] for i in found] if states else []
-    stage = np.array([s[2] for s in state], dtype=np.int64)
-    amount = np.array([float(s[3] * s[4]) if s[3] is not None else np.nan for s in state], dtype=np.float64)
-    expected = np.array(
-        [seconds(dt.datetime.combine(s[5], dt.time(), tzinfo=company_zone())) if s[5] else 0 for s in state], dtype=np.int64
-    )
-    has_expected = np.array([s[5] is not None for s in state], dtype=bool)
-    owner = np.array([s[6] or 0 for s in state], dtype=np.int64)
+    state = states[found] if len(states) else np.zeros((0, 7))
+    stage = state[:, 2].astype(np.int64)
+    amount = np.where(state[:, 4] > 0, np.nan, state[:, 3])
+    expected_day = state[:, 5].astype(np.int64)
+    has_expected = expected_day != NO_DAY
+    expected = _local_midnights(expected_day)
+    owner = state[:, 6].astype(np.int64)
 
     # Days in stage: since the last stage change by then (its creation if none).
-    changes = DealStageChange.objects.using(using).filter(deal_id__in=wanted, changed_at__lte=_datetime(latest))
-    change_key = np.sort(_key_rows(changes.order_by().values_list("deal_id", "changed_at")))
+    changes = fetch_numbers(
+        DealStageChange.objects.using(using)
+        .filter(deal_id__in=wanted, changed_at__lte=_datetime(latest))
+        .order_by()
+        .annotate(changed=EpochSeconds("changed_at"))
+        .values_list("deal_id", "changed"),
+        using,
+        columns=2,
+    )
+    change_key = np.sort(_key(changes[:, 0], changes[:, 1]))
     last_change = np.searchsorted(change_key, _key(ids, at), side="right") - 1
     changed = np.full(len(ids), np.iinfo(np.int64).min)
     has_change = last_change >= 0
@@ -288,10 +357,17 @@ def _fill(
     in_stage_since = np.maximum(created, changed)
 
     # Activities done in the 14 and 30 days before.
-    done = Activity.objects.using(using).filter(
-        deal_id__in=wanted, occurred_at__lt=_datetime(latest), occurred_at__gte=_datetime(int(at.min()) - 30 * DAY)
+    done = fetch_numbers(
+        Activity.objects.using(using)
+        .filter(deal_id__in=wanted, occurred_at__lt=_datetime(latest), occurred_at__gte=_datetime(int(at.min()) - 30 * DAY))
+        .exclude(kind=ActivityKind.TASK)
+        .order_by()
+        .annotate(occurred=EpochSeconds("occurred_at"))
+        .values_list("deal_id", "occurred"),
+        using,
+        columns=2,
     )
-    activity_key = np.sort(_key_rows(done.exclude(kind=ActivityKind.TASK).order_by().values_list("deal_id", "occurred_at")))
+    activity_key = np.sort(_key(done[:, 0], done[:, 1]))
     until = np.searchsorted(activity_key, _key(ids, at), side="left")
     recent = {days: until - np.searchsorted(activity_key, _key(ids, at - days * DAY), side="left") for days in (14, 30)}
 
@@ -299,17 +375,23 @@ def _fill(
     product = custom_product.copy()
     need = product == ""
     if need.any():
-        lines = list(
+        lines = fetch_numbers(
             OfferLine.objects.using(using)
-            .filter(offer__deal_id__in=ids[need].tolist(), offer__created_at__lte=_datetime(latest))
+            .filter(offer__deal_id__in=wanted, offer__created_at__lte=_datetime(latest))
             .order_by("offer__deal_id", "offer__created_at", "offer_id", "id")
-            .values_list("offer__deal_id", "offer__created_at", "product__name")
-        )
-        line_key = _key(np.array([x[0] for x in lines], dtype=np.int64), np.array([seconds(x[1]) for x in lines], dtype=np.int64))
+            .annotate(deal=F("offer__deal_id"), offered=EpochSeconds("offer__created_at"), item=Coalesce("product_id", 0))
+            .values_list("deal", "offered", "item"),
+            using,
+            columns=3,
+        ).astype(np.int64)
+        line_key = _key(lines[:, 0], lines[:, 1])
+        lines = lines[np.argsort(line_key, kind="stable")]  # already in order: the database's, kept among equals
+        line_key = np.sort(line_key)
         first_of_deal = np.searchsorted(line_key, _key(ids[need], np.full(need.sum(), -OFFSET + 1)), side="left")
         known = first_of_deal < np.searchsorted(line_key, _key(ids[need], at[need]), side="right")
-        names = np.array([x[2] for x in lines] + [NONE], dtype=object)
-        product[need] = np.where(known, names[np.minimum(first_of_deal, len(lines))], NONE)
+        names = dict(Product.objects.using(using).filter(pk__in=np.unique(lines[:, 2]).tolist()).values_list("pk", "name"))
+        line_names = np.array([*_mapped(lines[:, 2], names, default=None), NONE], dtype=object)
+        product[need] = np.where(known, line_names[np.minimum(first_of_deal, len(lines))], NONE)
     product[product == ""] = NONE
 
     wins, closed_count, prior = closes.owner_record(owner, at)
@@ -324,17 +406,37 @@ def _fill(
     numeric[rows, column["activities_30d"]] = np.log1p(recent[30])
     numeric[rows, column["days_to_expected_close"]] = np.where(has_expected, np.clip((expected - at) / DAY, -365, 365), 0.0)
     numeric[rows, column["no_expected_close"]] = ~has_expected
-    categorical[rows, 0] = stage.astype(str)
+    categorical[rows, 0] = _mapped(stage, {s: str(s) for s in np.unique(stage).tolist()})
     categorical[rows, 1] = source
     categorical[rows, 2] = product
     categorical[rows, 3] = _month_of_quarter(at)
-    stage_probability[rows] = np.array([probabilities.get(int(s), 0) for s in stage], dtype=np.float64) / 100
+    stage_probability[rows] = _mapped(stage, probabilities, default=0).astype(np.float64) / 100
+
+
+def _mapped(keys: np.ndarray, values: dict[Any, Any], default: Any = NONE) -> np.ndarray:
+    """`values[key]` for each key (`default` for the missing), looked up once per distinct key."""
+    distinct, index = np.unique(np.asarray(keys), return_inverse=True)
+    return np.array([values.get(key, default) for key in distinct.tolist()] + [default], dtype=object)[index.reshape(-1)]
+
+
+def _local_midnights(days: np.ndarray) -> np.ndarray:
+    """Seconds since the epoch of the company's midnight starting each day (days since 1970-01-01; 0 for NO_DAY)."""
+    zone = company_zone()
+    distinct, index = np.unique(days, return_inverse=True)
+    epoch = dt.date(1970, 1, 1)
+    starts = [
+        seconds(dt.datetime.combine(epoch + dt.timedelta(days=day), dt.time(), tzinfo=zone)) if day != NO_DAY else 0
+        for day in distinct.tolist()
+    ]
+    return np.array([*starts, 0], dtype=np.int64)[index.reshape(-1)]
 
 
 def _month_of_quarter(at: np.ndarray) -> np.ndarray:
     """ "1", "2" or "3": the moment's month within its quarter, in the company's time zone (quarter ends push deals)."""
     zone = company_zone()
-    return np.array([str((dt.datetime.fromtimestamp(t, tz=zone).month - 1) % 3 + 1) for t in at.tolist()], dtype=object)
+    distinct = np.unique(at).tolist()
+    months = {t: str((dt.datetime.fromtimestamp(t, tz=zone).month - 1) % 3 + 1) for t in distinct}
+    return _mapped(at, months)
 
 
 # Deal and moment in one sortable int64: the deal id in the high bits, seconds (offset to be positive) in the low.
@@ -345,14 +447,6 @@ MASK = 2**SHIFT - 1
 
 def _key(deal: np.ndarray, at: np.ndarray) -> np.ndarray:
     return (np.asarray(deal, dtype=np.int64) << SHIFT) | (np.asarray(at, dtype=np.int64) + OFFSET)
-
-
-def _key_rows(rows: Any) -> np.ndarray:
-    pairs = [(deal, seconds(at)) for deal, at in rows]
-    if not pairs:
-        return np.zeros(0, dtype=np.int64)
-    array = np.array(pairs, dtype=np.int64)
-    return _key(array[:, 0], array[:, 1])
 
 
 def _datetime(at: int) -> dt.datetime:
@@ -372,17 +466,22 @@ class _Closes:
     @classmethod
     def read(cls, *, until: int, using: str) -> _Closes:
         """Closed states that begun before `until` and do not continue a closed state (an edit after the close)."""
-        rows = np.array(
-            [
-                (deal, seconds(start), seconds(end) if end else -1, status == DealStatus.WON, owner or 0, company or 0)
-                for deal, start, end, status, owner, company in DealState.objects.using(using)
-                .filter(~Q(status=DealStatus.OPEN), valid_from__lt=_datetime(until))
-                .order_by("deal_id", "valid_from", "id")
-                .values_list("deal_id", "valid_from", "valid_to", "status", "owner_id", F("deal__company_id"))
-                .iterator(chunk_size=50_000)
-            ],
-            dtype=np.int64,
-        ).reshape(-1, 6)
+        rows = fetch_numbers(
+            DealState.objects.using(using)
+            .filter(~Q(status=DealStatus.OPEN), valid_from__lt=_datetime(until))
+            .order_by("deal_id", "valid_from", "id")
+            .annotate(
+                began=EpochSeconds("valid_from"),
+                ended=Coalesce(EpochSeconds("valid_to"), -1),
+                won=Case(When(status=DealStatus.WON, then=1), default=0),
+                owned=Coalesce("owner_id", 0),
+                company=Coalesce("deal__company_id", 0),
+            )
+            .values_list("deal_id", "began", "ended", "won", "owned", "company"),
+            using,
+            columns=6,
+        ).astype(np.int64)
+        rows = rows[np.argsort(_key(rows[:, 0], rows[:, 1]), kind="stable")]  # already in order: kept among equals
         deal, start, end = rows[:, 0], rows[:, 1], rows[:, 2]
         continues = np.zeros(len(rows), dtype=bool)
         continues[1:] = (deal[1:] == deal[:-1]) & (start[1:] == end[:-1])
@@ -391,11 +490,13 @@ class _Closes:
         by_time = np.argsort(at, kind="stable")
         owner_key = _key(owner, at)
         by_owner = np.argsort(owner_key, kind="stable")
-        won_companies = company[won & (company > 0)]
-        first_won: dict[int, int] = {}
-        for c, t in zip(won_companies.tolist(), at[won & (company > 0)].tolist(), strict=True):
-            first_won[c] = min(t, first_won.get(c, t))
-        company_key = np.sort(_key(np.array(list(first_won), dtype=np.int64), np.array(list(first_won.values()), dtype=np.int64)))
+        # Each company's first win: the earliest of its won closes.
+        won_company, won_at = company[won & (company > 0)], at[won & (company > 0)]
+        by_company = np.lexsort((won_at, won_company))
+        won_company, won_at = won_company[by_company], won_at[by_company]
+        first = np.ones(len(won_company), dtype=bool)
+        first[1:] = won_company[1:] != won_company[:-1]
+        company_key = np.sort(_key(won_company[first], won_at[first]))
         return cls(
             at=at[by_time],
             owner_key=owner_key[by_owner],

@@ -20,6 +20,7 @@ that says 0 or 1 is never right to, and one surprise would make its log loss inf
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +130,17 @@ class WinModelParameters:
         A feature's indicator is counted with the number it qualifies (FACTOR_OF); each factor is
         {"feature", "value" (the deal's, as the model read it), "effect" (log-odds, signed)}.
         """
+        return [json.loads(text) for text in self.factors_json(examples, top=top)]
+
+    def factors_json(
+        self, examples: Features, *, labels: dict[str, dict[str, str]] | None = None, top: int = TOP_FACTORS
+    ) -> list[str]:
+        """Per example, its factors (see `factors`) as the JSON text json.dumps writes for them.
+
+        `labels` names a feature's values ({feature: {value: name}}; a value without a name is shown as it is).
+        Written straight as text, each value once per distinct value of its feature: the scoring of every open
+        deal makes hundreds of thousands of factors, and a dict and a json.dumps call for each cost most of it.
+        """
         _, terms = self.contributions(examples)
         names = [*self.numeric, *self.categorical]
         shown = [name for name in names if name not in FACTOR_OF]
@@ -136,35 +148,55 @@ class WinModelParameters:
         for i, name in enumerate(names):
             merged[:, shown.index(FACTOR_OF.get(name, name))] += terms[:, i]
         order = np.argsort(-np.abs(merged), axis=1)[:, :top]
-        values = _readable_values(examples)
-        return [
-            [
-                {"feature": shown[k], "value": values[shown[k]][row], "effect": round(float(merged[row, k]), 3)}
-                for k in order[row]
-                if abs(merged[row, k]) >= 0.005
-            ]
-            for row in range(len(examples))
-        ]
+        effect = np.take_along_axis(merged, order, axis=1)
+        listed = np.abs(effect) >= 0.005
+        # Each feature's factors where it is listed: a few per deal, not every feature of every deal.
+        texts = np.empty(order.shape, dtype=object)
+        for k, name in enumerate(shown):
+            rows, slots = np.nonzero((order == k) & listed)
+            if not len(rows):
+                continue
+            named = (labels or {}).get(name)
+            encoded: dict[Any, str] = {}  # one feature's values are of one type (and None): no True == 1 here
+            head = f'{{"feature": {json.dumps(name)}, "value": '
+            values = [encoded.get(v) or encoded.setdefault(v, _value_json(v, named)) for v in _readable(examples, name, rows)]
+            effects = effect[rows, slots].tolist()
+            texts[rows, slots] = _objects(
+                [f'{head}{value}, "effect": {round(e, 3)!r}}}' for value, e in zip(values, effects, strict=True)]
+            )
+        return ["[" + ", ".join(text for text in row if text is not None) + "]" for row in texts.tolist()]
 
 
-def _readable_values(examples: Features) -> dict[str, list[Any]]:
-    """Each shown feature's value per example, undoing the logs (days, amounts and counts as people count them)."""
-    column = {name: examples.numeric[:, i] for i, name in enumerate(NUMERIC)}
-    days = {name: np.round(np.expm1(column[name])).astype(int).tolist() for name in ("age_days", "days_in_stage")}
-    amount = np.where(column["amount_unknown"] > 0, np.nan, np.round(np.expm1(column["amount"]), 2))
-    return {
-        **days,
-        "amount": [None if np.isnan(a) else float(a) for a in amount],
-        "existing_customer": (column["existing_customer"] > 0).tolist(),
-        "owner_win_rate": np.round(column["owner_win_rate"], 3).tolist(),
-        "owner_closed_deals": np.round(np.expm1(column["owner_closed_deals"])).astype(int).tolist(),
-        "activities_14d": np.round(np.expm1(column["activities_14d"])).astype(int).tolist(),
-        "days_to_expected_close": [
-            None if missing else int(d)
-            for d, missing in zip(column["days_to_expected_close"], column["no_expected_close"] > 0, strict=True)
-        ],
-        **{name: examples.categorical[:, j].tolist() for j, name in enumerate(CATEGORICAL)},
-    }
+def _value_json(value: Any, names: dict[str, str] | None) -> str:
+    return json.dumps(names.get(str(value), value) if names is not None else value)
+
+
+def _readable(examples: Features, name: str, rows: np.ndarray) -> list[Any]:
+    """The feature's value for each of `rows` as people count it, undoing the logs (days, amounts, counts)."""
+    if name in CATEGORICAL:
+        return examples.categorical[rows, CATEGORICAL.index(name)].tolist()
+    column = examples.numeric[rows, NUMERIC.index(name)]
+    if name in ("age_days", "days_in_stage", "owner_closed_deals", "activities_14d"):
+        return np.round(np.expm1(column)).astype(int).tolist()
+    if name == "amount":
+        unknown = examples.numeric[rows, NUMERIC.index("amount_unknown")] > 0
+        amount = np.where(unknown, np.nan, np.round(np.expm1(column), 2))
+        return [None if np.isnan(a) else float(a) for a in amount]
+    if name == "existing_customer":
+        return (column > 0).tolist()
+    if name == "owner_win_rate":
+        return np.round(column, 3).tolist()
+    if name == "days_to_expected_close":
+        missing = examples.numeric[rows, NUMERIC.index("no_expected_close")] > 0
+        return [None if none else int(d) for d, none in zip(column, missing, strict=True)]
+    raise ValueError(f"no readable value for the feature {name!r}")
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """A one-dimensional object array of the values as they are."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from quota.crm.models import Deal
 from quota.forecasting.learning import model as model_module
-from quota.forecasting.learning.features import training_examples
+from quota.forecasting.learning.features import CATEGORICAL, FACTOR_OF, NUMERIC, training_examples
 from quota.forecasting.learning.model import WinModelParameters, fit
 from quota.forecasting.learning.training import evaluate
 from quota.forecasting.models import DealScore, WinModel
@@ -82,6 +82,59 @@ def test_the_stored_json_scores_as_the_fitted_model():
     assert np.allclose(1 / (1 + np.exp(-(base + terms.sum(axis=1)))), stored.raw_probability(examples))
     factors = stored.factors(examples.take(np.arange(1)))[0]
     assert factors and factors[0]["feature"] == "source"
+
+
+def reference_factors(parameters, examples, labels):
+    """The top three factors by plain Python, feature by feature and deal by deal (what factors_json writes as text)."""
+    _, terms = parameters.contributions(examples)
+    names = [*NUMERIC, *CATEGORICAL]
+    shown = [name for name in names if name not in FACTOR_OF]
+    column = {name: i for i, name in enumerate(NUMERIC)}
+    out = []
+    for row in range(len(examples)):
+        merged = dict.fromkeys(shown, 0.0)
+        for i, name in enumerate(names):
+            merged[FACTOR_OF.get(name, name)] += terms[row, i]
+        numbers = examples.numeric[row]
+
+        def value(name, numbers=numbers, row=row):
+            if name in CATEGORICAL:
+                shown_value = examples.categorical[row, CATEGORICAL.index(name)]
+                return labels.get(name, {}).get(str(shown_value), shown_value)
+            x = numbers[column[name]]
+            if name == "amount":
+                return None if numbers[column["amount_unknown"]] else float(round(np.expm1(x), 2))
+            if name == "existing_customer":
+                return bool(x > 0)
+            if name == "owner_win_rate":
+                return float(np.round(x, 3))
+            if name == "days_to_expected_close":
+                return None if numbers[column["no_expected_close"]] else int(x)
+            return int(np.round(np.expm1(x)))
+
+        # Ties (two features with the same term) in the order numpy's sort leaves them, as factors_json's.
+        top = [shown[k] for k in np.argsort(-np.abs(np.array(list(merged.values()))))[:3]]
+        out.append(
+            [
+                {"feature": name, "value": value(name), "effect": round(float(merged[name]), 3)}
+                for name in top
+                if abs(merged[name]) >= 0.005
+            ]
+        )
+    return out
+
+
+def test_the_factors_json_is_the_top_factors_as_json_dumps_writes_them():
+    closed_deals(300, by_source)
+    examples = training_examples()
+    parameters = fit(examples)
+    labels = {"source": {"referral": "Referral (named)"}}
+    texts = parameters.factors_json(examples, labels=labels)
+    expected = reference_factors(parameters, examples, labels)
+    assert [json.loads(text) for text in texts] == expected
+    assert texts == [json.dumps(factors) for factors in expected]
+    assert any(f["value"] == "Referral (named)" for factors in expected for f in factors)
+    assert parameters.factors(examples) == reference_factors(parameters, examples, {})
 
 
 def test_below_the_minimum_it_falls_back_to_the_stage_probabilities_and_says_so(settings):
