@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0009_deal_states'),
+        ('crm', '0010_customfield_boolean'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
