@@ -41,7 +41,8 @@ class ProbabilityMethod:
         if self.learned:
             return _(
                 "Learned win probability (model version %(version)s, trained %(date)s on %(deals)s closed deals); "
-                "deals opened since it last scored use their stage's probability."
+                "deals are scored again within minutes of a change, and a deal opened since then uses its stage's "
+                "probability until it is."
             ) % {
                 "version": model.version,
                 "date": date_format(model.trained_at, "SHORT_DATE_FORMAT"),

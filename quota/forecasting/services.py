@@ -7,8 +7,8 @@ records why the forecast stays with the stage probabilities. Either way the open
 scores removed) at once, so `probability.win_probability()` always reads the latest version.
 
 `open_deals_score` scores every open deal now: its features read at once, its factors chunk by chunk, the scores
-upserted in one statement. Scores are as of their `scored_at`; a deal moved since keeps its score until the next
-(nightly) scoring.
+upserted in one statement. Scores are as of their `scored_at`; `changed_deals_score`, every few minutes, scores
+again the deals that moved (or opened) since, so a probability follows its deal within minutes, not the next night.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from quota.crm.choices import DealStatus
@@ -99,15 +99,42 @@ def open_deals_score(*, win_model: WinModel | None = None, now: dt.datetime | No
     if win_model is None or not win_model.is_learned:
         DealScore.objects.using(using).all().delete()
         return 0
+    with transaction.atomic(using=using):
+        scored = _score(_open_deals(now, using), win_model, now, using)
+        DealScore.objects.using(using).filter(~Q(model=win_model) | ~Q(deal__status=DealStatus.OPEN)).delete()
+    return scored
+
+
+def changed_deals_score(*, now: dt.datetime | None = None, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Score again, with the latest learned model, the open deals that changed since they were scored (their
+    current state began after their score: a new stage, amount, close date or owner) or that opened since; the
+    scores of deals closed since are removed. How many were scored (0 without a learned model).
+
+    Run every few minutes (CELERY_BEAT_SCHEDULE), so a deal's probability follows its moves the same hour
+    rather than the next night; the query finds them through the current states and the scores, both indexed.
+    """
+    now = now or timezone.now()
+    win_model = current_win_model(using=using)
+    if win_model is None or not win_model.is_learned:
+        return 0
+    stale = Q(score__isnull=True) | Q(states__valid_to__isnull=True, states__valid_from__gt=F("score__scored_at"))
+    with transaction.atomic(using=using):
+        scored = _score(_open_deals(now, using, stale), win_model, now, using)
+        DealScore.objects.using(using).exclude(deal__status=DealStatus.OPEN).delete()
+    return scored
+
+
+def _open_deals(now: dt.datetime, using: str, *conditions: Q) -> Any:
+    """The ids of the deals open at `now` (and meeting `conditions`), in id order, as a numpy array."""
+    deals = Deal.objects.using(using).filter(*conditions, status=DealStatus.OPEN, created_at__lte=now)
+    return np.fromiter(deals.order_by("pk").values_list("pk", flat=True).distinct().iterator(), dtype=np.int64)
+
+
+def _score(open_ids: Any, win_model: WinModel, now: dt.datetime, using: str) -> int:
+    """Score these open deals with `win_model` as of `now`; how many."""
+    if len(open_ids) == 0:
+        return 0
     parameters = WinModelParameters.from_json(win_model.parameters)
-    open_ids = np.fromiter(
-        Deal.objects.using(using)
-        .filter(status=DealStatus.OPEN, created_at__lte=now)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .iterator(),
-        dtype=np.int64,
-    )
     # One read of the features (the closes before now are read once, not per chunk), then scores in chunks.
     with _collector_paused():
         every = feature_reader.features(open_ids, np.full(len(open_ids), int(now.timestamp())), using=using)
@@ -119,7 +146,6 @@ def open_deals_score(*, win_model: WinModel | None = None, now: dt.datetime | No
             factors.extend(parameters.factors_json(every.take(chunk), labels=labels))
     with transaction.atomic(using=using):
         _save_scores(open_ids.tolist(), probability.tolist(), factors, win_model, now, using)
-        DealScore.objects.using(using).filter(~Q(model=win_model) | ~Q(deal__status=DealStatus.OPEN)).delete()
     return len(open_ids)
 
 

@@ -261,6 +261,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=30, hour=2, day_of_week=0),
     },
     "forecasting-score-open-deals": {"task": "quota.forecasting.tasks.score_open_deals", "schedule": crontab(minute=30, hour=3)},
+    "forecasting-score-changed-deals": {"task": "quota.forecasting.tasks.score_changed_deals", "schedule": 300.0},
     # Once per company day, just after midnight (CELERY_TIMEZONE is the company's); a day missed while down is caught
     # up at the next pass, and a second run the same day records nothing.
     "forecasting-record-calls": {

@@ -8,10 +8,12 @@ from io import StringIO
 
 import numpy as np
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from quota.crm.models import Deal
+from quota.crm.services import deal_close_lost, deal_create, deal_move_stage
 from quota.forecasting.learning import model as model_module
 from quota.forecasting.learning.features import CATEGORICAL, FACTOR_OF, NUMERIC, training_examples
 from quota.forecasting.learning.model import WinModelParameters, fit
@@ -19,8 +21,9 @@ from quota.forecasting.learning.training import evaluate
 from quota.forecasting.models import DealScore, WinModel
 from quota.forecasting.probability import probability_method, win_probability
 from quota.forecasting.services import win_model_train
-from quota.forecasting.tasks import retrain_win_model, score_open_deals
+from quota.forecasting.tasks import retrain_win_model, score_changed_deals, score_open_deals
 from quota.forecasting.tests.worlds import by_source, closed_deals, coin
+from quota.testing.factories import loss_reason
 
 pytestmark = pytest.mark.django_db
 
@@ -204,7 +207,29 @@ def test_the_retrain_and_rescore_tasks_are_scheduled():
     from django.conf import settings
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"quota.forecasting.tasks.retrain_win_model", "quota.forecasting.tasks.score_open_deals"} <= tasks
+    assert {
+        "quota.forecasting.tasks.retrain_win_model",
+        "quota.forecasting.tasks.score_open_deals",
+        "quota.forecasting.tasks.score_changed_deals",
+    } <= tasks
     closed_deals(150, by_source, open_deals=2)
     assert retrain_win_model.apply().result.startswith("v1 learned")
     assert score_open_deals.apply().result == 2
+
+
+def test_a_deal_that_moves_or_opens_is_scored_again_within_the_minutes_task_and_a_closed_one_loses_its_score():
+    closed_deals(400, by_source, open_deals=4)
+    win_model_train()
+    moved, closing, untouched, *_ = Deal.objects.filter(status="open").order_by("pk")
+    before = {score.deal_id: score for score in DealScore.objects.all()}
+    assert score_changed_deals.apply().result == 0  # nothing changed since the training scored them
+    later = before[moved.pk].scored_at + dt.timedelta(hours=2)
+    with time_machine.travel(later, tick=False):
+        deal_move_stage(deal=moved, stage=moved.pipeline.stages.order_by("-position").first(), by=None)
+        deal_close_lost(deal=closing, by=None, reason=loss_reason())
+        opened = deal_create(by=None, title="New", owner=untouched.owner, source=untouched.source, amount=untouched.amount)
+        assert score_changed_deals.apply().result == 2  # the moved deal and the new one
+    rescored = DealScore.objects.get(deal=moved)
+    assert rescored.scored_at == later and rescored.probability != before[moved.pk].probability
+    assert DealScore.objects.get(deal=untouched).scored_at == before[untouched.pk].scored_at
+    assert DealScore.objects.filter(deal=opened).exists() and not DealScore.objects.filter(deal=closing).exists()
