@@ -317,6 +317,14 @@ class Deal(models.Model):
                 condition=Q(status="open"),
                 name="deal_open_by_stage",
             ),
+            # The forecast's ranges and targets: the open deals expected to close in a period (a month's, not all
+            # the open deals' rows read and filtered).
+            models.Index(
+                fields=["expected_close_date"],
+                include=["created_at", "amount", "exchange_rate", "stage", "owner"],
+                condition=Q(status="open"),
+                name="deal_open_by_close",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="deal_amount_not_negative"),
