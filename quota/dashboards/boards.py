@@ -154,15 +154,18 @@ def _forecast_card(
     won = next((card for card in cards if card.key == "won_revenue"), None)
     target = won.target if won else None
     scope, period = request.scope, request.period
-    ranges = forecast_ranges(
-        user=request.user,
-        start=period.start,
-        end=period.end,
-        by=scope.by,
-        won={scope.group: forecast.won},
-        targets=None if target is None else {scope.group: float(target)},
-    )
-    row = ranges.for_group(scope.group)
+    # The won revenue card's target carries the ranges already (the same deals, won revenue and target).
+    row = won.outlook if won else None
+    if row is None:
+        ranges = forecast_ranges(
+            user=request.user,
+            start=period.start,
+            end=period.end,
+            by=scope.by,
+            won={scope.group: forecast.won},
+            targets=None if target is None else {scope.group: float(target)},
+        )
+        row = ranges.for_group(scope.group)
     if row is not None:  # what the pipeline is expected to bring, as the ranges and the targets count it
         forecast = replace(forecast, weighted=row.expected - row.won)
     return ForecastCard(forecast, target, str(METHOD), computed_at, scope.key, row)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from quota.dashboards.access import Scope
 from quota.dashboards.periods import Period, range_label
+from quota.forecasting.ranges import RangeRow
 from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi.definitions import Better, Unit
 from quota.kpi.engine import evaluate, evaluate_spans
@@ -69,6 +70,9 @@ class Card:
     unavailable: str = ""  # why this KPI has no value for the card's scope
     card_id: int | None = None  # a card the user added (and may remove)
     scope: str = ""  # the scope's key (`me`, `team:<id>`, `company`), as its links carry it
+    # Won revenue's target in a period under way: the forecast's ranges and chance of reaching it (the target's own,
+    # forecasting.targets), which the board's forecast card shows rather than reading them again.
+    outlook: RangeRow | None = None
 
     @property
     def raw_value(self) -> str:
@@ -170,6 +174,7 @@ def kpi_cards(
                 unavailable="" if request.key in shown else _("Not available for one person."),
                 card_id=request.card_id,
                 scope=scope.key,
+                outlook=state.outlook if state else None,
             )
         )
     return cards
