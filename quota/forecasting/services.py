@@ -14,10 +14,7 @@ again the deals that moved (or opened) since, so a probability follows its deal 
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -25,6 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from quota.core.collector import collector_paused
 from quota.crm.choices import DealStatus
 from quota.crm.models import Deal, LeadSource, Stage
 from quota.forecasting.learning import features as feature_reader
@@ -136,7 +134,7 @@ def _score(open_ids: Any, win_model: WinModel, now: dt.datetime, using: str) -> 
         return 0
     parameters = WinModelParameters.from_json(win_model.parameters)
     # One read of the features (the closes before now are read once, not per chunk), then scores in chunks.
-    with _collector_paused():
+    with collector_paused():
         every = feature_reader.features(open_ids, np.full(len(open_ids), int(now.timestamp())), using=using)
         probability = parameters.predict(every)
         labels = _labels(using)
@@ -186,19 +184,6 @@ def _save_scores(
             """,
             [win_model.pk, now, deals, probabilities, "[" + ", ".join(factors) + "]"],
         )
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No garbage collection while the scores are built: their hundreds of thousands of small lists and dicts
-    (no cycles among them) would each time have the collector go over every object alive, the arrays' too."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _labels(using: str) -> dict[str, dict[str, str]]:

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import gc
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import NamedTuple
@@ -28,6 +26,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from quota.core.collector import collector_paused
 from quota.kpi import cache as kpi_cache
 from quota.kpi import rollups
 from quota.kpi.definitions import Better, Definition, Unit
@@ -136,7 +135,7 @@ def evaluate(
     scope = Scope(user=user, using=using, now=computed_at)
 
     def evaluated() -> Evaluation:
-        with _collector_paused():
+        with collector_paused():
             table = _compute(resolved, layout, by, scope)
             moments = _moments(table, layout, computed_at)
             values = {kpi.key: compute(kpi.plan.formula, table.array, moments) for kpi in resolved}
@@ -155,18 +154,6 @@ def evaluate(
     identity = [[kpi.key, kpi.version, kpi.name, repr(kpi.definition)] for kpi in resolved] + [start, end, compare]
     leaves = [leaf for kpi in resolved for leaf in kpi.plan.leaves]
     return kpi_cache.cached_evaluation(identity, leaves, layout, by, scope, evaluated)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Tens of thousands of fetched rows and points hold no cycles: collecting while they are made only costs time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)
