@@ -217,7 +217,7 @@ def _outlooks(
                 won[row.group] = float((found.value(metric, span, row.group) if found else None) or 0)
                 aims[row.group] = float(target.value)
         ranges = forecast_ranges(user=user, start=grid.start, end=grid.end, by=by, won=won, targets=aims) if aims else None
-        out[by] = {(r.group.id if r.group else None): r for r in ranges.rows} if ranges else {}
+        out[by] = ranges.by_group() if ranges else {}
     return out
 
 

@@ -231,7 +231,7 @@ def _calls_section(user: Any, page: ForecastPage, now: dt.datetime, chosen: str 
     teams_of = {} if by == "team" or team_ids is None else dict(User.objects.filter(pk__in=ids).values_list("pk", "team_id"))
     table = []
     for row in page.rows:
-        group = row.group.id if row.group else None
+        group = row.key
         if by == "person":
             calls = latest.of_person(group)
             commit = calls.get(CallMethod.COMMIT)

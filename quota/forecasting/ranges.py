@@ -81,6 +81,11 @@ class RangeRow:
     reach: float | None = None  # chance of reaching `target` (0..1)
 
     @property
+    def key(self) -> GroupKey:
+        """The group's id (None: everything the user sees)."""
+        return self.group.id if self.group else None
+
+    @property
     def remaining(self) -> float | None:
         """What is left to win to reach the target (None without one, 0 once reached)."""
         return None if self.target is None else max(self.target - self.won, 0.0)
@@ -103,7 +108,10 @@ class Ranges:
     slip: float
 
     def for_group(self, group: GroupKey) -> RangeRow | None:
-        return next((row for row in self.rows if (row.group.id if row.group else None) == group), None)
+        return next((row for row in self.rows if row.key == group), None)
+
+    def by_group(self) -> dict[GroupKey, RangeRow]:
+        return {row.key: row for row in self.rows}
 
 
 def distribution(amounts: np.ndarray, chances: np.ndarray, *, steps: int = STEPS) -> tuple[np.ndarray, float]:

@@ -113,7 +113,7 @@ def _outlooks(
             won=won,
             using=using,
         )
-        out[span] = {(row.group.id if row.group else None): row for row in ranges.rows}
+        out[span] = ranges.by_group()
     return out
 
 
