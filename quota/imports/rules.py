@@ -58,10 +58,9 @@ def _explain(node: Q, record: models.Model, phrases: list[str]) -> bool | None:
         results.append((truth, said))
     if node.connector == Q.AND:
         truth = False if any(t is False for t, _ in results) else (True if all(t for t, _ in results) else UNKNOWN)
-        failing = [said for t, said in results if t is False]
     else:
         truth = True if any(t for t, _ in results) else (False if all(t is False for t, _ in results) else UNKNOWN)
-        failing = [said for t, said in results if t is False]
+    failing = [said for t, said in results if t is False]
     if node.negated and truth is not UNKNOWN:
         truth = not truth
         failing = [said for t, said in results if t is True]
