@@ -87,6 +87,12 @@ def _deal(status: str, created: dt.datetime, closed: dt.datetime | None, **more:
     return {**WHOLE_DEAL, "status": status, "created_at": created, "closed_at": closed, "amount": Decimal("1200.50"), **more}
 
 
+# Leads of one month, two of three converted within it, from two sources and owners.
+CONVERTING_LEADS = [
+    {"created_at": _at(3, 2), "converted_at": _at(9, 2), "status": "converted", "owner": 0, "source": 0},
+    {"created_at": _at(5, 2), "converted_at": _at(20, 2), "status": "converted", "owner": 1, "source": 1},
+    {"created_at": _at(6, 2), "converted_at": None, "status": "open", "owner": 0, "source": 0},
+]
 # A lost deal that a later, new-business deal opened from its follow-up wins back.
 WON_BACK = [
     _deal("lost", _at(3, 1), _at(10, 2), company=1),
@@ -289,6 +295,7 @@ def check_family(world: World, base: Base, family: str, config: tuple, extra: st
 class TestReference(TestCase):
     @never_blank("leads")
     @EXAMPLES
+    @example(leads=CONVERTING_LEADS, config=CONFIGS[0], extra="source", use_rollups=False)
     @given(leads=some(lead_specs()), config=configs, extra=st.sampled_from(["team", "source"]), use_rollups=st.booleans())
     def test_leads(self, leads, config, extra, use_rollups):
         base = Base.create()
