@@ -40,15 +40,25 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
 
 from quota.core.money import company_currency
-from quota.crm.choices import CustomFieldType
+from quota.crm.choices import CustomFieldType, DealStatus
 from quota.crm.custom_fields import definitions_held
-from quota.crm.models import LeadSource
+from quota.crm.models import LeadSource, LossReason
 from quota.imports import values as parse
 from quota.imports.bulk import keep_statistics
 from quota.imports.checks import check_step
 from quota.imports.keys import Found, Key, Resolver, fold
 from quota.imports.mapping import LATEST_DATE, FieldRule, StepMapping, apply, latest_date_columns
-from quota.imports.missing import BLANK_GROUP, CREATABLE, CUSTOM_PREFIX, CreateError, InferredType, MissingRecords, TypeGuess
+from quota.imports.missing import (
+    BLANK_AS_GROUP,
+    BLANK_GROUP,
+    CREATABLE,
+    CREATE_MISSING,
+    CUSTOM_PREFIX,
+    CreateError,
+    InferredType,
+    MissingRecords,
+    TypeGuess,
+)
 from quota.imports.problems import Problem, ProblemKind, Severity
 from quota.imports.report import Report, Status, StepReport
 from quota.imports.rollups import rebuild_after_import
@@ -134,7 +144,7 @@ def _run(
     steps: list[PlannedStep], setup: Setup | None, options: ImportOptions, report: Report, missing: MissingRecords | None
 ) -> None:
     try:
-        report.setup = setup.apply() if setup else []
+        report.setup = setup.apply(by=options.by) if setup else []
     except SetupError as exc:
         report.fail(f"the preset's setup is not usable: {exc}")
         return
@@ -334,12 +344,14 @@ class StepRunner:
         self.memo: dict[str, dict[str, tuple[Any, str | None]]] = {}
         self.default_notes: dict[str, str] = {}
         self.blank_grouped = self._blank_grouped() if options.blank_as_group else frozenset()
+        # A loss reason belongs to a lost deal: a blank one elsewhere stays blank, not "(blank)".
+        self.blank_grouped_when_lost = frozenset(n for n in self.blank_grouped if self.fields[n].related is LossReason)
         self.updating = options.on_duplicate == "update"
 
     def _blank_grouped(self) -> frozenset[str]:
-        """Mapped lead source fields: a blank in them is the "(blank)" source (--blank-as-group)."""
+        """Mapped lead source and loss reason fields: a blank in them is the record named "(blank)" (--blank-as-group)."""
         return frozenset(
-            name for name, rule in self.mapping.fields.items() if self.fields[name].related is LeadSource and not rule.references
+            name for name, rule in self.mapping.fields.items() if self.fields[name].related in CREATABLE and not rule.references
         )
 
     def _record_fields(self) -> list[str]:
@@ -409,7 +421,7 @@ class StepRunner:
 
     def _read(self, number: int, row: dict[str, Any]) -> RowWork:
         mapped = apply(self.mapping, row, resolved_defaults=self.defaults)
-        for name in self.blank_grouped & mapped.blank:
+        for name in (self.blank_grouped - self.blank_grouped_when_lost) & mapped.blank:
             mapped.blank.discard(name)
             mapped.values[name] = mapped.defaulted[name] = BLANK_GROUP
         work = RowWork(
@@ -441,6 +453,10 @@ class StepRunner:
         for name, raw in mapped.values.items():
             self._parse_into(work, name, raw)
         self.target.derive(work)
+        if self.blank_grouped_when_lost and work.values.get("status") == DealStatus.LOST:
+            for name in self.blank_grouped_when_lost & work.blank:
+                work.blank.discard(name)
+                work.values[name] = work.raw[name] = work.defaulted[name] = BLANK_GROUP
         if not self.updating:
             self._check_required(work)  # updating: only a row that matches no record needs them (see _build)
         for name in self.mapping.warn_if_blank:
@@ -597,16 +613,17 @@ class StepRunner:
         if found.candidates:
             work.problem(ProblemKind.AMBIGUOUS, f"{found.candidates} records match {what}; make the names unique", field=name)
         elif name in self.blank_grouped and value == BLANK_GROUP:
+            command = f" (`quota leadsource add blank --name {BLANK_GROUP!r}`)" if model is LeadSource else ""
             work.problem(
                 ProblemKind.NOT_FOUND,
-                f"there is no {what} for the blank values (--blank-as-group): add one named {BLANK_GROUP!r} "
-                f"(`quota leadsource add blank --name {BLANK_GROUP!r}`), or let the import create it (--create-missing)",
+                f"there is no {what} for the blank values ({BLANK_AS_GROUP}): add one named {BLANK_GROUP!r}{command}, "
+                f"or let the import create it ({CREATE_MISSING})",
                 field=name,
             )
         else:
             hint = f"; did you mean {found.suggestion!r}?" if found.suggestion else ""
             if model in CREATABLE and referenced is None:
-                hint += f"; the import creates missing {model._meta.verbose_name_plural} with --create-missing"
+                hint += f"; the import creates missing {model._meta.verbose_name_plural} with {CREATE_MISSING}"
             work.problem(ProblemKind.NOT_FOUND, f"there is no {what}{hint}", field=name)
 
     def _find_existing(self, works: list[RowWork]) -> None:

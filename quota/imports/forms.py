@@ -86,9 +86,12 @@ class MappingForm(forms.Form):
         ),
     )
     blank_as_group = forms.BooleanField(
-        label=_("Count blank lead sources as “(blank)”"),
+        label=_("Count blank lead sources and loss reasons as “(blank)”"),
         required=False,
-        help_text=_("Instead of refusing the row, a blank lead source is the source named “(blank)”."),
+        help_text=_(
+            "Instead of refusing the row, a blank lead source is the source named “(blank)”, and a lost deal's blank "
+            "loss reason the reason named “(blank)”."
+        ),
     )
     save_as = forms.CharField(
         label=_("Save this mapping as"),

@@ -30,6 +30,9 @@ from quota.crm.models import CustomField, LeadSource, LossReason
 from quota.imports import values as parse
 
 BLANK_GROUP = "(blank)"
+# How a refusal names the two choices: the command's flags and the import page's checkboxes.
+CREATE_MISSING = '--create-missing, or "Create what is missing" on the import page'
+BLANK_AS_GROUP = '--blank-as-group, or "Count blank lead sources and loss reasons as (blank)" on the import page'
 CUSTOM_PREFIX = "custom."  # a mapping names a custom field as custom.<key>
 CREATABLE: tuple[type[models.Model], ...] = (LeadSource, LossReason)
 CHOICES_AT_MOST = 20  # distinct values a choice field is inferred for; more is free text

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 
 from quota.crm.choices import CustomFieldType
 from quota.crm.custom_fields import definitions
-from quota.crm.models import CustomField, Lead, LeadSource, LossReason
+from quota.crm.models import CustomField, Deal, Lead, LeadSource, LossReason
 from quota.imports.engine import ImportOptions
 from quota.imports.mapping import StepMapping
 from quota.imports.missing import infer_type
@@ -171,7 +171,8 @@ def test_without_the_option_an_unknown_source_is_refused_and_the_refusal_names_t
     path = write_csv("leads.csv", [["id", "email", "origin", "created"], ["L1", "a@x.com", "paid_search", "2024-01-05"]])
     (group,) = groups(run(path), "not_found")
     assert group.examples[0].message == (
-        "there is no lead source 'paid_search'; the import creates missing lead sources with --create-missing"
+        "there is no lead source 'paid_search'; the import creates missing lead sources with --create-missing, "
+        'or "Create what is missing" on the import page'
     )
     path = write_csv("blank.csv", [["id", "email", "origin", "created"], ["L1", "a@x.com", "", "2024-01-05"]])
     (group,) = groups(run(path, blank_as_group=True), "not_found")
@@ -218,6 +219,28 @@ def test_loss_reasons_a_deal_file_names_are_created(write_csv, ann_at_acme):
     assert report.status == "committed", report.reason
     assert report.created == ["loss reason 'Went quiet'"]
     assert LossReason.objects.filter(name="Went quiet").exists()
+
+
+def test_a_lost_deals_blank_loss_reason_is_the_blank_group_and_a_won_deals_stays_blank(write_csv, ann_at_acme):
+    from quota.imports.tests.helpers import DEAL_COLUMNS, DEAL_MAPPING
+
+    path = write_csv(
+        "deals.csv",
+        [
+            DEAL_COLUMNS,
+            ["D1", "Lost one", "rep1", "Acme", "Qualification", "lost", "2024-01-02", "2024-02-01", "100", ""],
+            ["D2", "Won one", "rep1", "Acme", "Qualification", "won", "2024-01-02", "2024-02-01", "100", ""],
+        ],
+    )
+    (group,) = groups(import_file(path, mapping=DEAL_MAPPING, options=ImportOptions(blank_as_group=True)), "not_found")
+    assert "there is no loss reason '(blank)' for the blank values" in group.examples[0].message
+    assert "leadsource" not in group.examples[0].message  # the command hint is the lead sources' only
+
+    report = import_file(path, mapping=DEAL_MAPPING, options=ImportOptions(blank_as_group=True, create_missing=True))
+    assert report.status == "committed", report.reason
+    assert report.created == ["loss reason '(blank)'"]
+    lost, won = Deal.objects.get(external_id="D1"), Deal.objects.get(external_id="D2")
+    assert lost.loss_reason.name == "(blank)" and won.loss_reason is None
 
 
 def test_update_mode_needs_only_the_key_and_the_mapped_columns(write_csv):

@@ -69,7 +69,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--blank-as-group",
             action="store_true",
-            help="a blank lead source is the one named '(blank)' (with --create-missing, created if missing)",
+            help=(
+                "a blank lead source, or a lost deal's blank loss reason, is the one named '(blank)' "
+                "(created if missing with --create-missing)"
+            ),
         )
         parser.add_argument("--skip-bad-rows", action="store_true", help="import the good rows even if some rows have errors")
         parser.add_argument("--format", choices=("text", "json"), default="text")
