@@ -9,6 +9,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from quota.imports.missing import CUSTOM_PREFIX, new_custom_field_key
 from quota.imports.presets import available as available_presets
 from quota.imports.presets import load
 from quota.imports.suggest import Proposal
@@ -100,7 +101,17 @@ class MappingForm(forms.Form):
         help_text=_("Optional: a name to pick the mapping again for other files."),
     )
 
-    def __init__(self, *args: Any, header: list[str], fields: dict[str, TargetField], proposal: Proposal, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        header: list[str],
+        fields: dict[str, TargetField],
+        proposal: Proposal,
+        custom_fields: bool = False,
+        **kwargs: Any,
+    ):
+        """`custom_fields`: the records have custom fields, so a column may also become a new one (created with
+        "Create what is missing", its type read from the column, as `quota import --create-missing` does)."""
         super().__init__(*args, **kwargs)
         self.header = header
         choices = [(IGNORE, _("(do not import)"))] + [
@@ -108,12 +119,18 @@ class MappingForm(forms.Form):
             for name, spec in sorted(fields.items(), key=lambda item: str(item[1].label).casefold())
         ]
         self.column_fields: list[tuple[str, str]] = []
+        self.new_custom_fields: set[str] = set()
         for index, column in enumerate(header):
             if not column:
                 continue
             key = f"column_{index}"
+            column_choices = choices
+            new = CUSTOM_PREFIX + new_custom_field_key(column, fallback=f"column_{index + 1}")
+            if custom_fields and new not in fields:
+                self.new_custom_fields.add(new)
+                column_choices = [*choices, (new, _("New custom field “%(column)s”") % {"column": column})]
             self.fields[key] = forms.ChoiceField(
-                label=column, choices=choices, required=False, initial=proposal.assignments.get(column, IGNORE)
+                label=column, choices=column_choices, required=False, initial=proposal.assignments.get(column, IGNORE)
             )
             self.column_fields.append((key, column))
 
@@ -128,6 +145,8 @@ class MappingForm(forms.Form):
                 self.add_error(
                     key, _("%(other)s is mapped to this field already; a field takes one column.") % {"other": seen[name]}
                 )
+            elif name in self.new_custom_fields and not cleaned.get("create_missing"):
+                self.add_error(key, _("Tick “Create what is missing” to create this custom field with the import."))
             seen[name] = column
         return cleaned
 

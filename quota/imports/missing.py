@@ -159,6 +159,12 @@ class MissingRecords:
             forget_definitions()
 
 
+def new_custom_field_key(column: str, *, fallback: str) -> str:
+    """The key a new custom field gets from its column's name ('Contract type' -> 'contract_type'); `fallback` when
+    the name has no letters a key may hold (keys are ASCII slugs)."""
+    return slugify(column).replace("-", "_")[:KEY_LENGTH] or fallback
+
+
 def _free_key(taken: Iterable[str], name: str) -> str:
     """A lead source key from its name ('Paid Search' -> 'paid_search'), made unique if another has it."""
     base = slugify(name).replace("-", "_")[: KEY_LENGTH - 4] or "source"

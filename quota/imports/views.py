@@ -118,9 +118,12 @@ class MapView(JobMixin, FormView):
     def get_form_kwargs(self) -> dict[str, Any]:
         self.saved = self._saved()
         self.proposal = services.job_proposal(self.job, saved=self.saved)
-        self.target_fields = target_named(self.job.into).fields()
+        target = target_named(self.job.into)
+        self.target_fields = target.fields()
         kwargs = super().get_form_kwargs()
-        kwargs.update(header=self.job.header, fields=self.target_fields, proposal=self.proposal)
+        kwargs.update(
+            header=self.job.header, fields=self.target_fields, proposal=self.proposal, custom_fields=bool(target.custom_target)
+        )
         kwargs.setdefault("initial", {}).update(
             on_duplicate=self.job.on_duplicate, create_missing=self.job.create_missing, blank_as_group=self.job.blank_as_group
         )

@@ -370,3 +370,32 @@ def test_the_mapping_page_creates_what_is_missing_when_ticked(client, settings, 
     assert not LeadSource.objects.filter(name__in=["webinar", "(blank)"]).exists()
     client.post(reverse("imports:commit", args=[job.pk]))
     assert sorted(Lead.objects.values_list("external_id", "source__name")) == [("L1", "webinar"), ("L2", "(blank)")]
+
+
+def test_a_column_becomes_a_new_custom_field_on_the_mapping_page(client, settings, tmp_path):
+    """The page offers each column as a new custom field; it is created only with "Create what is missing"."""
+    from django.urls import reverse
+
+    from quota.accounts.models import Role
+    from quota.imports.tests.test_pages import csv_bytes, job_of, mapping_post, run_dry, upload
+    from quota.testing.factories import UserFactory
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(UserFactory(role=Role.DIRECTOR))
+    rows = [["id", "email", "origin", "created", "Contract type"], ["L1", "a@x.com", "website", "2024-01-05", "Monthly"]]
+    job = job_of(upload(client, csv_bytes(rows), name="leads.csv", holds="into:leads"))
+    page = client.get(reverse("imports:map", args=[job.pk])).content.decode()
+    assert 'value="custom.contract_type"' in page and "New custom field “Contract type”" in page
+    choices = {"id": "external_id", "email": "email", "origin": "source", "created": "created_at"}
+    choices["Contract type"] = "custom.contract_type"
+
+    refused = client.post(reverse("imports:map", args=[job.pk]), mapping_post(job, choices))
+    assert refused.status_code == 400 and "Tick “Create what is missing”" in refused.content.decode()
+    assert not CustomField.objects.exists()
+
+    report = run_dry(client, job, choices, create_missing="on").content.decode()
+    assert "custom field lead.contract_type" in report, report
+    client.post(reverse("imports:commit", args=[job.pk]))
+    field = CustomField.objects.get(target="lead", key="contract_type")
+    assert (field.label, field.field_type) == ("Contract type", "text")
+    assert Lead.objects.get(external_id="L1").custom == {"contract_type": "Monthly"}
