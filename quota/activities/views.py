@@ -18,6 +18,7 @@ from quota.activities import services
 from quota.activities.filtersets import ActivityFilterSet
 from quota.activities.forms import QUICK_LOG_KINDS, ActivityForm, QuickLogForm, TaskStatusForm
 from quota.activities.models import Activity, ActivityKind
+from quota.core.htmx import htmx_target, is_htmx
 from quota.core.services import record_create
 from quota.core.views import (
     LOGGING_PAGES,
@@ -113,7 +114,7 @@ def timeline_panel(request: HttpRequest, record: Any, *, condition: Q, log_targe
     )
 
 
-class QuickLogView(RecordActionView):
+class QuickLogView(RecordActionView[Any, QuickLogForm]):
     """Log a call, e-mail or meeting against a deal, contact or company, in place on its page.
 
     Given `link` (the Activity field that points at the record): the record pages that declared it as their
@@ -134,18 +135,18 @@ class QuickLogView(RecordActionView):
     form_class = QuickLogForm
     submit_label = gettext_lazy("Save")
 
-    def render_form(self, record: Any, form: QuickLogForm) -> HttpResponse:  # type: ignore[override]
+    def render_form(self, record: Any, form: QuickLogForm) -> HttpResponse:
         self.title = dict(QUICK_LOG_KINDS)[form.activity_kind]
         return super().render_form(record, form)
 
-    def perform(self, record: Any, form: QuickLogForm) -> HttpResponse:  # type: ignore[override]
+    def perform(self, record: Any, form: QuickLogForm) -> HttpResponse:
         links: dict[str, Any] = {self.link: record}
         if self.link == "deal":
             links.update(contact_id=record.contact_id, company_id=record.company_id)
         elif self.link == "contact":
             links.update(company_id=record.company_id)
         activity = record_create(model=Activity, by=self.request.user, owner=self.request.user, **links, **form.activity_fields())
-        if not getattr(self.request, "htmx", False):
+        if not is_htmx(self.request):
             messages.success(self.request, _("%(activity)s was logged.") % {"activity": activity.get_kind_display()})
             return redirect_after_change(self.request, reverse(self.pages.url_name("detail"), args=[record.pk]))
         panel = timeline_feed(self.request, self.pages, record)
@@ -153,7 +154,7 @@ class QuickLogView(RecordActionView):
         return reswap(retarget(response, "#timeline"), "outerHTML")
 
 
-class TaskStatusView(RecordActionView):
+class TaskStatusView(RecordActionView[Activity, TaskStatusForm]):
     """Mark a task done (`done=True`) or reopen it, given `pages=ActivityPages`.
 
     From the task's page it is the Edit-like action: its button, then confirm (two clicks). From a
@@ -170,13 +171,13 @@ class TaskStatusView(RecordActionView):
         self.submit_label = _("Mark done") if self.done else _("Reopen")
         return task
 
-    def perform(self, record: Activity, form: TaskStatusForm) -> HttpResponse:  # type: ignore[override]
+    def perform(self, record: Activity, form: TaskStatusForm) -> HttpResponse:
         if self.done:
             task = services.task_complete(task=record, by=self.request.user)
         else:
             task = services.task_reopen(task=record, by=self.request.user)
         back = self.request.POST.get("back", "")
-        target = getattr(self.request, "htmx", False) and self.request.htmx.target  # type: ignore[attr-defined]
+        target = htmx_target(self.request)
         if target == f"activity-{task.pk}":
             context = {"activity": task, "tasks_to_tick": {task.pk}, "back": back}
             return render(self.request, "activities/_timeline_item.html", context)

@@ -16,6 +16,7 @@ from quota.audit.exports import audit_table
 from quota.audit.forms import AuditFilterForm
 from quota.audit.selectors import AuditFilter, audit_entries, describe, entries_of
 from quota.core.exports import UnknownFormat, export_response
+from quota.core.htmx import htmx_target
 from quota.core.views import CappedPaginator, Panel, PermissionRequired
 
 HISTORY_LENGTH = 20  # entries on a record's page; the audit page has them all
@@ -46,7 +47,7 @@ class AuditLogView(AuditView):
             "filters_active": form.is_bound and any(request.GET.get(name) for name in form.fields),
             "export_url": reverse("audit:export"),
         }
-        partial = getattr(request, "htmx", False) and request.htmx.target == "record-table"  # type: ignore[attr-defined]
+        partial = htmx_target(request) == "record-table"
         return render(request, "audit/_table.html" if partial else "audit/log.html", context)
 
 

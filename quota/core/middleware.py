@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from quota.core.htmx import is_htmx
 from quota.core.inputs import NUL, has_nul
 
 # A JSON `\u0000` escape: preceded by an even number of backslashes (`\\u0000` is a backslash and "u0000").
@@ -73,7 +74,7 @@ def refusal(request: HttpRequest, place: str) -> HttpResponse:
     }
     if _wants_json(request):
         return JsonResponse({"detail": message}, status=400)
-    template = "core/_error.html" if getattr(request, "htmx", False) else "core/400.html"
+    template = "core/_error.html" if is_htmx(request) else "core/400.html"
     return render(request, template, {"message": message}, status=400)
 
 

@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from django import forms
 from django.contrib import messages
@@ -46,6 +46,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from quota.core import health
 from quota.core.exports import UnknownFormat, export_response, record_table
 from quota.core.forms import ServiceErrorsMixin
+from quota.core.htmx import htmx_target, is_htmx
 from quota.core.money import company_currency
 from quota.core.permissions import refusal, require
 from quota.core.record_extensions import detail_extras, form_extension
@@ -508,7 +509,7 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     answers its refusals in JSON itself (DRF turns PermissionDenied into a 403 response).
     """
     message = str(exception or "") or _("You may not do this.")
-    if getattr(request, "htmx", False):
+    if is_htmx(request):
         return render(request, "core/_error.html", {"message": message}, status=403)
     referer = request.META.get("HTTP_REFERER", "")
     back = referer if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else ""
@@ -534,7 +535,7 @@ class PermissionRequired(PermissionRequiredMixin):
 
 def redirect_after_change(request: HttpRequest, url: str) -> HttpResponse:
     """After a successful POST: a normal redirect, or for HTMX a client-side one (a full page load)."""
-    if getattr(request, "htmx", False):
+    if is_htmx(request):
         return HttpResponseClientRedirect(url)
     return redirect(url)
 
@@ -566,7 +567,7 @@ class RecordListView(RecordView):
         pages = self.pages
         listed = list_query(pages, request)
         filterset = listed.filterset
-        partial = getattr(request, "htmx", False) and request.htmx.target == "record-table"  # type: ignore[attr-defined]
+        partial = htmx_target(request) == "record-table"
         refused = listed.refusal
         if refused and partial:  # the filter form (outside the table) is not swapped: the message is flashed
             return render(request, "core/_error.html", {"message": refused}, status=400)
@@ -724,21 +725,26 @@ class RecordFormView(RecordView):
         return render(self.request, self.template_name, context)
 
 
-class RecordActionView(RecordView):
-    """A form that runs one service on one record. Subclasses name the form and `perform` the change.
+RecordT = TypeVar("RecordT", bound=models.Model)
+FormT = TypeVar("FormT", bound=ActionForm)
+
+
+class RecordActionView(RecordView, Generic[RecordT, FormT]):
+    """A form that runs one service on one record. Subclasses name the record and form types
+    (`RecordActionView[Deal, DealWinForm]`), the form class, and `perform` the change.
 
     The form itself (GET) is refused like its POST: the user must have `permission` on the record.
     """
 
     permission = "records.change"
-    form_class: type[ActionForm]
+    form_class: type[FormT]
     title: Any = ""
     submit_label: Any = gettext_lazy("Save")
     template_name = "core/action.html"
     partial_template = "core/_action_form.html"
 
-    def get_record(self, pk: int) -> Any:
-        record = super().get_record(pk)
+    def get_record(self, pk: int) -> RecordT:
+        record: RecordT = super().get_record(pk)
         require(self.request.user, self.permission, record)
         return record
 
@@ -756,20 +762,20 @@ class RecordActionView(RecordView):
                 form.add_error(None, exc)
         return self.invalid(record, form)
 
-    def get_form(self, record: Any, *, data: Any = None, initial: dict[str, Any] | None = None) -> ActionForm:
+    def get_form(self, record: RecordT, *, data: Any = None, initial: dict[str, Any] | None = None) -> FormT:
         return self.form_class(data, initial=initial, user=self.request.user, record=record)
 
-    def perform(self, record: Any, form: ActionForm) -> HttpResponse:
+    def perform(self, record: RecordT, form: FormT) -> HttpResponse:
         raise NotImplementedError
 
-    def invalid(self, record: Any, form: ActionForm) -> HttpResponse:
+    def invalid(self, record: RecordT, form: FormT) -> HttpResponse:
         return self.render_form(record, form)
 
     def action_url(self) -> str:
         """Where the form posts: this page (a view that keeps query parameters, such as where it was opened, says so)."""
         return self.request.path
 
-    def render_form(self, record: Any, form: ActionForm) -> HttpResponse:
+    def render_form(self, record: RecordT, form: FormT) -> HttpResponse:
         context = {
             "pages": self.pages,
             "record": record,
@@ -778,7 +784,7 @@ class RecordActionView(RecordView):
             "submit_label": self.submit_label,
             "action_url": self.action_url(),
         }
-        partial = getattr(self.request, "htmx", False)
+        partial = is_htmx(self.request)
         return render(self.request, self.partial_template if partial else self.template_name, context)
 
 

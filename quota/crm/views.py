@@ -18,10 +18,12 @@ from django.views import View
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from quota.audit.views import HasChangeHistory
+from quota.core.htmx import htmx_target, is_htmx
 from quota.core.money import in_company_currency
 from quota.core.views import (
     Action,
     Column,
+    FormT,
     Panel,
     RecordActionView,
     RecordPages,
@@ -301,7 +303,7 @@ class DealPages(HasChangeHistory, RecordPages):
 # --------------------------------------------------------------------------- actions on deals and leads
 
 
-class FromBoard(RecordActionView):
+class FromBoard(RecordActionView[Deal, FormT]):
     """An action the pipeline board also runs: a card dropped on a stage, on "Won" or on "Lost".
 
     A drop posts with HTMX aimed at the board (the Lost dialog's form carries `?board=1` instead),
@@ -309,8 +311,7 @@ class FromBoard(RecordActionView):
     """
 
     def from_board(self) -> bool:
-        htmx: Any = getattr(self.request, "htmx", None)
-        return bool(htmx and (htmx.target == "board" or self.request.GET.get("board")))
+        return is_htmx(self.request) and (htmx_target(self.request) == "board" or bool(self.request.GET.get("board")))
 
     def board(self, deal: Deal) -> HttpResponse:
         owner_id = self.request.POST.get("owner") or self.request.GET.get("owner")
@@ -322,20 +323,20 @@ class FromBoard(RecordActionView):
         return self.request.get_full_path() if self.from_board() else self.request.path
 
     def invalid(self, record: Deal, form: Any) -> HttpResponse:
-        if self.from_board() and self.request.htmx.target == "board":  # type: ignore[attr-defined]
+        if self.from_board() and htmx_target(self.request) == "board":
             message = " ".join(str(error) for errors in form.errors.values() for error in errors)
             return render(self.request, "core/_error.html", {"message": message}, status=422)
         return super().invalid(record, form)
 
 
-class DealMoveView(FromBoard):
+class DealMoveView(FromBoard[DealMoveForm]):
     """Move an open deal to another stage: from its page, or by dragging its card on the board."""
 
     form_class = DealMoveForm
     title = gettext_lazy("Move to another stage")
     submit_label = gettext_lazy("Move")
 
-    def perform(self, record: Deal, form: DealMoveForm) -> HttpResponse:  # type: ignore[override]
+    def perform(self, record: Deal, form: DealMoveForm) -> HttpResponse:
         deal = services.deal_move_stage(deal=record, stage=form.cleaned_data["stage"], by=self.request.user)
         if self.from_board():
             return self.board(deal)
@@ -343,14 +344,14 @@ class DealMoveView(FromBoard):
         return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
 
 
-class DealWinView(FromBoard):
+class DealWinView(FromBoard[DealWinForm]):
     """Mark a deal won: from its page, or by dropping its card on the board's "Won"."""
 
     form_class = DealWinForm
     title = gettext_lazy("Mark the deal won")
     submit_label = gettext_lazy("Mark won")
 
-    def perform(self, record: Deal, form: DealWinForm) -> HttpResponse:  # type: ignore[override]
+    def perform(self, record: Deal, form: DealWinForm) -> HttpResponse:
         deal = services.deal_close_won(deal=record, by=self.request.user, amount=form.cleaned_data["amount"])
         if self.from_board():
             return self.board(deal)
@@ -358,7 +359,7 @@ class DealWinView(FromBoard):
         return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
 
 
-class DealLoseView(FromBoard):
+class DealLoseView(FromBoard[DealLoseForm]):
     """Mark a deal lost with its reason: from its page, or in the dialog a drop on the board's "Lost" opens."""
 
     form_class = DealLoseForm
@@ -379,9 +380,9 @@ class DealLoseView(FromBoard):
                 "hx-swap": "outerHTML",
             }
         )
-        return form  # type: ignore[return-value]
+        return form
 
-    def perform(self, record: Deal, form: DealLoseForm) -> HttpResponse:  # type: ignore[override]
+    def perform(self, record: Deal, form: DealLoseForm) -> HttpResponse:
         data = form.cleaned_data
         deal = services.deal_close_lost(
             deal=record, by=self.request.user, reason=data["loss_reason"], note=data["note"], follow_up_on=data["follow_up_on"]
@@ -392,23 +393,23 @@ class DealLoseView(FromBoard):
         return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
 
 
-class DealReopenView(RecordActionView):
+class DealReopenView(RecordActionView[Deal, DealReopenForm]):
     form_class = DealReopenForm
     title = gettext_lazy("Reopen the deal in the stage it closed from?")
     submit_label = gettext_lazy("Reopen")
 
-    def perform(self, record: Deal, form: DealReopenForm) -> HttpResponse:  # type: ignore[override]
+    def perform(self, record: Deal, form: DealReopenForm) -> HttpResponse:
         deal = services.deal_reopen(deal=record, by=self.request.user)
         messages.success(self.request, _("%(deal)s is open again.") % {"deal": deal})
         return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
 
 
-class LeadConvertView(RecordActionView):
+class LeadConvertView(RecordActionView[Lead, LeadConvertForm]):
     form_class = LeadConvertForm
     title = gettext_lazy("Convert the lead into a deal")
     submit_label = gettext_lazy("Convert")
 
-    def perform(self, record: Lead, form: LeadConvertForm) -> HttpResponse:  # type: ignore[override]
+    def perform(self, record: Lead, form: LeadConvertForm) -> HttpResponse:
         data = dict(form.cleaned_data)
         data["deal_title"] = data["deal_title"].strip() or None
         deal = services.lead_convert(lead=record, by=self.request.user, **data)
@@ -416,12 +417,12 @@ class LeadConvertView(RecordActionView):
         return redirect_after_change(self.request, reverse("crm:deal_detail", args=[deal.pk]))
 
 
-class LeadDisqualifyView(RecordActionView):
+class LeadDisqualifyView(RecordActionView[Lead, LeadDisqualifyForm]):
     form_class = LeadDisqualifyForm
     title = gettext_lazy("Disqualify the lead")
     submit_label = gettext_lazy("Disqualify")
 
-    def perform(self, record: Lead, form: LeadDisqualifyForm) -> HttpResponse:  # type: ignore[override]
+    def perform(self, record: Lead, form: LeadDisqualifyForm) -> HttpResponse:
         lead = services.lead_disqualify(lead=record, by=self.request.user, reason=form.cleaned_data["disqualified_reason"])
         messages.success(self.request, _("%(lead)s is disqualified.") % {"lead": lead})
         return redirect_after_change(self.request, reverse("crm:lead_detail", args=[lead.pk]))
@@ -439,5 +440,5 @@ class BoardView(LoginRequiredMixin, View):
     """/crm/board/: drag a card to another column to move the deal (see static/js/board.js)."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        partial = bool(getattr(request, "htmx", False) and request.htmx.target == "board")  # type: ignore[attr-defined]
+        partial = htmx_target(request) == "board"
         return render_board(request, pipeline_id=request.GET.get("pipeline"), owner_id=request.GET.get("owner"), partial=partial)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from quota.accounts.models import Team
 from quota.core.exports import UnknownFormat, export_response
+from quota.core.htmx import htmx_target, is_htmx
 from quota.core.permissions import require
 from quota.core.views import forbidden
 from quota.dashboards import services
@@ -79,7 +80,7 @@ def _htmx_period_refusal(request: HttpRequest, period_form: PeriodForm) -> HttpR
 
     A whole page shows the picker with the reason above this month's figures, also as a 400.
     """
-    if period_form.errors and getattr(request, "htmx", False):
+    if period_form.errors and is_htmx(request):
         return render(request, "core/_error.html", {"message": _form_errors(period_form)}, status=400)
     return None
 
@@ -100,7 +101,7 @@ def _board_page(request: HttpRequest, chosen: Board) -> HttpResponse:
         body_template=f"dashboards/boards/{chosen.value}.html",
         page_url=reverse("dashboards:board", args=[chosen.value]),
     )
-    partial = getattr(request, "htmx", False) and request.htmx.target == "dashboard"  # type: ignore[attr-defined]
+    partial = htmx_target(request) == "dashboard"
     status = 400 if period_form.errors else 200
     return render(request, "dashboards/_dashboard.html" if partial else "dashboards/board.html", context, status=status)
 
@@ -134,7 +135,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
         "scope": scope,
         "scopes": scopes_for(request.user),
     }
-    if getattr(request, "htmx", False) and request.htmx.target == "breakdown":  # type: ignore[attr-defined]
+    if htmx_target(request) == "breakdown":
         return render(request, "dashboards/_breakdown.html", context)
     trend = monthly_trend([metric], user=request.user, end=period.end, by=scope.by, group=scope.group)
     context.update(
@@ -155,7 +156,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
         on_boards=set(DashboardCard.objects.filter(user=cast(Any, request.user), metric_key=key).values_list("board", flat=True)),
         home=home_board(request.user),
     )
-    if getattr(request, "htmx", False) and request.htmx.target == "kpi-body":  # type: ignore[attr-defined]
+    if htmx_target(request) == "kpi-body":
         return render(request, "dashboards/_kpi_body.html", context)
     return render(request, "dashboards/kpi.html", context, status=400 if period_form.errors else 200)
 

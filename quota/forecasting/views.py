@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from quota.core.htmx import is_htmx
 from quota.core.permissions import require
 from quota.dashboards.cards import company_today
 from quota.dashboards.periods import period_from
@@ -54,7 +55,7 @@ def forecast(request: HttpRequest) -> HttpResponse:
         "page_url": reverse("forecasting:forecast"),
     }
     status = 400 if period_form.errors or bad_by or calls_error else 200
-    template = "forecasting/_forecast_body.html" if getattr(request, "htmx", False) else "forecasting/forecast.html"
+    template = "forecasting/_forecast_body.html" if is_htmx(request) else "forecasting/forecast.html"
     return render(request, template, context, status=status)
 
 

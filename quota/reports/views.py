@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from quota.core.htmx import is_htmx
 from quota.core.permissions import require
 from quota.reports import selectors, services
 from quota.reports.forms import ReportForm
@@ -93,7 +94,7 @@ def report_send(request: HttpRequest, pk: int) -> HttpResponse:
         services.report_send_now(report=report, by=request.user, token=token)
     except services.AlreadyRequested as repeat:
         notice = repeat.message
-    if request.htmx:  # type: ignore[attr-defined]
+    if is_htmx(request):
         context = {"report": report, "deliveries": selectors.deliveries_of(report), "notice": notice}
         return render(request, "reports/_deliveries.html", context)
     if notice:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.http import reswap, retarget
 
+from quota.core.htmx import is_htmx
 from quota.core.views import (
     Column,
     Panel,
@@ -85,7 +86,7 @@ def lines_panel(offer: Offer) -> Panel:
     return Panel(template="sales/_offer_lines.html", title=gettext_lazy("Lines"), data={"lines": lines})
 
 
-class OfferLineView(RecordActionView):
+class OfferLineView(RecordActionView[Offer, OfferLineForm]):
     """Add a line to an offer, or change one (`line_pk`), in place on the offer's page (given `pages=OfferPages`)."""
 
     form_class = OfferLineForm
@@ -110,7 +111,7 @@ class OfferLineView(RecordActionView):
     def get_form(self, record: Any, *, data: Any = None, initial: dict[str, Any] | None = None) -> OfferLineForm:
         return OfferLineForm(data, initial=initial, user=self.request.user, record=record, line=self.line)
 
-    def perform(self, record: Offer, form: OfferLineForm) -> HttpResponse:  # type: ignore[override]
+    def perform(self, record: Offer, form: OfferLineForm) -> HttpResponse:
         if self.line is None:
             line = services.offer_line_create(by=self.request.user, offer=record, **form.cleaned_data)
             done = _("%(line)s added.") % {"line": line}
@@ -132,7 +133,7 @@ class OfferLineDeleteView(RecordView):
 
 def lines_changed(request: HttpRequest, offer: Offer, done: str) -> HttpResponse:
     """After a line changed: HTMX gets the lines panel and the summary's new totals; a plain request the offer's page."""
-    if not getattr(request, "htmx", False):
+    if not is_htmx(request):
         messages.success(request, done)
         return redirect_after_change(request, reverse("sales:offer_detail", args=[offer.pk]))
     offer.refresh_from_db(fields=["amount", "cost"])
