@@ -443,6 +443,7 @@ def company_churn(*, company: Company, by: Any, on: dt.date, reason: ChurnReason
     """
     if reason is None:
         raise ValidationError({"churn_reason": _("Say why the customer left.")})
+    company = Company.objects.select_for_update().get(pk=company.pk)  # the caller's copy stays as it was if refused
     data: dict[str, Any] = {"churned_on": on, "churn_reason": reason}
     if since is not None:
         data["customer_since"] = since
@@ -453,6 +454,7 @@ def company_churn(*, company: Company, by: Any, on: dt.date, reason: ChurnReason
 @transaction.atomic
 def company_reactivate(*, company: Company, by: Any, since: dt.date | None = None) -> Company:
     """A churned company is a customer again: its churn is cleared; `since` restarts its customer-since date if given."""
+    company = Company.objects.select_for_update().get(pk=company.pk)
     data: dict[str, Any] = {"churned_on": None, "churn_reason": None}
     if since is not None:
         data["customer_since"] = since
