@@ -59,7 +59,11 @@ def cohort_retention(user: object | None, *, first: dt.date, last: dt.date) -> C
     deals = Deal.objects.all() if user is None else Deal.objects.visible_to(user)
     won = deals.filter(status=DealStatus.WON, company__isnull=False, closed_at__isnull=False)
     first_won = (
-        won.filter(company=OuterRef("company")).order_by().values("company").annotate(first=Min(_month("closed_at"))).values("first")
+        won.filter(company=OuterRef("company"))
+        .order_by()
+        .values("company")
+        .annotate(first=Min(_month("closed_at")))
+        .values("first")
     )
     grouped = (
         won.annotate(cohort=Subquery(first_won[:1], output_field=DateField()), bought=_month("closed_at"))

@@ -89,7 +89,9 @@ def customers_export(request: HttpRequest) -> HttpResponseBase:
     rows = [[row.month, row.size, *row.shares] for row in table.rows]
     title = _("Cohort retention (repeat purchase)")
     period = f"{date_format(table.first, 'YEAR_MONTH_FORMAT')} - {date_format(table.last, 'YEAR_MONTH_FORMAT')}"
-    export = table_of_rows("cohort-retention", columns, rows, title=title, heading=[[title], [period]], footnote=definition_text())
+    export = table_of_rows(
+        "cohort-retention", columns, rows, title=title, heading=[[title], [period]], footnote=definition_text()
+    )
     try:
         return export_response(export, request.GET.get("format", "csv"))
     except UnknownFormat as exc:

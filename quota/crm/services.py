@@ -279,15 +279,19 @@ def deal_close_won(*, deal: Deal, by: Any, at: dt.datetime | None = None, amount
 
 
 def _became_customer(deal: Deal) -> None:
-    """A company is a customer from its first won deal's day, unless a date was given already: one indexed UPDATE.
+    """A company is a customer from its first won deal's day, unless a date was given already.
 
     Only an empty date is filled: a date someone set (an import, the company form) is theirs, and a churned
-    company that buys again keeps its dates until someone reactivates it (company_reactivate).
+    company that buys again keeps its dates until someone reactivates it (company_reactivate). One indexed
+    read (none found once the company has a date), and a save, not a queryset update, so the KPI rollups
+    and cached figures over companies hear of it.
     """
     if deal.company_id is None or deal.closed_at is None:
         return
-    day = timezone.localdate(deal.closed_at)
-    Company.objects.filter(pk=deal.company_id, customer_since__isnull=True).update(customer_since=day)
+    company = Company.objects.filter(pk=deal.company_id, customer_since__isnull=True).first()
+    if company is not None:
+        company.customer_since = timezone.localdate(deal.closed_at)
+        company.save(update_fields=["customer_since"])
 
 
 @acts_as_by

@@ -110,7 +110,9 @@ def test_the_page_defaults_to_the_last_twelve_months(client, book):
     assert response.context["table"].last == dt.date(2024, 12, 1)
 
 
-@pytest.mark.parametrize("query", [{"first": "2024-13"}, {"first": "2024-05", "last": "2024-01"}, {"first": "2020-01", "last": "2024-01"}])
+@pytest.mark.parametrize(
+    "query", [{"first": "2024-13"}, {"first": "2024-05", "last": "2024-01"}, {"first": "2020-01", "last": "2024-01"}]
+)
 def test_bad_months_are_refused_with_a_reason(client, people, query):
     client.force_login(people["rep"])
     response = client.get(URL, query)

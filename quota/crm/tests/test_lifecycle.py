@@ -132,7 +132,9 @@ def test_existing_companies_get_the_day_of_their_first_won_deal_in_one_update(dj
     for company, at in won:
         DealFactory(company=company, status="won", closed_at=at, created_at=at - dt.timedelta(days=3))
     lost = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    DealFactory(company=prospect, status="lost", loss_reason=loss_reason(), closed_at=lost, created_at=lost - dt.timedelta(days=3))
+    DealFactory(
+        company=prospect, status="lost", loss_reason=loss_reason(), closed_at=lost, created_at=lost - dt.timedelta(days=3)
+    )
     with django_assert_num_queries(1):
         assert fill_customer_since(Company.objects.all(), Deal) == 1
     assert dict(Company.objects.values_list("pk", "customer_since")) == {

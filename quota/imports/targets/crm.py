@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router
 from django.utils import timezone
 
 from quota.crm.choices import DealStatus
@@ -16,6 +16,7 @@ from quota.crm.history import initial_states, rebuild_from_stage_changes, record
 from quota.crm.lifecycle import fill_customer_since
 from quota.crm.models import Company, Contact, Deal, DealStageChange, DealState, Lead, Pipeline, Stage
 from quota.imports.bulk import bulk_insert, record_from
+from quota.kpi import cache as kpi_cache
 from quota.imports.keys import fold
 from quota.imports.problems import ProblemKind
 from quota.imports.targets.base import FieldKind, RowWork, StepContext, Target, TargetField
@@ -226,6 +227,7 @@ class DealTarget(Target):
         won.discard(None)
         if won:
             fill_customer_since(Company.objects.filter(pk__in=won), Deal)
+            kpi_cache.written(Company, router.db_for_write(Company))  # an UPDATE sends no signal
 
 
 def _one_close_date_column(work: RowWork) -> bool:
