@@ -132,7 +132,7 @@ def test_the_export_holds_the_table_in_both_formats(client, book):
     assert rows[2] == ["2024-02-01", "1", "1.0", "1.0", ""]
     response = client.get(EXPORT, {**query, "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
-    values = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+    values = [list(row) for row in sheet.iter_rows(values_only=True)]
     header = values.index(["First purchase", "Customers", "Month 0", "Month 1", "Month 2"])
     assert values[header + 1][1:] == [4, 1, 0.5, 0.25]
     assert client.get(EXPORT, {**query, "format": "pdf"}).status_code == 400

@@ -16,11 +16,11 @@ from quota.crm.history import initial_states, rebuild_from_stage_changes, record
 from quota.crm.lifecycle import fill_customer_since
 from quota.crm.models import Company, Contact, Deal, DealStageChange, DealState, Lead, Pipeline, Stage
 from quota.imports.bulk import bulk_insert, record_from
-from quota.kpi import cache as kpi_cache
 from quota.imports.keys import fold
 from quota.imports.problems import ProblemKind
 from quota.imports.targets.base import FieldKind, RowWork, StepContext, Target, TargetField
 from quota.imports.targets.people import NAME, split_name
+from quota.kpi import cache as kpi_cache
 
 
 def _split_name_into(work: RowWork) -> None:
