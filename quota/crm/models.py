@@ -56,6 +56,13 @@ class ChurnReason(models.Model):
         return builtins.display_name(builtins.CHURN_REASONS, self.key, self.name)
 
 
+def stage_of(customer_since: Any, churned_on: Any) -> str:
+    """What `_lifecycle()` computes in the database, for an instance just saved (one rule, two spellings)."""
+    if churned_on is not None:
+        return Lifecycle.CHURNED
+    return Lifecycle.PROSPECT if customer_since is None else Lifecycle.CUSTOMER
+
+
 def _lifecycle() -> models.Case:
     """The stage of a company's life as a customer, derived from its two dates (so it cannot disagree with them)."""
     return models.Case(
@@ -127,6 +134,11 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # The database derives the stage; the saved instance shows the same one without reading it back.
+        self.lifecycle = stage_of(self.customer_since, self.churned_on)
 
     def clean(self) -> None:
         self.custom = clean_custom_values(target="company", values=self.custom)

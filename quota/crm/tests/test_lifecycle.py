@@ -37,6 +37,19 @@ def test_the_stage_follows_the_dates_in_the_database():
 
 
 @pytest.mark.parametrize(
+    ("since", "churned"), [(None, None), (dt.date(2024, 1, 1), None), (dt.date(2024, 1, 1), dt.date(2024, 2, 1))]
+)
+def test_a_saved_company_shows_the_stage_the_database_derives(since, churned):
+    company = CompanyFactory()
+    company.customer_since, company.churned_on = since, churned
+    company.churn_reason = reason() if churned else None
+    company.save()
+    shown = company.lifecycle
+    company.refresh_from_db()
+    assert shown == company.lifecycle
+
+
+@pytest.mark.parametrize(
     ("since", "churned", "with_reason", "field"),
     [
         (None, dt.date(2024, 6, 1), True, "customer_since"),  # a prospect cannot churn
