@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, DateField, Min, OuterRef, Subquery
+from django.db.models import Count, DateField, Exists, OuterRef, Subquery
 from django.db.models.functions import Trunc
 
-from quota.core.calendar import company_zone
+from quota.core.calendar import company_zone, local_midnight
 from quota.crm.choices import DealStatus, Lifecycle
 from quota.crm.models import Company, Deal
 
@@ -46,8 +46,8 @@ def month_of(index: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _month(field: str) -> Trunc:
-    return Trunc(field, "month", output_field=DateField(), tzinfo=company_zone())
+def _month(moment: str | Subquery) -> Trunc:
+    return Trunc(moment, "month", output_field=DateField(), tzinfo=company_zone())
 
 
 def cohort_retention(user: object | None, *, first: dt.date, last: dt.date) -> CohortTable:
@@ -58,16 +58,15 @@ def cohort_retention(user: object | None, *, first: dt.date, last: dt.date) -> C
     first, last = first.replace(day=1), last.replace(day=1)
     deals = Deal.objects.all() if user is None else Deal.objects.visible_to(user)
     won = deals.filter(status=DealStatus.WON, company__isnull=False, closed_at__isnull=False)
-    first_won = (
-        won.filter(company=OuterRef("company"))
-        .order_by()
-        .values("company")
-        .annotate(first=Min(_month("closed_at")))
-        .values("first")
-    )
+    starts, ends = local_midnight(first), local_midnight(month_of(month_index(last) + 1))
+    # Purchases in the range by customers who had none before it: their cohort is in the range too. The first
+    # purchase is one probe of the (company, status, closed_at) index per row, not an aggregate.
+    bought_before = won.filter(company=OuterRef("company"), closed_at__lt=starts)
+    first_at = won.filter(company=OuterRef("company")).order_by("closed_at").values("closed_at")[:1]
     grouped = (
-        won.annotate(cohort=Subquery(first_won[:1], output_field=DateField()), bought=_month("closed_at"))
-        .filter(cohort__gte=first, cohort__lte=last, bought__lte=last)
+        won.filter(closed_at__gte=starts, closed_at__lt=ends)
+        .filter(~Exists(bought_before))
+        .annotate(cohort=_month(Subquery(first_at)), bought=_month("closed_at"))
         .values("cohort", "bought")
         .annotate(customers=Count("company", distinct=True))
         .order_by()
