@@ -155,3 +155,25 @@ def test_existing_companies_get_the_day_of_their_first_won_deal_in_one_update(dj
         prospect.pk: None,
         dated.pk: dt.date(2019, 1, 1),
     }
+
+
+# --------------------------------------------------------------------------- the pages
+
+
+def test_the_company_form_sets_the_lifecycle_and_says_what_is_wrong(client, people):
+    rep = people["rep"]
+    company = CompanyFactory(owner=rep, name="Acme")
+    client.force_login(rep)
+    url = f"/crm/companies/{company.pk}/edit/"
+    form = {"name": "Acme", "owner": rep.pk, "customer_since": "2024-02-01", "churned_on": "2024-01-01"}
+    refused = client.post(url, form)
+    assert refused.status_code in (200, 400)
+    assert "A company churns on or after the day it became a customer." in refused.content.decode()
+    company.refresh_from_db()
+    assert company.customer_since is None
+    saved = client.post(url, {**form, "churned_on": "2024-06-30", "churn_reason": reason("price").pk})
+    assert saved.status_code == 302
+    company.refresh_from_db()
+    assert (company.lifecycle, company.churned_on) == ("churned", dt.date(2024, 6, 30))
+    page = client.get(f"/crm/companies/{company.pk}/").content.decode()
+    assert "Churned" in page and "Price" in page
