@@ -13,7 +13,19 @@ from quota.activities.models import Activity
 from quota.api.fields import BoundedJSONField, VisibleRelatedField
 from quota.core.services import record_create, record_update
 from quota.crm import services as crm
-from quota.crm.models import Company, Contact, CustomField, Deal, DealStageChange, Lead, LeadSource, LossReason, Pipeline, Stage
+from quota.crm.models import (
+    ChurnReason,
+    Company,
+    Contact,
+    CustomField,
+    Deal,
+    DealStageChange,
+    Lead,
+    LeadSource,
+    LossReason,
+    Pipeline,
+    Stage,
+)
 from quota.marketing.models import Campaign, CampaignRecipient
 from quota.sales import services as sales
 from quota.sales.models import Invoice, Offer, OfferLine, Order, Product
@@ -90,6 +102,7 @@ LeadSourceSerializer = record_serializer(LeadSource, read_only=("is_system",))
 PipelineSerializer = record_serializer(Pipeline)
 StageSerializer = record_serializer(Stage)
 LossReasonSerializer = record_serializer(LossReason)
+ChurnReasonSerializer = record_serializer(ChurnReason)
 CustomFieldSerializer = record_serializer(CustomField)
 DealStageChangeSerializer = record_serializer(DealStageChange)
 ProductSerializer = record_serializer(Product)

@@ -17,6 +17,7 @@ for prefix, viewset in [
     ("pipelines", views.PipelineViewSet),
     ("stages", views.StageViewSet),
     ("loss-reasons", views.LossReasonViewSet),
+    ("churn-reasons", views.ChurnReasonViewSet),
     ("custom-fields", views.CustomFieldViewSet),
     ("deals", views.DealViewSet),
     ("deal-stage-changes", views.DealStageChangeReadOnly),

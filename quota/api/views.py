@@ -21,7 +21,19 @@ from quota.api.permissions import ChangesTheRecord, ConfigurationWrite, ReadOnly
 from quota.core.services import record_delete
 from quota.crm import services as crm
 from quota.crm.filtersets import CompanyFilterSet, ContactFilterSet, DealFilterSet, DealStageChangeFilterSet, LeadFilterSet
-from quota.crm.models import Company, Contact, CustomField, Deal, DealStageChange, Lead, LeadSource, LossReason, Pipeline, Stage
+from quota.crm.models import (
+    ChurnReason,
+    Company,
+    Contact,
+    CustomField,
+    Deal,
+    DealStageChange,
+    Lead,
+    LeadSource,
+    LossReason,
+    Pipeline,
+    Stage,
+)
 from quota.marketing.filtersets import CampaignFilterSet
 from quota.marketing.models import Campaign, CampaignRecipient
 from quota.sales import services as sales
@@ -110,6 +122,7 @@ LeadSourceViewSet = viewset(LeadSource, s.LeadSourceSerializer, base=Configurati
 PipelineViewSet = viewset(Pipeline, s.PipelineSerializer, base=ConfigurationViewSet)
 StageViewSet = viewset(Stage, s.StageSerializer, base=ConfigurationViewSet)
 LossReasonViewSet = viewset(LossReason, s.LossReasonSerializer, base=ConfigurationViewSet)
+ChurnReasonViewSet = viewset(ChurnReason, s.ChurnReasonSerializer, base=ConfigurationViewSet)
 CustomFieldViewSet = viewset(CustomField, s.CustomFieldSerializer, base=HistoryConfigurationViewSet)
 ProductViewSet = viewset(
     Product, s.ProductSerializer, filterset=ProductFilterSet, search=("name", "sku"), base=ConfigurationViewSet

@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 
 from quota.crm.models import (
+    ChurnReason,
     Company,
     Contact,
     CustomField,
@@ -19,8 +20,8 @@ from quota.crm.models import (
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["name", "domain", "industry", "country", "owner", "created_at"]
-    list_filter = ["industry", "country"]
+    list_display = ["name", "domain", "industry", "country", "lifecycle", "customer_since", "churned_on", "owner", "created_at"]
+    list_filter = ["lifecycle", "industry", "country", "churn_reason"]
     search_fields = ["name", "domain", "external_id"]
     raw_id_fields = ["owner"]
     list_select_related = ["owner"]
@@ -58,6 +59,11 @@ class StageInline(admin.TabularInline):
 class PipelineAdmin(admin.ModelAdmin):
     list_display = ["name", "is_default"]
     inlines = [StageInline]
+
+
+@admin.register(ChurnReason)
+class ChurnReasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "key", "is_active"]
 
 
 @admin.register(LossReason)

@@ -1,4 +1,4 @@
-"""The built-in reference rows by key: lead sources, the default pipeline and its stages, loss reasons.
+"""The built-in reference rows by key: lead sources, the default pipeline and its stages, loss and churn reasons.
 
 Migrations store them with their English names, the same in every install; pages show them in the reader's
 language by their key. A name that a user typed (a row of their own, or a built-in row they renamed) is shown
@@ -32,6 +32,15 @@ LOSS_REASONS: dict[str, str] = {
     "no_decision": _("No decision"),
     "timing": _("Timing"),
     "product_fit": _("Product fit"),
+    "other": _("Other"),
+}
+CHURN_REASONS: dict[str, str] = {
+    "contract_ended": _("Contract ended"),
+    "switched_to_competitor": _("Switched to a competitor"),
+    "price": _("Price"),
+    "no_longer_needed": _("No longer needed"),
+    "poor_service": _("Poor service"),
+    "went_out_of_business": _("Went out of business"),
     "other": _("Other"),
 }
 

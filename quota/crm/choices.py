@@ -9,6 +9,14 @@ class LeadStatus(models.TextChoices):
     DISQUALIFIED = "disqualified", _("Disqualified")
 
 
+class Lifecycle(models.TextChoices):
+    """A company's stage as a customer (derived from its customer-since and churn dates)."""
+
+    PROSPECT = "prospect", _("Prospect")
+    CUSTOMER = "customer", _("Customer")
+    CHURNED = "churned", _("Churned")
+
+
 class DealStatus(models.TextChoices):
     OPEN = "open", _("Open")
     WON = "won", _("Won")

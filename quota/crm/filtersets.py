@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from quota.core.filtersets import FilterSet, open_moment, owner_team_filter
+from quota.crm.choices import Lifecycle
 from quota.crm.history_selectors import in_stage_then, open_then
 from quota.crm.models import Company, Contact, Deal, DealStageChange, Lead
 from quota.crm.selectors import overdue_deals, stale_deals
@@ -16,10 +17,13 @@ from quota.crm.selectors import overdue_deals, stale_deals
 class CompanyFilterSet(FilterSet):
     name = filters.CharFilter(lookup_expr="icontains")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    lifecycle = filters.ChoiceFilter(label=_("lifecycle"), choices=Lifecycle.choices)
+    churned_after = filters.DateFilter(field_name="churned_on", lookup_expr="gte")
+    churned_before = filters.DateFilter(field_name="churned_on", lookup_expr="lt")
 
     class Meta:
         model = Company
-        fields = ["name", "industry", "country", "owner", "external_id", "domain"]
+        fields = ["name", "industry", "country", "owner", "external_id", "domain", "lifecycle", "churn_reason"]
 
 
 class ContactFilterSet(FilterSet):

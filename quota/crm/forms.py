@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from quota.core.money import CURRENCIES, company_currency
 from quota.core.views import ActionForm, RecordForm
 from quota.crm.choices import LeadStatus
-from quota.crm.models import Company, Contact, Deal, Lead, LeadSource, LossReason, Pipeline, Stage
+from quota.crm.models import ChurnReason, Company, Contact, Deal, Lead, LeadSource, LossReason, Pipeline, Stage
 
 
 def use_source_choices(form: forms.BaseForm, name: str = "source") -> None:
@@ -29,7 +29,27 @@ def use_source_choices(form: forms.BaseForm, name: str = "source") -> None:
 class CompanyForm(RecordForm):
     class Meta:
         model = Company
-        fields = ["name", "domain", "industry", "country", "city", "phone", "employees", "annual_revenue", "owner"]
+        fields = [
+            "name",
+            "domain",
+            "industry",
+            "country",
+            "city",
+            "phone",
+            "employees",
+            "annual_revenue",
+            "owner",
+            "customer_since",
+            "churned_on",
+            "churn_reason",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reasons = ChurnReason.objects.filter(is_active=True)
+        if self.instance.churn_reason_id:  # a retired reason stays on the companies that have it
+            reasons = reasons | ChurnReason.objects.filter(pk=self.instance.churn_reason_id)
+        cast(forms.ModelChoiceField, self.fields["churn_reason"]).queryset = reasons
 
 
 class ContactForm(RecordForm):

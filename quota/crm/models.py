@@ -16,7 +16,15 @@ from phonenumber_field.modelfields import PhoneNumberField
 from quota.core.money import currency_field, money_field, rate_field
 from quota.core.visibility import VisibleQuerySet
 from quota.crm import builtins
-from quota.crm.choices import BusinessType, CustomFieldTarget, CustomFieldType, DealStatus, LeadDirection, LeadStatus
+from quota.crm.choices import (
+    BusinessType,
+    CustomFieldTarget,
+    CustomFieldType,
+    DealStatus,
+    LeadDirection,
+    LeadStatus,
+    Lifecycle,
+)
 from quota.crm.custom_fields import clean_custom_values
 
 OWNER = settings.AUTH_USER_MODEL
@@ -26,8 +34,46 @@ def owner_field() -> models.ForeignKey:
     return models.ForeignKey(OWNER, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
 
+class ChurnReason(models.Model):
+    """Why a customer stopped being one: a short list, like loss reasons, so churn can be counted by reason."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    key = models.SlugField(
+        _("key"), max_length=50, blank=True, default="", help_text=_("Set on built-in rows only: their name is shown translated.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("churn reason")
+        verbose_name_plural = _("churn reasons")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return builtins.display_name(builtins.CHURN_REASONS, self.key, self.name)
+
+
+def stage_of(customer_since: Any, churned_on: Any) -> str:
+    """What `_lifecycle()` computes in the database, for an instance just saved (one rule, two spellings)."""
+    if churned_on is not None:
+        return Lifecycle.CHURNED
+    return Lifecycle.PROSPECT if customer_since is None else Lifecycle.CUSTOMER
+
+
+def _lifecycle() -> models.Case:
+    """The stage of a company's life as a customer, derived from its two dates (so it cannot disagree with them)."""
+    return models.Case(
+        models.When(churned_on__isnull=False, then=models.Value(Lifecycle.CHURNED)),
+        models.When(customer_since__isnull=False, then=models.Value(Lifecycle.CUSTOMER)),
+        default=models.Value(Lifecycle.PROSPECT),
+    )
+
+
 class Company(models.Model):
-    """An organisation we sell to (a customer once it has a won deal)."""
+    """An organisation we sell to: a prospect, then a customer from a date (its first won deal, by default), maybe churned."""
 
     name = models.CharField(_("name"), max_length=200)
     domain = models.CharField(_("web domain"), max_length=200, blank=True, default="")
@@ -41,6 +87,25 @@ class Company(models.Model):
     external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    customer_since = models.DateField(
+        _("customer since"), null=True, blank=True, help_text=_("Empty: a prospect. Set on its first won deal if empty.")
+    )
+    churned_on = models.DateField(_("churned on"), null=True, blank=True, help_text=_("The day it stopped being a customer."))
+    churn_reason = models.ForeignKey(
+        ChurnReason,
+        verbose_name=_("churn reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="companies",
+    )
+    lifecycle = models.GeneratedField(
+        expression=_lifecycle(),
+        output_field=models.CharField(max_length=8, choices=Lifecycle.choices),
+        db_persist=True,
+        choices=Lifecycle.choices,  # the field's own, for get_lifecycle_display and the filters
+        verbose_name=_("lifecycle"),
+    )
 
     objects = VisibleQuerySet.as_manager()
 
@@ -48,13 +113,41 @@ class Company(models.Model):
         ordering = ["name"]
         verbose_name = _("company")
         verbose_name_plural = _("companies")
-        indexes = [models.Index(fields=["domain"]), models.Index(fields=["external_id"])]
+        indexes = [
+            models.Index(fields=["domain"]),
+            models.Index(fields=["external_id"]),
+            models.Index(fields=["customer_since"], name="company_customer_since"),
+            models.Index(fields=["churned_on"], name="company_churned_on"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(churned_on__isnull=True) | Q(customer_since__isnull=False, churned_on__gte=F("customer_since")),
+                name="company_churned_after_customer_since",
+                violation_error_message=_("A company churns on or after the day it became a customer."),
+            ),
+            models.CheckConstraint(
+                condition=Q(churn_reason__isnull=True) | Q(churned_on__isnull=False),
+                name="company_churn_reason_needs_churned_on",
+                violation_error_message=_("Only a churned company has a churn reason."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # The database derives the stage; the saved instance shows the same one without reading it back.
+        self.lifecycle = stage_of(self.customer_since, self.churned_on)
+
     def clean(self) -> None:
         self.custom = clean_custom_values(target="company", values=self.custom)
+        if self.churned_on is not None and self.customer_since is None:
+            raise ValidationError({"customer_since": _("Say since when it was a customer before it churned.")})
+        if self.churned_on is not None and self.customer_since is not None and self.churned_on < self.customer_since:
+            raise ValidationError({"churned_on": _("A company churns on or after the day it became a customer.")})
+        if self.churn_reason_id is not None and self.churned_on is None:
+            raise ValidationError({"churn_reason": _("Only a churned company has a churn reason: set the churn date.")})
 
 
 class Contact(models.Model):

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from quota.core import events
 from quota.core.actor import acts_as_by
 from quota.core.money import company_currency, rate_on
-from quota.core.services import model_update, record_create, require_change, require_owner_allowed
+from quota.core.services import model_update, record_create, record_update, require_change, require_owner_allowed
 from quota.crm.choices import BusinessType, DealStatus, LeadStatus
 from quota.crm.history import initial_states, record_change
-from quota.crm.models import Company, Contact, Deal, DealStageChange, DealState, Lead, LossReason, Pipeline, Stage
+from quota.crm.models import ChurnReason, Company, Contact, Deal, DealStageChange, DealState, Lead, LossReason, Pipeline, Stage
 
 
 def _with_rate(record: Any, day: dt.date) -> None:
@@ -274,7 +274,24 @@ def deal_close_won(*, deal: Deal, by: Any, at: dt.datetime | None = None, amount
     deal.full_clean()
     deal.save()
     _record_move(deal, by=by, from_stage=deal.stage, from_status=DealStatus.OPEN, at=at)
+    _became_customer(deal)
     return deal
+
+
+def _became_customer(deal: Deal) -> None:
+    """A company is a customer from its first won deal's day, unless a date was given already.
+
+    Only an empty date is filled: a date someone set (an import, the company form) is theirs, and a churned
+    company that buys again keeps its dates until someone reactivates it (company_reactivate). One indexed
+    read (none found once the company has a date), and a save, not a queryset update, so the KPI rollups
+    and cached figures over companies hear of it.
+    """
+    if deal.company_id is None or deal.closed_at is None:
+        return
+    company = Company.objects.filter(pk=deal.company_id, customer_since__isnull=True).first()
+    if company is not None:
+        company.customer_since = timezone.localdate(deal.closed_at)
+        company.save(update_fields=["customer_since"])
 
 
 @acts_as_by
@@ -419,6 +436,33 @@ def _rate_follows_currency(deal: Deal, changed: list[str]) -> list[str]:
 
 def company_create(*, by: Any, name: str, owner: Any = None, **fields: Any) -> Company:
     return record_create(model=Company, by=by, name=name, owner=owner, **fields)
+
+
+@acts_as_by
+@transaction.atomic
+def company_churn(*, company: Company, by: Any, on: dt.date, reason: ChurnReason | None, since: dt.date | None = None) -> Company:
+    """Record that a customer stopped being one on `on`, and why (a reason is required, as for a lost deal).
+
+    A company with no customer-since date needs `since` (a prospect cannot churn).
+    """
+    if reason is None:
+        raise ValidationError({"churn_reason": _("Say why the customer left.")})
+    company = Company.objects.select_for_update().get(pk=company.pk)  # the caller's copy stays as it was if refused
+    data: dict[str, Any] = {"churned_on": on, "churn_reason": reason}
+    if since is not None:
+        data["customer_since"] = since
+    return record_update(instance=company, by=by, data=data)
+
+
+@acts_as_by
+@transaction.atomic
+def company_reactivate(*, company: Company, by: Any, since: dt.date | None = None) -> Company:
+    """A churned company is a customer again: its churn is cleared; `since` restarts its customer-since date if given."""
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    data: dict[str, Any] = {"churned_on": None, "churn_reason": None}
+    if since is not None:
+        data["customer_since"] = since
+    return record_update(instance=company, by=by, data=data)
 
 
 def contact_create(*, by: Any, last_name: str, owner: Any = None, **fields: Any) -> Contact:

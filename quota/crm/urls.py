@@ -1,5 +1,6 @@
 from django.urls import path
 
+from quota.crm.customer_views import customers, customers_export
 from quota.crm.views import (
     BoardView,
     CompanyPages,
@@ -21,6 +22,8 @@ urlpatterns = [
     *LeadPages.urls(),
     *DealPages.urls(),
     path("board/", BoardView.as_view(), name="board"),
+    path("customers/", customers, name="customers"),
+    path("customers/export/", customers_export, name="customers_export"),
     path("deals/<int:pk>/move/", DealMoveView.as_view(pages=DealPages), name="deal_move"),
     path("deals/<int:pk>/win/", DealWinView.as_view(pages=DealPages), name="deal_win"),
     path("deals/<int:pk>/lose/", DealLoseView.as_view(pages=DealPages), name="deal_lose"),

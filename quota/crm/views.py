@@ -74,6 +74,7 @@ class CompanyPages(HasChangeHistory, RecordPages):
         Column("industry", sort="industry"),
         Column("country", sort="country"),
         Column("city", sort="city"),
+        Column("lifecycle", sort="lifecycle"),
         Column("owner", sort="owner__last_name"),
         Column("created_at", sort="created_at"),
     )
@@ -86,6 +87,10 @@ class CompanyPages(HasChangeHistory, RecordPages):
         Column("employees"),
         Column("annual_revenue"),
         Column("owner"),
+        Column("lifecycle"),
+        Column("customer_since"),
+        Column("churned_on"),
+        Column("churn_reason"),
         Column("created_at"),
     )
     related_lists = (

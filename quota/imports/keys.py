@@ -20,7 +20,7 @@ from django.db.models.functions import Lower
 
 from quota.accounts.models import Team, User
 from quota.activities.models import Activity
-from quota.crm.models import Company, Contact, Deal, Lead, LeadSource, LossReason, Pipeline, Stage
+from quota.crm.models import ChurnReason, Company, Contact, Deal, Lead, LeadSource, LossReason, Pipeline, Stage
 from quota.marketing.models import Campaign
 from quota.sales.models import Invoice, Offer, Order, Product
 
@@ -150,6 +150,7 @@ NATURAL_KEYS: dict[type[models.Model], NaturalKeys] = {
     Pipeline: NaturalKeys((StoredKey("name"),)),
     Stage: NaturalKeys((StoredKey("name"),), scope="pipeline"),
     LossReason: NaturalKeys((StoredKey("name"),)),
+    ChurnReason: NaturalKeys((StoredKey("name"), StoredKey("key"))),
     LeadSource: NaturalKeys((StoredKey("key"), StoredKey("name"))),
     Product: NaturalKeys((StoredKey("name"), StoredKey("sku"))),
     Campaign: NaturalKeys((StoredKey("name"),)),

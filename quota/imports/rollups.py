@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.db import models
 
 from quota.core.queue import enqueue
+from quota.crm.models import Company, Deal
 from quota.imports.report import Report
 from quota.imports.targets import TARGETS, Outcome
 from quota.kpi import rollups
@@ -23,11 +24,14 @@ from quota.kpi.tasks import rebuild_rollups
 
 
 def written_models(report: Report) -> set[type[models.Model]]:
-    return {
+    written = {
         TARGETS[step.into].model
         for step in report.steps
         if step.into in TARGETS and (step.counts[Outcome.CREATED] or step.counts[Outcome.UPDATED])
     }
+    if Deal in written:  # won deals give their companies a customer-since date (DealTarget.after_write)
+        written.add(Company)
+    return written
 
 
 def rebuild_after_import(report: Report) -> list[str]:

@@ -63,6 +63,31 @@ WON_BACK = {
 BOUGHT_NEXT_PERIOD = {"source": "deals", "link": "company", "date": "closed_at", "when": "next_period", "filters": [WON]}
 
 
+# -- a customer's lifecycle (companies' customer_since and churned_on dates)
+def _companies(date: str, *, cumulative: bool = False) -> dict[str, Any]:
+    """Companies by one of their lifecycle dates: in the period, or (cumulative) on any day before its end."""
+    return {"kind": "count", "source": "companies", "date": date, **({"cumulative": True} if cumulative else {})}
+
+
+def _before_start(date: str) -> dict[str, Any]:
+    """Companies whose `date` falls before the period starts: up to its end, less those in it."""
+    return {"kind": "difference", "left": _companies(date, cumulative=True), "right": _companies(date)}
+
+
+# Customers at the period's start: became customers before it, less those who had churned before it.
+ACTIVE_AT_START = {"kind": "difference", "left": _before_start("customer_since"), "right": _before_start("churned_on")}
+# Customers at the period's end who were customers at its start: those at the end, less the period's new ones.
+KEPT_FROM_START = {
+    "kind": "difference",
+    "left": {
+        "kind": "difference",
+        "left": _companies("customer_since", cumulative=True),
+        "right": _companies("churned_on", cumulative=True),
+    },
+    "right": _companies("customer_since"),
+}
+
+
 def _deals(date: str, measure: dict[str, Any], unit: str, *filters: dict[str, Any], better: str = "higher", **more: Any) -> dict:
     return {"source": "deals", "date": date, "filters": list(filters), "measure": measure, "unit": unit, "better": better, **more}
 
@@ -454,10 +479,11 @@ CATALOGUE: list[Entry] = [
     ),
     Entry(
         "retention_rate",
-        _("Customer retention rate"),
+        _("Customer retention rate (repeat purchase)"),
         _(
             "Of the customers who bought (a won deal, by close date) in the previous period, the share who bought again in "
-            "this period. By person: the customers the person sold to in the previous period."
+            "this period. By person: the customers the person sold to in the previous period. It reads purchases; for "
+            "contracts and subscriptions, the lifecycle retention rate reads the dates customers started and left."
         ),
         _deals(
             "closed_at",
@@ -477,8 +503,12 @@ CATALOGUE: list[Entry] = [
     ),
     Entry(
         "churn_rate",
-        _("Customer churn rate"),
-        _("Of the customers who bought in the previous period, the share who did not buy again in this period (1 - retention)."),
+        _("Customer churn rate (repeat purchase)"),
+        _(
+            "Of the customers who bought in the previous period, the share who did not buy again in this period (1 - "
+            "retention). It reads purchases: a customer who simply did not buy counts as churned; the lifecycle churn rate "
+            "counts only customers who left (a churn date)."
+        ),
         _deals(
             "closed_at",
             share(
@@ -511,6 +541,49 @@ CATALOGUE: list[Entry] = [
             WITH_CUSTOMER,
             groupings=[],
         ),
+    ),
+    # -- customers by lifecycle: a company is a customer from its customer-since date until its churn date
+    Entry(
+        "active_customers",
+        _("Active customers"),
+        _(
+            "Companies that are customers at the period's end: a customer-since date on or before it and no churn date "
+            "by then. Counted for the company's owner."
+        ),
+        {
+            "source": "companies",
+            "snapshot": {"from": "customer_since", "until": "churned_on"},
+            "measure": count(),
+            "unit": "count",
+            "better": "higher",
+        },
+    ),
+    Entry(
+        "churned_customers",
+        _("Churned customers"),
+        _("Customers whose churn date falls in the period (contracts ended, subscriptions cancelled), by churn date."),
+        _source("companies", "churned_on", count(), "count", better="lower"),
+    ),
+    Entry(
+        "customer_churn_rate_lifecycle",
+        _("Customer churn rate (lifecycle)"),
+        _(
+            "Customers who churned in the period (by churn date) divided by the customers active at the period's start "
+            "(a customer-since date before it, no churn date before it). Unlike the repeat-purchase churn rate, a customer "
+            "who does not buy has not churned: only a churn date counts. A customer won and lost within the period counts "
+            "among those who churned."
+        ),
+        _source("companies", "churned_on", share(count(), ACTIVE_AT_START), "percent", better="lower"),
+    ),
+    Entry(
+        "customer_retention_rate_lifecycle",
+        _("Customer retention rate (lifecycle)"),
+        _(
+            "Customers at the period's end less those who became customers in it, divided by the customers active at its "
+            "start: 1 - the lifecycle churn rate. Unlike the repeat-purchase retention rate, it reads the dates customers "
+            "started and left, not their purchases."
+        ),
+        _source("companies", "churned_on", share(KEPT_FROM_START, ACTIVE_AT_START), "percent"),
     ),
     Entry(
         "customer_profit",

@@ -67,7 +67,7 @@ class FieldInfo:
     def choices(self) -> list[str]:
         if self.model_field is None or not self.model_field.choices:
             return []
-        return [str(value) for value, _label in self.model_field.choices]
+        return [str(value) for value, _label in self.model_field.flatchoices]
 
 
 class UnknownField(LookupError):
@@ -305,9 +305,23 @@ READABLE: dict[str, tuple[str, ...]] = {
         "due_date",
         "paid_at",
     ),
-    # Reached through links only.
-    "crm.Company": ("id", "industry", "country", "employees", "annual_revenue", "owner", "created_at"),
+    # Sources of their own too (customers), and reached through links.
+    "crm.Company": (
+        "id",
+        "industry",
+        "country",
+        "employees",
+        "annual_revenue",
+        "owner",
+        "created_at",
+        "customer_since",
+        "churned_on",
+        "churn_reason",
+        "lifecycle",
+    ),
     "crm.Contact": ("id", "company", "owner", "created_at"),
+    # Reached through links only.
+    "crm.ChurnReason": ("id", "key", "name", "is_active"),
     "crm.LeadSource": ("id", "key", "name", "is_system"),
     "crm.Pipeline": ("id", "name", "is_default"),
     "crm.Stage": ("id", "pipeline", "name", "position", "probability"),
@@ -330,6 +344,9 @@ SOURCES: dict[str, Source] = {
     source.key: source
     for source in [
         Source("leads", "crm.Lead", _("leads"), date="created_at", dimensions={"source": "source"}),
+        # Customers: a company counts for its owner; its lifecycle dates place it (customer_since, churned_on).
+        Source("companies", "crm.Company", _("companies"), date="created_at"),
+        Source("contacts", "crm.Contact", _("contacts"), date="created_at"),
         Source(
             "deals",
             "crm.Deal",

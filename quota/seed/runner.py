@@ -17,6 +17,7 @@ from quota.crm.history import fill_states_from_stage_changes
 from quota.crm.models import DealState
 from quota.seed.clock import Clock
 from quota.seed.database import describe, existing_rows, flush_seeded_tables
+from quota.seed.lifecycle import seed_lifecycles
 from quota.seed.reference import load_reference
 from quota.seed.sizes import BadArgument, Scale, scale_for
 from quota.seed.world import SEEDED_MODELS, plan_company
@@ -110,6 +111,8 @@ def seed_company(
         # off the stage changes just written, in the database.
         fill_states_from_stage_changes()
         rows[DealState._meta.db_table] = DealState.objects.count()
+        # Customers since their first won deal, some churned since (updates of rows written above, not new rows).
+        seed_lifecycles(seed, today)
         writer.finish(list(rows))
     # Rows were written without model signals: drop cached team memberships (see accounts.models).
     bump_team_tree_version()

@@ -43,7 +43,7 @@ from quota.api.views import ConfigurationViewSet, RecordViewSet
 from quota.core.views import RecordExportView, RecordListView
 from quota.core.visibility import VisibleQuerySet
 from quota.crm import services as crm
-from quota.crm.models import Company, CustomField, Deal, DealStageChange, Pipeline, Stage
+from quota.crm.models import ChurnReason, Company, CustomField, Deal, DealStageChange, Pipeline, Stage
 from quota.dashboards.models import DashboardCard
 from quota.imports import services as imports
 from quota.imports.models import ImportRun
@@ -232,6 +232,8 @@ PAGE_POLICIES: list[tuple[str, Policy | str]] = [
     ("home", allowed_to(None)),
     ("kpi:glossary", allowed_to(None)),
     ("crm:board", allowed_to(None)),
+    ("crm:customers", allowed_to(None)),  # everyone; the cohorts count the deals each may see
+    ("crm:customers_export", allowed_to(None)),
     ("notifications:list", allowed_to(None)),
     ("search:results", allowed_to(None)),  # everyone searches; each finds only what their lists show
     ("notifications:read_all", allowed_to(None)),
@@ -469,6 +471,7 @@ def build_world() -> World:
     world.add(only=Pipeline.objects.get(is_default=True))
     world.add(only=Stage.objects.filter(pipeline__is_default=True).order_by("position").first())
     world.add(only=f.loss_reason())
+    world.add(only=ChurnReason.objects.get(key="contract_ended"))  # built in by the migrations
     world.add(only=CustomField.objects.create(target="deal", key="region", label="Region", field_type="text"))
     world.add(only=f.ProductFactory(name="Matrix product"))
     subscription = WebhookSubscription.objects.create(url="https://erp.example.com/hook", events=["deal.won"])

@@ -51,6 +51,8 @@ def test_list_and_detail_show_definitions(people):
     listed = client.get("/api/kpis/", {"page": 1})
     assert listed.status_code == 200
     keys = [row["key"] for row in listed.json()["results"]]
+    if listed.json()["next"]:  # more KPIs than a page holds
+        keys += [row["key"] for row in client.get("/api/kpis/", {"page": 2}).json()["results"]]
     assert "won_revenue" in keys and listed.json()["count"] == Metric.objects.current().count()
     detail = client.get("/api/kpis/won_revenue/").json()
     assert detail["unit"] == "money" and detail["builtin"] is True and detail["definition"]["source"] == "deals"

@@ -46,6 +46,7 @@ NAVIGATION: tuple[tuple[Any, tuple[tuple[Any, ...], ...]], ...] = (
         (
             ("crm:company_list", gettext_lazy("Companies")),
             ("crm:contact_list", gettext_lazy("Contacts")),
+            ("crm:customers", gettext_lazy("Customer retention")),
             ("service:case_list", gettext_lazy("Cases")),
         ),
     ),

@@ -8,16 +8,19 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router
+from django.utils import timezone
 
 from quota.crm.choices import DealStatus
 from quota.crm.history import initial_states, rebuild_from_stage_changes, record_changes
+from quota.crm.lifecycle import fill_customer_since
 from quota.crm.models import Company, Contact, Deal, DealStageChange, DealState, Lead, Pipeline, Stage
 from quota.imports.bulk import bulk_insert, record_from
 from quota.imports.keys import fold
 from quota.imports.problems import ProblemKind
 from quota.imports.targets.base import FieldKind, RowWork, StepContext, Target, TargetField
 from quota.imports.targets.people import NAME, split_name
+from quota.kpi import cache as kpi_cache
 
 
 def _split_name_into(work: RowWork) -> None:
@@ -35,6 +38,10 @@ def bare_domain(value: str) -> str:
     return host.removeprefix("www.")
 
 
+# A subscription file says whether a customer left ("Churn: Yes") more often than when: the flag maps here.
+CHURNED = TargetField(name="churned", kind=FieldKind.BOOLEAN, label="churned (yes/no)", virtual=True)
+
+
 class CompanyTarget(Target):
     name = "companies"
     model = Company
@@ -42,9 +49,37 @@ class CompanyTarget(Target):
     match_fields = ("external_id", "domain", "name")
     company_currency_fields = frozenset({"annual_revenue"})
 
+    def virtual_fields(self) -> list[TargetField]:
+        return [CHURNED]
+
     def derive(self, work: RowWork) -> None:
         if work.values.get("domain"):
             work.values["domain"] = bare_domain(work.values["domain"])
+
+    def prepare(self, work: RowWork, ctx: StepContext) -> None:
+        churned = work.values.get("churned")
+        company = work.instance
+        assert isinstance(company, Company)
+        if churned is False:
+            if work.values.get("churned_on") or work.values.get("churn_reason"):
+                work.problem(ProblemKind.INVALID_VALUE, "not churned, yet the row gives a churn date or reason", field="churned")
+                return
+            company.churned_on, company.churn_reason = None, None  # a customer again (or still)
+        elif churned is True and company.churned_on is None:
+            # The import's day is the one date known for sure; the report says it was used.
+            company.churned_on = timezone.localdate(ctx.now)
+            work.problem(
+                ProblemKind.DEFAULT_USED,
+                f"churned with no churn date: recorded as churned on {company.churned_on}",
+                field="churned",
+            )
+        if company.churned_on is not None and company.customer_since is None:
+            company.customer_since = company.churned_on
+            work.problem(
+                ProblemKind.DEFAULT_USED,
+                f"churned with no customer-since date: recorded as a customer since {company.customer_since}",
+                field="churned_on" if "churned_on" in work.values else "churned",
+            )
 
 
 class ContactTarget(Target):
@@ -187,6 +222,12 @@ class DealTarget(Target):
         record_changes(moments)
         bulk_insert(DealStageChange, changes)
         bulk_insert(DealState, states)
+        # Companies whose first won deal this is become customers on its day, as deal_close_won does: one UPDATE.
+        won = {w.instance.company_id for w in [*created, *updated] if w.instance.status == DealStatus.WON}  # type: ignore[union-attr]
+        won.discard(None)
+        if won:
+            fill_customer_since(Company.objects.filter(pk__in=won), Deal)
+            kpi_cache.written(Company, router.db_for_write(Company))  # an UPDATE sends no signal
 
 
 def _one_close_date_column(work: RowWork) -> bool:

@@ -290,7 +290,8 @@ def test_rollups_are_fresh_and_right_after_a_commit(write_csv):
     rollups.rebuild()
     deals = [leaf for leaf in rollups.rollup_leaves() if leaf.source == "deals"]
     report = run(write_csv("deals.csv", [HEADER, deal_row(1), deal_row(2, status="open"), deal_row(3, amount="50")]))
-    assert report.ok and report.rollups == ["deals"]
+    # Companies too: won deals give their companies a customer-since date, which the lifecycle KPIs read.
+    assert report.ok and report.rollups == ["companies", "deals"]
     assert rollups.fresh_leaves(deals, "default").keys() == {leaf.key for leaf in deals}
     with rollups.bypassed():
         from_records = kpi_values()
@@ -298,7 +299,7 @@ def test_rollups_are_fresh_and_right_after_a_commit(write_csv):
 
     # An update in place (bulk_update) would not even make them stale: they are rebuilt.
     changed = run(write_csv("deals.csv", [HEADER, deal_row(1, amount="900")]), on_duplicate="update")
-    assert changed.totals()["updated"] == 1 and changed.rollups == ["deals"]
+    assert changed.totals()["updated"] == 1 and changed.rollups == ["companies", "deals"]
     with rollups.bypassed():
         from_records = kpi_values()
     assert kpi_values() == from_records
@@ -313,7 +314,8 @@ def test_until_the_worker_rebuilds_them_stale_rollups_are_bypassed_not_read(writ
     # A worker that has not run yet:
     monkeypatch.setattr("quota.imports.rollups.enqueue", lambda task, sources: queued.append((task.name, sources)))
     changed = run(write_csv("deals.csv", [HEADER, deal_row(1, amount="900")]), on_duplicate="update")
-    assert changed.rollups == ["deals"] and queued == [("quota.kpi.tasks.rebuild_rollups", ["deals"])]
+    written = ["companies", "deals"]  # won deals give companies their customer-since dates
+    assert changed.rollups == written and queued == [("quota.kpi.tasks.rebuild_rollups", written)]
     assert rollups.fresh_leaves(deals, "default") == {}
     with rollups.bypassed():
         from_records = kpi_values()

@@ -129,6 +129,7 @@ class World:
     offers: list[Any] = field(default_factory=list)
     lines: list[Any] = field(default_factory=list)
     orders: list[Any] = field(default_factory=list)
+    companies: list[Any] = field(default_factory=list)  # with lifecycle dates
     probability: dict[int, int] = field(default_factory=dict)  # stage id -> win probability %
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     every: str = "month"
@@ -323,6 +324,41 @@ def top20_revenue_share(w: World, c: Cell) -> float | None:
     return ratio(sum(ranked[:top], Decimal(0)), sum(ranked, Decimal(0)))
 
 
+# -- customers by lifecycle (a company is a customer from customer_since until churned_on) ----------------------------
+
+
+def active_on(w: World, c: Cell, day: dt.date) -> list[Any]:
+    """Customers on `day`: a customer-since date before it, and no churn date before it."""
+    return [
+        x
+        for x in w.companies
+        if c.mine(x.owner_id)
+        and x.customer_since is not None
+        and x.customer_since < day
+        and (x.churned_on is None or x.churned_on >= day)
+    ]
+
+
+def active_customers(w: World, c: Cell) -> int:
+    return len(active_on(w, c, c.end))
+
+
+def churned_customers(w: World, c: Cell) -> int:
+    return sum(1 for x in w.companies if c.mine(x.owner_id) and c.holds_day(x.churned_on))
+
+
+def became_customers(w: World, c: Cell) -> int:
+    return sum(1 for x in w.companies if c.mine(x.owner_id) and c.holds_day(x.customer_since))
+
+
+def customer_churn_rate_lifecycle(w: World, c: Cell) -> float | None:
+    return ratio(churned_customers(w, c), len(active_on(w, c, c.start)))
+
+
+def customer_retention_rate_lifecycle(w: World, c: Cell) -> float | None:
+    return ratio(len(active_on(w, c, c.end)) - became_customers(w, c), len(active_on(w, c, c.start)))
+
+
 # -- sales documents ----------------------------------------------------------------------------------
 
 
@@ -490,6 +526,10 @@ REFERENCES: dict[str, Callable[[World, Cell], Any]] = {
         churn_rate,
         customer_activity_rate,
         top20_revenue_share,
+        active_customers,
+        churned_customers,
+        customer_churn_rate_lifecycle,
+        customer_retention_rate_lifecycle,
         offers_created,
         quoted_value,
         orders_created,

@@ -33,6 +33,7 @@ from quota.kpi.tests.worlds import (
     case_specs,
     deal_specs,
     lead_specs,
+    lifecycle_specs,
     offer_specs,
     order_specs,
     recipient_specs,
@@ -105,6 +106,15 @@ REPEAT_BUYERS = [
     _deal("won", _at(2, 1), _at(16, 2), company=0),
     _deal("won", _at(4, 1), _at(20, 2), company=3, owner=1),
 ]
+# Customers of two owners across 2024: one since before the year who churns in March, one who starts and churns in
+# April (won and lost within the month), one who stays, and a prospect.
+SUBSCRIBERS = [
+    {"owner": 0, "customer_since": dt.date(2023, 11, 30), "churned_on": dt.date(2024, 3, 1)},
+    {"owner": 1, "customer_since": dt.date(2024, 4, 1), "churned_on": dt.date(2024, 4, 30)},
+    {"owner": 0, "customer_since": dt.date(2024, 1, 31), "churned_on": None},
+    {"owner": 1, "customer_since": dt.date(2023, 6, 15), "churned_on": dt.date(2024, 6, 1)},
+    {"owner": None, "customer_since": None, "churned_on": None},
+]
 SPEND = [{"starts_on": dt.date(2024, 2, 1), "spend": Decimal("5000.00"), "exchange_rate": Decimal(1), "owner": 0, "source": 0}]
 # A month of every kind of activity: calls both ways (answered, with minutes, and not), e-mails sent and
 # received, held meetings in a month with a won deal of the same owner, a task.
@@ -137,6 +147,12 @@ FAMILIES = {
     ],
     "pipeline": ["open_deals", "pipeline_value", "weighted_pipeline", "avg_days_open"],
     "customers": ["new_customers", "cac", "clv", "retention_rate", "churn_rate", "customer_activity_rate", "top20_revenue_share"],
+    "lifecycle": [
+        "active_customers",
+        "churned_customers",
+        "customer_churn_rate_lifecycle",
+        "customer_retention_rate_lifecycle",
+    ],
     "sales": ["offers_created", "quoted_value", "orders_created", "sales_volume", "profit", "margin", "customer_profit"],
     "activities": [
         "calls_made",
@@ -333,6 +349,15 @@ class TestReference(TestCase):
     def test_customers(self, deals, campaigns, config, extra, use_rollups):
         base = Base.create()
         check_family(build(base, deals=deals, campaigns=campaigns), base, "customers", config, extra, use_rollups)
+
+    @never_blank("lifecycle")
+    @EXAMPLES
+    @given(lifecycles=some(lifecycle_specs()), config=configs, use_rollups=st.booleans())
+    @example(lifecycles=SUBSCRIBERS, config=CONFIGS[0], use_rollups=False)
+    @example(lifecycles=SUBSCRIBERS, config=CONFIGS[5], use_rollups=True)
+    def test_customer_lifecycle(self, lifecycles, config, use_rollups):
+        base = Base.create()
+        check_family(build(base, lifecycles=lifecycles), base, "lifecycle", config, "team", use_rollups)
 
     @never_blank("sales")
     @EXAMPLES

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from quota.accounts.models import Team, User
 from quota.activities.models import Activity
-from quota.crm.models import Company, Deal, Lead, LeadSource, Stage
+from quota.crm.models import ChurnReason, Company, Deal, Lead, LeadSource, Stage
 from quota.kpi.tests.reference import ZONE, World
 from quota.marketing.models import Campaign, CampaignRecipient
 from quota.sales.models import Offer, OfferLine, Order, Product
@@ -206,6 +206,15 @@ def order_specs(draw: Any) -> dict[str, Any]:
     }
 
 
+@st.composite
+def lifecycle_specs(draw: Any) -> dict[str, Any]:
+    """A company: a prospect, a customer since a day, or a customer who churned on that day or later."""
+    stage = draw(st.sampled_from(["prospect", "customer", "churned"]))
+    since = draw(moments).astimezone(ZONE).date() if stage != "prospect" else None
+    churned = since + dt.timedelta(days=draw(st.integers(0, 400))) if since is not None and stage == "churned" else None
+    return {"owner": draw(owners), "customer_since": since, "churned_on": churned}
+
+
 def some(strategy: Any, most: int = 30) -> Any:
     return st.lists(strategy, max_size=most)
 
@@ -283,6 +292,18 @@ def build(base: Base, **specs: list[dict[str, Any]]) -> World:
             for i, s in enumerate(specs["deals"])
         )
         link_win_backs(world.deals, specs["deals"])
+    if specs.get("lifecycles"):
+        reason = ChurnReason.objects.get_or_create(name="Contract ended")[0]
+        world.companies = Company.objects.bulk_create(
+            Company(
+                name=f"Subscriber {i}",
+                owner=base.owner(s["owner"]),
+                customer_since=s["customer_since"],
+                churned_on=s["churned_on"],
+                churn_reason=reason if s["churned_on"] else None,
+            )
+            for i, s in enumerate(specs["lifecycles"])
+        )
     if specs.get("leads"):
         world.leads = Lead.objects.bulk_create(
             Lead(

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db.models import Count, Sum
 
 from quota.activities.models import Activity
-from quota.crm.models import Deal, DealStageChange, DealState, Lead
+from quota.crm.models import Company, Deal, DealStageChange, DealState, Lead
 from quota.kpi.models import Target
 from quota.notifications.models import Notification
 from quota.sales.models import Invoice, OfferLine
@@ -47,6 +47,7 @@ def fingerprint(report):
         ),
         "lines": rows_hash(OfferLine.objects, ["offer_id", "product_id", "quantity", "unit_price", "discount_percent"]),
         "cases": rows_hash(Case.objects, ["number", "priority", "created_at", "first_response_at", "resolved_at"]),
+        "lifecycles": rows_hash(Company.objects, ["id", "customer_since", "churned_on", "churn_reason__key"]),
     }
 
 
