@@ -29,7 +29,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, models
-from django.db.models import Case, Expression, F, FloatField, IntegerField, Q, Value, When
+from django.db.models import Case, Expression, F, FloatField, IntegerField, Q, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, NullIf, Substr
 from django.db.models.lookups import GreaterThanOrEqual, In, IsNull, LessThan
@@ -286,7 +286,7 @@ def _custom(name: str, path: str, target: str, key: str) -> Dimension | None:
     reads = (column,)
 
     def text() -> Expression:
-        return NullIf(KeyTextTransform(key, column), Value(""))
+        return NullIf(KeyTextTransform(key, column), Value(""), output_field=TextField())
 
     kind = field.field_type
     if kind == CustomFieldType.NUMBER:
