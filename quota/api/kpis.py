@@ -87,7 +87,7 @@ class _ValuesQuery(serializers.Serializer):
         required=False,
         max_length=50,
         help_text=gettext_lazy(
-            'Repeatable: <dimension>=<value> (custom.contract=annual, source=website; empty value: blank), or filters '
+            "Repeatable: <dimension>=<value> (custom.contract=annual, source=website; empty value: blank), or filters "
             'as JSON: [{"field": "status", "op": "eq", "value": "won"}].'
         ),
     )

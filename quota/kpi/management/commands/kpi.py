@@ -167,7 +167,7 @@ class Command(BaseCommand):
         try:
             where = where_items(options["where"]) or None
         except ValueError as exc:
-            raise CommandError(f"--where takes DIMENSION=VALUE or a JSON list of filters: {exc}") from None
+            raise CommandError(f"--where takes a JSON list of filters or DIMENSION=VALUE: {exc}") from None
         try:
             result = kpi_values(options["key"], user=user, start=start, end=end, every=every, by=by, where=where)
         except (UnknownKpi, GroupingNotSupported) as exc:
