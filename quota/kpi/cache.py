@@ -29,10 +29,10 @@ from django.db.models.signals import post_delete, post_save
 
 from quota.core.visibility import visible_owner_ids
 from quota.kpi.definitions import FieldRef, Filter, Now, Related
+from quota.kpi.dimensions import dimension
 from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.plans import Leaf
 from quota.kpi.queries import Scope
-from quota.kpi.dimensions import dimension
 from quota.kpi.sources import SOURCES, Source, get_source
 from quota.kpi.table import LeafTable
 

@@ -27,15 +27,14 @@ from django.utils.translation import gettext as _
 
 from quota.core.collector import collector_paused
 from quota.kpi import cache as kpi_cache
-from quota.kpi import rollups
+from quota.kpi import dimensions, rollups
 from quota.kpi.definitions import Better, Definition, Unit
+from quota.kpi.dimensions import Dimension, dimension
 from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, Span, inclusive, local_midnight, shift, starts, year_before
 from quota.kpi.plans import Plan, compute, integral, plan
 from quota.kpi.queries import Scope, batches, run
-from quota.kpi import dimensions
-from quota.kpi.dimensions import Dimension, dimension
 from quota.kpi.sources import get_source
 from quota.kpi.table import LeafTable
 

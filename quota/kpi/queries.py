@@ -45,8 +45,8 @@ from django.db.models.functions import Coalesce, RowNumber, Trunc
 from django.utils import timezone
 
 from quota.core.visibility import VisibleQuerySet
-from quota.kpi.dimensions import dimension
 from quota.kpi.definitions import FieldRef, Filter, Now, Op, Related
+from quota.kpi.dimensions import dimension
 from quota.kpi.expressions import DaysBetween, EpochDays, OverWindows, WindowSum, period_number
 from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.periods import Every, Span, company_zone, local_midnight, shift

@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota.accounts.models import Team
+from quota.core.inputs import load_json
 from quota.core.visibility import visible_owner_ids
 from quota.kpi import definitions
 from quota.kpi.definitions import DefinitionError, Op, Problem
 from quota.kpi.dimensions import UnknownDimension, dimension
 from quota.kpi.engine import KpiResult, UnknownKpi, evaluate, unknown_kpi_message
-from quota.core.inputs import load_json
 from quota.kpi.formatting import as_json
 from quota.kpi.models import Metric, Target
 from quota.kpi.periods import Every, add_months, inclusive

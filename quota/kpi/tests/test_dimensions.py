@@ -59,7 +59,7 @@ def test_an_unknown_name_is_answered_with_close_names_and_all_there_are():
     assert "Deals have no custom.contrat" in message
     assert "Did you mean custom.contract" in message
     assert "company.size" in message and "business_type" in message and "direction" in message
-    with pytest.raises(UnknownDimension, match="It|They can be grouped by"):
+    with pytest.raises(UnknownDimension, match="They can be grouped by"):
         dimension(get_source("orders"), "custom.contract")  # orders have no custom fields of their own
     with pytest.raises(UnknownDimension):
         dimension(get_source("campaigns"), "company.size")
@@ -163,14 +163,14 @@ def test_a_link_is_filtered_by_its_key_or_name_and_a_name_matching_nothing_says_
     assert segment_filters("deals", ["source=website"])[0]["op"] == "in"
     with pytest.raises(WhereError, match="No lead source is 'nowhere'"):
         segment_filters("deals", ["source=nowhere"])
-    with pytest.raises(WhereError, match="Deals have no custom.nope"):
+    with pytest.raises(WhereError, match=r"Deals have no custom\.nope"):
         segment_filters("deals", ["custom.nope=1"])
     with pytest.raises(WhereError, match="dimension>=<value>"):
         segment_filters("deals", ["just text"])
 
 
 def test_a_wrong_grouping_is_refused_with_the_reason(deals_with_fields):
-    with pytest.raises(GroupingNotSupported, match="Did you mean custom.contract"):
+    with pytest.raises(GroupingNotSupported, match=r"Did you mean custom\.contract"):
         grouped("custom.contrakt")
 
 

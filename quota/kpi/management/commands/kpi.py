@@ -61,7 +61,7 @@ class Command(BaseCommand):
             "--where",
             action="append",
             default=[],
-            help='DIMENSION=VALUE (repeatable; VALUE empty: blank), or filters as JSON: [{"field": ..., "op": ..., "value": ...}].',
+            help='DIMENSION=VALUE (repeatable; empty VALUE: blank), or JSON: [{"field": ..., "op": ..., "value": ...}].',
         )
         define = commands.add_parser("define", help="Save a custom KPI (a new version if KEY exists) from a definition file.")
         define.add_argument("key")
