@@ -437,3 +437,41 @@ def filter_value(found: Dimension, given: Any) -> Any:
     if not isinstance(given, str | int | float):
         raise ValueError(_("'%(name)s' is filtered by a text or a number.") % {"name": found.name})
     return found.filter_value(str(given)) if found.filter_value else str(given)
+
+
+def title(name: str, source: Source | None = None) -> str:
+    """A dimension's name for people: "Company size", "Contract" (a custom field's label), "Lead source"."""
+    fixed = {
+        "person": _("Person"),
+        "team": _("Team"),
+        "source": _("Lead source"),
+        "stage": _("Stage"),
+        "product": _("Product"),
+        "campaign": _("Campaign"),
+        "direction": _("Inbound or outbound"),
+        "business_type": _("New or existing customer"),
+        "company.industry": _("Company industry"),
+        "company.country": _("Company country"),
+        "company.size": _("Company size"),
+    }
+    if name in fixed:
+        return str(fixed[name])
+    scope, _dot, key = name.rpartition(".")
+    target = {"company.custom": "company", "contact.custom": "contact"}.get(scope)
+    if scope == "custom" and source is not None:
+        target = custom_target(source.model)
+    field = _custom_fields(target).get(key) if target else None
+    if field is None:
+        return name
+    if scope == "custom":
+        return field.label
+    owner = _("Company") if target == "company" else _("Contact")
+    return f"{owner}: {field.label}"
+
+
+def offered(sources: Iterable[Source]) -> list[str]:
+    """The dimensions every one of `sources` has, in the first one's order (what a KPI over them can be grouped by)."""
+    listed = [names(source) for source in sources]
+    if not listed:
+        return []
+    return [name for name in listed[0] if all(name in others for others in listed[1:])]
