@@ -401,14 +401,14 @@ class _Reader:
             return None
         return info.path
 
-    def groupings(self, value: Any, source: Source) -> tuple[str, ...] | None:
+    def groupings(self, value: Any, source: Source | None) -> tuple[str, ...] | None:
         if value is None:
             return None
         if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
             self.fail("groupings", _("Groupings are a list of dimension names (person, team, custom.<key> ...)."))
             return None
         for index, name in enumerate(value):
-            if name != "none" and (problem := dimensions.problem(source, name)):
+            if source is not None and name != "none" and (problem := dimensions.problem(source, name)):
                 self.fail(f"groupings[{index}]", problem)
         return tuple(dict.fromkeys(["none", *value]))
 

@@ -178,10 +178,10 @@ def _dimension(source: Source, name: str, attribution: str) -> Dimension | None:
     if name == "team":
         return _link(name, _join(attribution, "team"), "accounts.Team", _("No team"))
     if name in source.dimensions:
-        path = source.dimensions[name]
-        target = _related_label(source.model, path)
-        assert target is not None, "a source's dimensions are links"
-        return _link(name, path, target, {"source": _("No source"), "stage": _("No stage")}.get(name, _("None")))
+        declared = source.dimensions[name]
+        linked_to = _related_label(source.model, declared)
+        assert linked_to is not None, "a source's dimensions are links"
+        return _link(name, declared, linked_to, {"source": _("No source"), "stage": _("No stage")}.get(name, _("None")))
     for linked, target, field_name in LINKED:
         if name == linked:
             path = path_to(source.model, target)
@@ -197,8 +197,8 @@ def _dimension(source: Source, name: str, attribution: str) -> Dimension | None:
         return _choice(name, _join(path, "business_type"), apps.get_model("crm.Deal")._meta.get_field("business_type"))
     scope, _dot, rest = name.partition(".")
     if scope == "custom" and rest:
-        target = custom_target(source.model)
-        return _custom(name, "", target, rest) if target else None
+        own = custom_target(source.model)
+        return _custom(name, "", own, rest) if own else None
     if scope in {"company", "contact"} and rest:
         path = path_to(source.model, f"crm.{scope.capitalize()}")
         if path is None:
@@ -216,7 +216,7 @@ def _related_label(model: type[models.Model], path: str) -> str | None:
         related = model._meta.get_field(part).related_model
         if related is None:
             return None
-        model = related  # type: ignore[assignment]
+        model = related
     return model._meta.label
 
 
@@ -410,7 +410,7 @@ def labels(found: Dimension, ids: Iterable[int | None], values: Values, using: s
     rows = model._default_manager.db_manager(using).filter(pk__in=wanted)
     if found.link == settings.AUTH_USER_MODEL:  # names, not a user object each (a director's team can be hundreds)
         names = rows.values_list("pk", "first_name", "last_name", "username")
-        out.update({pk: model.label_of(first, last, username) for pk, first, last, username in names})  # type: ignore[attr-defined]
+        out.update({pk: model.label_of(first, last, username) for pk, first, last, username in names})
         return out
     if found.link == "crm.Stage":
         rows = rows.select_related("pipeline")

@@ -427,7 +427,7 @@ def shared_filters(leaves: Sequence[Leaf]) -> tuple[Filter, ...]:
 
 
 def _same(group: Any) -> GroupKey:
-    return group  # type: ignore[no-any-return]
+    return group
 
 
 def fill(
