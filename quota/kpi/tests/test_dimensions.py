@@ -210,3 +210,22 @@ def test_an_owner_outside_the_callers_walls_is_refused_as_a_dimension_filter(dea
     anna, olga = UserFactory(team=north), UserFactory(team=south)
     with pytest.raises(WhereError, match="your team only"):
         kpi_values("won_revenue", user=anna, start=START, end=END, where=[f"person={olga.pk}"])
+
+
+@pytest.mark.django_db
+def test_a_company_or_contact_source_has_its_dimensions_without_more_code():
+    from django.utils.translation import gettext_lazy
+
+    from quota.kpi.sources import Source
+
+    CustomField.objects.create(target="company", key="tier", label="Tier", field_type="text")
+    CustomField.objects.create(target="contact", key="role", label="Role", field_type="text")
+    companies = Source("companies", "crm.Company", gettext_lazy("companies"), date="created_at")
+    contacts = Source("contacts", "crm.Contact", gettext_lazy("contacts"), date="created_at")
+    assert dimension(companies, "custom.tier").reads == ("custom",)
+    assert dimension(companies, "company.size").reads == ("employees",)
+    assert dimension(contacts, "company.custom.tier").reads == ("company__custom",)
+    assert dimension(contacts, "custom.role").reads == ("custom",)
+    assert "contact.custom.role" not in dimensions.names(companies)
+    assert dimensions.title("custom.tier", companies) == "Tier"
+    assert dimensions.title("company.custom.tier") == "Company: Tier"
