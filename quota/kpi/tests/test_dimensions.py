@@ -229,3 +229,34 @@ def test_a_company_or_contact_source_has_its_dimensions_without_more_code():
     assert "contact.custom.role" not in dimensions.names(companies)
     assert dimensions.title("custom.tier", companies) == "Tier"
     assert dimensions.title("company.custom.tier") == "Company: Tier"
+
+
+def test_a_saved_kpi_can_be_a_segment_a_card_and_its_records_list_keep(deals_with_fields):
+    """A definition filters by a dimension as by a field: a KPI of annual contracts, for a dashboard card."""
+    from quota.crm.models import Deal
+    from quota.kpi import builder
+    from quota.kpi.queries import records_condition
+
+    definition = {
+        "source": "deals",
+        "date": "closed_at",
+        "unit": "money",
+        "better": "higher",
+        "filters": [
+            {"field": "status", "op": "eq", "value": "won"},
+            {"field": "custom.contract", "op": "eq", "value": "annual"},
+            {"field": "company.size", "op": "in", "value": ["10-49", "1,000 or more"]},
+        ],
+        "measure": {"kind": "sum", "field": "amount"},
+        "groupings": ["person", "custom.seats"],
+    }
+    metric = builder.define(key="annual_revenue", name="Annual revenue", description="d", data=definition, by=None)
+    with clock_at(NOW, tick=False):
+        value = kpi_values("annual_revenue", user=None, start=START, end=END, every="none").points[0].value
+        refused = metric.parsed.grouping_problem("company.size")
+    assert value == 500.0
+    assert refused == "It can only be grouped by person or custom.seats."
+    listed = Deal.objects.filter(records_condition("deals", metric.parsed.filters, user=None))
+    assert sorted(float(d.amount) for d in listed) == [100.0, 400.0]
+    with pytest.raises(Exception, match=r"Deals have no custom\.nope"):
+        builder.define(key="bad", name="Bad", description="d", data={**definition, "groupings": ["custom.nope"]}, by=None)
