@@ -37,7 +37,6 @@ from django.utils.translation import gettext as _
 
 from quota.kpi.sources import Source
 
-NONE = "none"
 # Links a source's records reach other records through, tried in this order (a deal's company before its lead's).
 VIA = ("deal", "lead", "offer", "order", "case", "campaign", "contact")
 # Company sizes by employees: the lower edge of each band (the last is open).
