@@ -37,6 +37,8 @@ def test_the_company_and_contact_are_found_through_the_sources_links():
     assert path_to(get_source("campaigns").model, "crm.Company") is None
     assert path_to(get_source("deals").model, "crm.LeadSource") == "source"
     assert path_to(get_source("deals").model, "crm.Deal") == ""
+    assert path_to(get_source("deals").model, "marketing.Campaign") == "lead__campaign"
+    assert path_to(get_source("invoices").model, "crm.Deal") == "order__deal"
 
 
 def test_the_own_custom_target_comes_from_the_model():
