@@ -36,7 +36,11 @@ PROBLEM_FIELDS = [
     ("better", "better"),
     ("groupings", "groupings"),
 ]
-FILTER_HELP = _('A list of {"field": ..., "op": ..., "value": ...}; operators: %(ops)s.') % {"ops": ", ".join(Op)}
+FILTER_HELP = (
+    _('A list of {"field": ..., "op": ..., "value": ...}; operators: %(ops)s.') % {"ops": ", ".join(Op)}
+    + " "
+    + _("A field may also be a dimension (custom.<key>, company.size, direction ...), with eq, ne, in, not_in or isnull.")
+)
 
 
 class KpiBuilderForm(forms.Form):
