@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from quota.api.fields import BoundedJSONField
 from quota.api.permissions import allows
 from quota.api.serializers import validated
-from quota.core.inputs import load_json, validate_supported_day
+from quota.core.inputs import validate_supported_day
 from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi import builder
 from quota.kpi.definitions import DefinitionError, Unit
@@ -32,8 +32,7 @@ from quota.kpi.engine import GroupingNotSupported, UnknownKpi
 from quota.kpi.formatting import as_json
 from quota.kpi.models import KEY_VALIDATOR, Metric, Target, TargetPeriod, period_bounds
 from quota.kpi.periods import Every, company_zone, starts
-from quota.kpi.selectors import WhereError, default_range, kpi_values, value_rows, visible_targets
-from quota.kpi.sources import GROUPINGS
+from quota.kpi.selectors import WhereError, default_range, kpi_values, value_rows, visible_targets, where_items
 
 DefinesKpis = allows("kpi.define", writes_only=True)
 # A values request is cut into at most this many periods (ten years by day; the command line has no such limit).
@@ -75,15 +74,27 @@ class _ValuesQuery(serializers.Serializer):
     """`from`, `to`, `every`, `by` and `where`, as `quota kpi eval` takes them (declared below: `from` is a keyword)."""
 
     every = serializers.ChoiceField(choices=[e.value for e in Every], default=Every.MONTH.value)
-    by = serializers.ChoiceField(choices=list(GROUPINGS), default="none")
-    where = serializers.CharField(
+    by = serializers.CharField(
+        default="none",
+        max_length=200,
+        help_text=gettext_lazy(
+            "A dimension: none, person, team, source, stage, product, campaign, direction, business_type, custom.<key>, "
+            "company.industry, company.country, company.size, company.custom.<key>, contact.custom.<key>."
+        ),
+    )
+    where = serializers.ListField(
+        child=serializers.CharField(max_length=10_000),
         required=False,
-        help_text=gettext_lazy('More filters, as JSON: [{"field": "status", "op": "eq", "value": "won"}].'),
+        max_length=50,
+        help_text=gettext_lazy(
+            "Repeatable: <dimension>=<value> (custom.contract=annual, source=website; empty value: blank), or filters "
+            'as JSON: [{"field": "status", "op": "eq", "value": "won"}].'
+        ),
     )
 
-    def validate_where(self, text: str) -> Any:
+    def validate_where(self, texts: list[str]) -> Any:
         try:
-            return load_json(text)
+            return where_items(texts) or None
         except ValueError as exc:
             raise serializers.ValidationError(_("Send a JSON list of filters: %(error)s") % {"error": exc}) from None
 

@@ -45,8 +45,10 @@ from quota.dashboards.target_grid import (
     TargetGrid,
     target_grid,
 )
+from quota.kpi import dimensions
 from quota.kpi.forms import KpiBuilderForm
 from quota.kpi.models import Metric, TargetPeriod
+from quota.kpi.sources import get_source
 
 # --------------------------------------------------------------------------- boards
 
@@ -127,8 +129,8 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
         "period": period,
         "period_form": period_form,
         "by": by,
-        "by_choices": [(choice, _grouping_label(choice)) for choice in choices],
-        "by_label": _grouping_label(by),
+        "by_choices": [(choice, _grouping_label(choice, metric)) for choice in choices],
+        "by_label": _grouping_label(by, metric),
         "breakdown": split,
         "breakdown_chart": _breakdown_chart(metric, split) if split else None,
         "page_url": request.path,
@@ -187,7 +189,7 @@ def kpi_export(request: HttpRequest, key: str) -> HttpResponseBase:
         if not choices:
             return HttpResponseBadRequest(_("This KPI cannot be broken down."))
         split = breakdown(metric, user=request.user, period=period, by=by, today=company_today(now))
-        table = breakdown_table(metric, split, by_label=_grouping_label(by))
+        table = breakdown_table(metric, split, by_label=_grouping_label(by, metric))
     else:
         return HttpResponseBadRequest(_("Unknown table “%(table)s”: use breakdown or trend.") % {"table": which})
     try:
@@ -196,14 +198,8 @@ def kpi_export(request: HttpRequest, key: str) -> HttpResponseBase:
         return HttpResponseBadRequest(str(exc))
 
 
-def _grouping_label(by: str) -> str:
-    return {
-        "person": _("Person"),
-        "team": _("Team"),
-        "source": _("Lead source"),
-        "stage": _("Stage"),
-        "product": _("Product"),
-    }.get(by, by)
+def _grouping_label(by: str, metric: Metric | None = None) -> str:
+    return dimensions.title(by, get_source(metric.parsed.source) if metric else None)
 
 
 def _breakdown_chart(metric: Metric, split: Any) -> dict:

@@ -13,6 +13,7 @@ Choices (all names are checked against the models by `definitions.parse`; nothin
                  denominator: `denominator` (count | distinct | sum) of `denominator_field`, with
                  `denominator_filters` (both on top of `filters`)
     unit, better as in definitions.py (a unit is guessed from the measure when left out)
+    groupings    the dimensions (kpi.dimensions) it may be grouped by, comma-separated; empty: any
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ def definition_data(choices: Mapping[str, Any]) -> dict[str, Any]:
             )
     data["measure"] = measure
     data["unit"] = choices.get("unit") or _guess_unit(choices)
+    groupings = [name.strip() for name in (choices.get("groupings") or "").split(",") if name.strip()]
+    if groupings:
+        data["groupings"] = groupings
     return data
 
 

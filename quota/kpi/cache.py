@@ -29,10 +29,11 @@ from django.db.models.signals import post_delete, post_save
 
 from quota.core.visibility import visible_owner_ids
 from quota.kpi.definitions import FieldRef, Filter, Now, Related
+from quota.kpi.dimensions import dimension
 from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.plans import Leaf
 from quota.kpi.queries import Scope
-from quota.kpi.sources import SOURCES, get_source
+from quota.kpi.sources import SOURCES, Source, get_source
 from quota.kpi.table import LeafTable
 
 PREFIX = "kpi:table:"
@@ -113,27 +114,27 @@ def models_read(leaf: Leaf, by: str = "none") -> set[type[models.Model]]:
 
     source = get_source(leaf.source)
     found: set[type[models.Model]] = {source.model, User, Team}
-    paths = [leaf.date, leaf.attribution, *_filter_paths(leaf.filters)]
+    paths = [leaf.date, leaf.attribution, *_filter_paths(leaf.filters, source)]
     if leaf.value:
         fields = leaf.value.split(":")[1:] if ":" in leaf.value else [leaf.value]
         paths += fields
         if leaf.value in source.computed:  # built in code: whatever the record links to may count
             found |= _links(source.model)
-    group = source.group_path(by, leaf.attribution) if by != "none" else None
-    if group:
-        paths.append(group)
+    if by != "none":
+        paths += dimension(source, by, leaf.attribution).reads
     for path in paths:
         found |= _through(source.model, path)
     for related in _related(leaf.filters):
         other = get_source(related.source)
         found |= {other.model} | _through(other.model, related.date)
-        for path in _filter_paths(related.filters):
+        for path in _filter_paths(related.filters, other):
             found |= _through(other.model, path)
     return found
 
 
-def _filter_paths(filters: Iterable[Filter]) -> list[str]:
-    return [f.field for f in filters] + [f.value.field for f in filters if isinstance(f.value, FieldRef)]
+def _filter_paths(filters: Iterable[Filter], source: Source) -> list[str]:
+    paths = [path for f in filters for path in (dimension(source, f.field).reads if f.dimension else [f.field])]
+    return paths + [f.value.field for f in filters if isinstance(f.value, FieldRef)]
 
 
 def _related(filters: Iterable[Filter]) -> list[Related]:

@@ -50,7 +50,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from quota.kpi.sources import GROUPINGS, FieldInfo, Kind, Source, UnknownField, get_source
+from quota.kpi import dimensions
+from quota.kpi.sources import FieldInfo, Kind, Source, UnknownField, get_source
 
 
 class Unit(StrEnum):
@@ -131,6 +132,7 @@ class Filter:
     field: str
     op: Op
     value: Any
+    dimension: bool = False  # `field` names a dimension (kpi.dimensions: custom.region, company.size ...), not a field
 
 
 @dataclass(frozen=True)
@@ -189,8 +191,6 @@ class Definition:
 
     def grouping_problem(self, by: str) -> str | None:
         """Why this KPI cannot be grouped by `by`, or None if it can."""
-        if by not in GROUPINGS:
-            return str(_("Unknown grouping '%(by)s'; use one of %(all)s.") % {"by": by, "all": ", ".join(GROUPINGS)})
         if by == "none":
             return None
         if self.groupings == ("none",):
@@ -200,12 +200,9 @@ class Definition:
                 _("It can only be grouped by %(allowed)s.") % {"allowed": _either([g for g in self.groupings if g != "none"])}
             )
         for key in sorted(self.sources()):
-            source = get_source(key)
-            if source.group_path(by) is None:
-                return str(
-                    _("%(source)s have no %(by)s; group it by %(allowed)s instead.")
-                    % {"source": source.name.capitalize(), "by": by, "allowed": _either(source.groupings()[1:])}
-                )
+            problem = dimensions.problem(get_source(key), by)
+            if problem:
+                return problem
         return None
 
     def canonical(self) -> str:
@@ -218,6 +215,19 @@ def _either(options: list[str]) -> str:
     if len(options) < 2:
         return "".join(options)
     return str(_("%(first)s or %(last)s") % {"first": ", ".join(options[:-1]), "last": options[-1]})
+
+
+def _names_dimension(source: Source, name: Any) -> bool:
+    """Whether a filter's `field` names a dimension rather than a field: the field wins where both exist."""
+    if not isinstance(name, str) or name == "none":
+        return False
+    if "." in name:  # custom.<key>, company.size ...: never a field path
+        return True
+    try:
+        source.field(name)
+    except UnknownField:
+        return dimensions.is_builtin(source, name)
+    return False
 
 
 def canonical_json(data: Any) -> str:
@@ -316,7 +326,7 @@ class _Reader:
         if source is not None and snapshot is None:
             date = self.date_field(source, data.get("date", source.date), "date")
         attribution = self.attribution(source, data.get("attribution"), "attribution") if source else None
-        groupings = self.groupings(data.get("groupings"))
+        groupings = self.groupings(data.get("groupings"), source)
         if source is None:
             return None
         context = _Context(source, date, snapshot is not None, offset)
@@ -391,12 +401,15 @@ class _Reader:
             return None
         return info.path
 
-    def groupings(self, value: Any) -> tuple[str, ...] | None:
+    def groupings(self, value: Any, source: Source | None) -> tuple[str, ...] | None:
         if value is None:
             return None
-        if not isinstance(value, list) or not all(isinstance(g, str) and g in GROUPINGS for g in value):
-            self.fail("groupings", _("Groupings are a list taken from %(all)s.") % {"all": ", ".join(GROUPINGS)})
+        if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+            self.fail("groupings", _("Groupings are a list of dimension names (person, team, custom.<key> ...)."))
             return None
+        for index, name in enumerate(value):
+            if source is not None and name != "none" and (problem := dimensions.problem(source, name)):
+                self.fail(f"groupings[{index}]", problem)
         return tuple(dict.fromkeys(["none", *value]))
 
     def snapshot(self, value: Any, source: Source) -> Snapshot | None:
@@ -424,12 +437,46 @@ class _Reader:
         if not isinstance(item, Mapping) or set(item) != {"field", "op", "value"}:
             self.fail(where, _("A filter is an object with exactly field, op and value."))
             return None
+        if _names_dimension(source, item["field"]):
+            return self.dimension_filter(item, source, where)
         info = self.field(source, item["field"], f"{where}.field")
         op = self.choice(item["op"], Op, f"{where}.op")
         if info is None or op is None:
             return None
         value = self.filter_value(info, op, item["value"], source, f"{where}.value")
         return None if value is _INVALID else Filter(info.path, op, value)
+
+    def dimension_filter(self, item: Mapping[str, Any], source: Source, where: str) -> Filter | None:
+        """A filter on a dimension's grouped value: a link's id, a text, a band (its label or a number in it), yes/no."""
+        try:
+            found = dimensions.dimension(source, item["field"])
+        except dimensions.UnknownDimension as exc:
+            self.fail(f"{where}.field", str(exc))
+            return None
+        op = self.choice(item["op"], Op, f"{where}.op")
+        if op is None:
+            return None
+        value = item["value"]
+        if op == Op.ISNULL:
+            if not isinstance(value, bool):
+                self.fail(f"{where}.value", _("isnull takes true or false."))
+                return None
+            return Filter(found.name, op, value, dimension=True)
+        if op not in {Op.EQ, Op.NE, Op.IN, Op.NOT_IN}:
+            self.fail(f"{where}.op", _("A dimension is filtered with eq, ne, in, not_in or isnull."))
+            return None
+        many = op in {Op.IN, Op.NOT_IN}
+        if many and (not isinstance(value, list) or not value):
+            self.fail(f"{where}.value", _("'%(op)s' takes a non-empty list of values.") % {"op": op})
+            return None
+        items = []
+        for given in value if many else [value]:
+            try:
+                items.append(dimensions.filter_value(found, given))
+            except ValueError as exc:
+                self.fail(f"{where}.value", str(exc))
+                return None
+        return Filter(found.name, op, tuple(items) if many else items[0], dimension=True)
 
     def filter_value(self, info: FieldInfo, op: Op, value: Any, source: Source, where: str) -> Any:
         if op == Op.ISNULL:

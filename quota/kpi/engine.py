@@ -21,21 +21,21 @@ from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
-from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota.core.collector import collector_paused
 from quota.kpi import cache as kpi_cache
-from quota.kpi import rollups
+from quota.kpi import dimensions, rollups
 from quota.kpi.definitions import Better, Definition, Unit
+from quota.kpi.dimensions import Dimension, dimension
 from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, Span, inclusive, local_midnight, shift, starts, year_before
 from quota.kpi.plans import Plan, compute, integral, plan
 from quota.kpi.queries import Scope, batches, run
-from quota.kpi.sources import GROUP_MODELS
+from quota.kpi.sources import get_source
 from quota.kpi.table import LeafTable
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -121,8 +121,9 @@ def evaluate(
 ) -> Evaluation:
     """Values of `kpis` (keys, versions or unsaved definitions) for start..end, as `user` may see them.
 
-    `every` cuts the range into whole periods (or none: the range as one); `by` groups by person,
-    team, source, stage or product (refused, with the reason, for a KPI that cannot be grouped so);
+    `every` cuts the range into whole periods (or none: the range as one); `by` groups by a dimension
+    (kpi.dimensions: person, team, source, custom.<key>, company.size ...; refused, with the reason, for a
+    KPI that cannot be grouped so);
     `compare` adds each period's previous period and the same period a year earlier. `user` None is
     system work (commands, schedules) and sees everything.
     """
@@ -140,8 +141,10 @@ def evaluate(
             moments = _moments(table, layout, computed_at)
             values = {kpi.key: compute(kpi.plan.formula, table.array, moments) for kpi in resolved}
             shown = {kpi.key: _shown_groups(kpi, table, by) for kpi in resolved}
-            labels = _labels(by, {table.groups[i] for columns in shown.values() for i in columns}, using)
-            groups = _ordered_groups(table, {i for columns in shown.values() for i in columns}, labels, by)
+            found = None if by == "none" else dimension(get_source(resolved[0].definition.source), by) if resolved else None
+            ids = {table.groups[i] for columns in shown.values() for i in columns}
+            labels = dimensions.labels(found, ids, table.values, using) if found else {}
+            groups = _ordered_groups(table, {i for columns in shown.values() for i in columns}, labels, found)
             results = {
                 kpi.key: _result(kpi, values[kpi.key], table, layout, periods, groups, set(shown[kpi.key]), computed_at)
                 for kpi in resolved
@@ -276,34 +279,16 @@ def _shown_groups(kpi: _Kpi, table: LeafTable, by: str) -> list[int]:
     return [int(i) for i in np.flatnonzero(present)]
 
 
-def _labels(by: str, ids: Iterable[GroupKey], using: str) -> dict[GroupKey, str]:
-    if by == "none":
-        return {}
-    missing = {"person": _("Unassigned"), "team": _("No team"), "source": _("No source"), "stage": _("No stage")}
-    labels: dict[GroupKey, str] = {None: missing.get(by, _("None"))}
-    wanted = [i for i in ids if i is not None]
-    if wanted:
-        model = apps.get_model(GROUP_MODELS[by])
-        rows = model._default_manager.db_manager(using).filter(pk__in=wanted)
-        if by == "person":  # names, not a user object each (a director's team can be hundreds)
-            names = rows.values_list("pk", "first_name", "last_name", "username")
-            labels.update({pk: model.label_of(first, last, username) for pk, first, last, username in names})
-            return labels
-        if by == "stage":
-            rows = rows.select_related("pipeline")
-        labels.update({row.pk: str(row) for row in rows})
-    return labels
-
-
-def _ordered_groups(table: LeafTable, columns: set[int], labels: dict[GroupKey, str], by: str) -> list[tuple[int, Group | None]]:
-    """The table columns shown, as groups sorted by label (unassigned last), made once for every KPI."""
-    if by == "none":
+def _ordered_groups(
+    table: LeafTable, columns: set[int], labels: dict[GroupKey, str], found: Dimension | None
+) -> list[tuple[int, Group | None]]:
+    """The table columns shown, as groups sorted by label - bands and choices in their order - unassigned last."""
+    if found is None:
         return [(column, None) for column in columns]
-    groups = sorted(
-        ((column, Group(table.groups[column], labels.get(table.groups[column], ""))) for column in columns),
-        key=lambda g: (g[1].id is None, g[1].label.casefold()),
-    )
-    return list(groups)
+    order = dimensions.sort_key(found, table.values)
+    groups = [(Group(table.groups[column], labels.get(table.groups[column], "")), column) for column in sorted(columns)]
+    ordered = sorted(groups, key=lambda g: order(g[0].id, g[0].label))
+    return [(column, group) for group, column in ordered]
 
 
 def _result(

@@ -34,8 +34,13 @@ PROBLEM_FIELDS = [
     ("attribution", "attribution"),
     ("unit", "unit"),
     ("better", "better"),
+    ("groupings", "groupings"),
 ]
-FILTER_HELP = _('A list of {"field": ..., "op": ..., "value": ...}; operators: %(ops)s.') % {"ops": ", ".join(Op)}
+FILTER_HELP = (
+    _('A list of {"field": ..., "op": ..., "value": ...}; operators: %(ops)s.') % {"ops": ", ".join(Op)}
+    + " "
+    + _("A field may also be a dimension (custom.<key>, company.size, direction ...), with eq, ne, in, not_in or isnull.")
+)
 
 
 class KpiBuilderForm(forms.Form):
@@ -68,6 +73,14 @@ class KpiBuilderForm(forms.Form):
         label=_("Unit"), choices=[("", _("(from the measure)"))] + [(u.value, u.value) for u in Unit], required=False
     )
     better = forms.ChoiceField(label=_("Better when"), choices=[(b.value, b.value) for b in Better], initial=Better.HIGHER)
+    groupings = forms.CharField(
+        label=_("Can be grouped by"),
+        required=False,
+        help_text=_(
+            "Dimensions, separated by commas (empty: any): person, team, source, custom.<key>, company.size, "
+            "company.custom.<key> ... 'none' alone: a company-wide figure."
+        ),
+    )
 
     definition: Definition | None = None
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache, reduce
@@ -46,6 +46,7 @@ from django.utils import timezone
 
 from quota.core.visibility import VisibleQuerySet
 from quota.kpi.definitions import FieldRef, Filter, Now, Op, Related
+from quota.kpi.dimensions import dimension
 from quota.kpi.expressions import DaysBetween, EpochDays, OverWindows, WindowSum, period_number
 from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.periods import Every, Span, company_zone, local_midnight, shift
@@ -128,7 +129,7 @@ class LeafQuery:
         self.date = batch.date
         self.date_kind = self.source.field(batch.date).kind
         self.zone = company_zone() if self.date_kind == Kind.DATETIME else None
-        self.group_path = None if by == "none" else self.source.group_path(by, batch.attribution)
+        self.dimension = None if by == "none" else dimension(self.source, by, batch.attribution)
         self.uses_period_number = False
 
     # -- bounds and buckets
@@ -160,11 +161,16 @@ class LeafQuery:
         return reduce(and_, (self.filter(f, source, window) for f in filters), Q())
 
     def filter(self, item: Filter, source: Source, window: Span | None) -> Q:
-        paths = [item.field, item.value.field] if isinstance(item.value, FieldRef) else [item.field]
+        if item.dimension:
+            paths = list(dimension(source, item.field).reads)
+        else:
+            paths = [item.field, item.value.field] if isinstance(item.value, FieldRef) else [item.field]
         # Outside the condition, so that a negated one (ne, not_in, not_exists) cannot read a hidden record either.
         return self.walls(source, paths) & self.bare_filter(item, source, window)
 
     def bare_filter(self, item: Filter, source: Source, window: Span | None) -> Q:
+        if item.dimension:
+            return dimension_condition(source, item)
         value = item.value
         if isinstance(value, FieldRef):
             value = F(value.field)
@@ -278,14 +284,20 @@ class LeafQuery:
         return Coalesce(Sum(self.value(leaf), filter=only), Value(0), output_field=leaf_output(leaf))
 
     def base(self, leaves: Sequence[Leaf]) -> QuerySet:
-        read = [self.date, *([self.group_path] if self.group_path else [])]
+        read = [self.date, *(self.dimension.reads if self.dimension else ())]
         return self.scope.queryset(self.source).filter(self.walls(self.source, read), self.prefilter(leaves))
 
     def grouped(self, queryset: QuerySet, *names: str) -> QuerySet:
-        if self.group_path is not None:
-            queryset = queryset.annotate(_group=F(self.group_path))
+        if self.dimension is not None:
+            queryset = queryset.annotate(_group=self.dimension.expression())
             names = (*names, "_group")
         return queryset.values(*names)
+
+    def keyed(self, table: LeafTable) -> Callable[[Any], GroupKey]:
+        """A grouped row's group as the table keys it: a link's id, or the code of a value (text, a band)."""
+        if self.dimension is None or self.dimension.link is not None:
+            return _same
+        return table.values.code
 
     # -- the two layouts
 
@@ -309,7 +321,7 @@ class LeafQuery:
         else:
             result = self.per_bucket(leaves, first, end, self.trunc())
         aliases = {f"v{index}": leaf for index, leaf in enumerate(leaves)}
-        fill(table, result, aliases, every=self.layout.every, offset=self.batch.offset)
+        fill(table, result, aliases, every=self.layout.every, offset=self.batch.offset, keyed=self.keyed(table))
 
     def by_window(self, leaves: Sequence[Leaf], table: LeafTable) -> None:
         windows = self.row_windows()
@@ -324,16 +336,18 @@ class LeafQuery:
                 alias = f"v{number}_{index}"
                 aliases[alias] = (leaf, index)
                 aggregates[alias] = self.aggregate(leaf, within & self.leaf_condition(leaf, shared, window))
-        if self.group_path is None:
+        if self.dimension is None:
             results = [rows.aggregate(**aggregates)]
         else:
             results = list(self.grouped(rows).annotate(**aggregates).order_by())
         by_leaf: dict[Leaf, tuple[list[int], list[GroupKey], list[Any]]] = defaultdict(lambda: ([], [], []))
+        keyed = self.keyed(table)
         for row in results:
+            group = keyed(row.get("_group"))
             for alias, (leaf, index) in aliases.items():
                 buckets, groups, values = by_leaf[leaf]
                 buckets.append(index)
-                groups.append(row.get("_group"))
+                groups.append(group)
                 values.append(row[alias] or 0)
         for leaf, columns in by_leaf.items():
             table.add(leaf, *columns)
@@ -352,7 +366,7 @@ class LeafQuery:
         else:
             selections = [(index, base.filter(self.in_range(w.start, w.end))) for index, w in enumerate(self.row_windows())]
         for index, rows in selections:
-            columns = (["_bucket"] if index is None else []) + (["_group"] if self.group_path else [])
+            columns = (["_bucket"] if index is None else []) + (["_group"] if self.dimension else [])
             partition = [F(name) for name in columns] or None
             ranked = self.grouped(rows, *[c for c in columns if c != "_group"], entity).annotate(_value=Sum(self.value(leaf)))
             order = [F("_value").desc(), F(entity).asc()]
@@ -366,12 +380,25 @@ class LeafQuery:
             cutoff = (F("_count") * fraction.numerator + (fraction.denominator - 1)) / fraction.denominator
             ranked = ranked.filter(_rank=OverWindows(cutoff, output_field=IntegerField()))
             rows_out = list(ranked.values(*columns, "_top", "_total"))
+            keyed = self.keyed(table)
             table.add(
                 leaf,
                 [_as_date(row["_bucket"]) if index is None else index for row in rows_out],
-                [row.get("_group") for row in rows_out],
+                [keyed(row.get("_group")) for row in rows_out],
                 [float(row["_top"]) / float(row["_total"]) if row["_total"] else None for row in rows_out],
             )
+
+
+def dimension_condition(source: Source, item: Filter) -> Q:
+    """A filter on a dimension (kpi.dimensions): its grouped value is (or is not) one of the values, or blank."""
+    found = dimension(source, item.field)
+    if item.op == Op.ISNULL:
+        blank = found.condition([None])
+        return blank if item.value else ~blank
+    values = list(item.value) if item.op in {Op.IN, Op.NOT_IN} else [item.value]
+    # NOT over a value that can be NULL: the blank group is a value like any other, so it stays in `ne`.
+    matching = found.condition(values)
+    return matching if item.op in {Op.EQ, Op.IN} else ~matching | found.condition([None])
 
 
 def value_paths(leaf: Leaf) -> list[str]:
@@ -399,14 +426,26 @@ def shared_filters(leaves: Sequence[Leaf]) -> tuple[Filter, ...]:
     return tuple(f for f in leaves[0].filters if f in common)
 
 
-def fill(table: LeafTable, rows: Iterable[dict[str, Any]], aliases: dict[str, Leaf], *, every: Every, offset: int) -> None:
+def _same(group: Any) -> GroupKey:
+    return group
+
+
+def fill(
+    table: LeafTable,
+    rows: Iterable[dict[str, Any]],
+    aliases: dict[str, Leaf],
+    *,
+    every: Every,
+    offset: int,
+    keyed: Callable[[Any], GroupKey] = _same,
+) -> None:
     """Put per-bucket rows (`_bucket`, `_group`, a column per leaf) into `table`; an offset moves them periods later."""
     by_leaf: dict[Leaf, tuple[list[dt.date], list[GroupKey], list[Any]]] = defaultdict(lambda: ([], [], []))
     for row in rows:
         day = _as_date(row["_bucket"])
         if day != BEFORE and offset:
             day = shift(day, every, offset)
-        group = row.get("_group")
+        group = keyed(row.get("_group"))
         for alias, leaf in aliases.items():
             buckets, groups, values = by_leaf[leaf]
             buckets.append(day)

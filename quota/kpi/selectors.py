@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q, QuerySet, Sum
@@ -15,9 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota.accounts.models import Team
+from quota.core.inputs import load_json
 from quota.core.visibility import visible_owner_ids
 from quota.kpi import definitions
 from quota.kpi.definitions import DefinitionError, Op, Problem
+from quota.kpi.dimensions import UnknownDimension, dimension
 from quota.kpi.engine import KpiResult, UnknownKpi, evaluate, unknown_kpi_message
 from quota.kpi.formatting import as_json
 from quota.kpi.models import Metric, Target
@@ -51,8 +54,9 @@ def kpi_values(
 ) -> KpiResult:
     """One KPI's values per period and group as `user` may see them (None: everything), for `quota kpi eval` and the API.
 
-    `where` narrows the KPI to records matching more filters ([{"field", "op", "value"}] on the KPI's own source,
-    checked as a definition's filters are); a filter naming a person outside the user's walls is refused.
+    `where` narrows the KPI to records matching more filters: "<dimension>=<value>" texts (`segment_filters`) or
+    [{"field", "op", "value"}] on the KPI's own source, checked as a definition's filters are; a filter naming a
+    person outside the user's walls is refused.
     Raises UnknownKpi, GroupingNotSupported, WhereError, or DefinitionError for a stored definition that no longer
     passes the checks.
     """
@@ -61,6 +65,8 @@ def kpi_values(
         raise UnknownKpi(unknown_kpi_message(key))
     if not where:
         return evaluate([metric], user=user, start=start, end=end, every=every, by=by)[metric.key]
+    if isinstance(where, list) and any(isinstance(item, str) for item in where):
+        where = segment_filters(metric.parsed.source, where)
     narrowed = _narrowed(metric, where, user)
     result = evaluate([narrowed], user=user, start=start, end=end, every=every, by=by)
     return replace(next(iter(result)), key=metric.key, version=metric.version, name=metric.display_name)
@@ -99,12 +105,91 @@ def _walled(filters: tuple[definitions.Filter, ...], source_key: str, user: Any)
                 )
             )
             continue
-        info = source.field(item.field)
-        people = info.kind == Kind.LINK and info.target is not None and info.target._meta.label == settings.AUTH_USER_MODEL
+        if item.dimension:
+            people = dimension(source, item.field).link == settings.AUTH_USER_MODEL
+        else:
+            info = source.field(item.field)
+            people = info.kind == Kind.LINK and info.target is not None and info.target._meta.label == settings.AUTH_USER_MODEL
         named = item.value if isinstance(item.value, tuple) else (item.value,)
         if people and seen is not None and any(isinstance(v, int) and v not in seen for v in named):
             problems.append(Problem(f"{where}.value", _("You see the figures of your team only; name one of its people.")))
     return problems
+
+
+def where_items(texts: list[str]) -> list[Any]:
+    """Repeated `where` texts as one list: "<dimension>=<value>" each, or a JSON list of filters (starting with "[").
+
+    Raises ValueError for JSON that does not read.
+    """
+    items: list[Any] = []
+    for text in texts:
+        if text.lstrip().startswith(("[", "{")):
+            loaded = load_json(text)
+            items.extend(loaded if isinstance(loaded, list) else [loaded])
+        else:
+            items.append(text)
+    return items
+
+
+def segment_filters(source_key: str, items: list[Any]) -> list[Any]:
+    """`where` items as definition filters: "<dimension>=<value>" texts become filters on the dimension.
+
+    A link's value may be its record's id, key or name (`source=website`, `team=Sales North`; every record
+    of that name, e.g. the Won stage of each pipeline); an empty value is the blank group (`custom.region=`).
+    Filter objects pass as they are. WhereError says which item matches nothing.
+    """
+    source = get_source(source_key)
+    out: list[Any] = []
+    problems = []
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            out.append(item)
+            continue
+        name, equals, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        where = f"where[{index}]"
+        if not equals or not name:
+            problems.append(Problem(where, _("Write a filter as <dimension>=<value>, e.g. custom.region=North.")))
+            continue
+        try:
+            found = dimension(source, name)
+        except UnknownDimension as exc:
+            problems.append(Problem(where, str(exc)))
+            continue
+        if not value:
+            out.append({"field": name, "op": "isnull", "value": True})
+        elif found.link is None:
+            out.append({"field": name, "op": "eq", "value": value})
+        else:
+            ids = linked_ids(found.link, value)
+            if ids:
+                out.append({"field": name, "op": "in", "value": ids})
+            else:
+                problems.append(
+                    Problem(where, _("No %(what)s is '%(value)s'.") % {"what": _model_name(found.link), "value": value})
+                )
+    if problems:
+        raise WhereError(problems)
+    return out
+
+
+def linked_ids(model_label: str, value: str) -> list[int]:
+    """The records `value` names: an id, or a key, name, username or SKU (case-insensitive)."""
+    model = apps.get_model(model_label)
+    if value.isdigit():
+        return list(model._default_manager.filter(pk=int(value)).values_list("pk", flat=True))
+    fields = {f.name for f in model._meta.concrete_fields}
+    named = Q()
+    for field in ("key", "name", "username", "sku"):
+        if field in fields:
+            named |= Q(**{f"{field}__iexact": value})
+    if not named:
+        return []
+    return sorted(model._default_manager.filter(named).values_list("pk", flat=True))
+
+
+def _model_name(model_label: str) -> str:
+    return str(apps.get_model(model_label)._meta.verbose_name)
 
 
 def value_rows(result: KpiResult) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """What a KPI can be computed from: one entry per kind of record, and what each field of it is.
 
 A source names its model, the date that usually places a record in a period, the person a
-record is attributed to (so also their team), the extra groupings it offers, which fields are
+record is attributed to (so also their team), the links it is grouped by (more dimensions: kpi.dimensions), which fields are
 money (converted with the record's own exchange rate) and a few computed values.
 Definitions name sources and fields; only this module turns those names into SQL.
 
@@ -139,20 +139,6 @@ class Source:
         if path in self.money:
             return ExpressionWrapper(F(path) * F(self.money[path]), output_field=MONEY_OUTPUT)
         return F(path)
-
-    # -- groupings
-
-    def group_path(self, by: str, attribution: str | None = None) -> str | None:
-        """The lookup a grouping goes through, or None if this source cannot be grouped so."""
-        person = attribution or self.attribution
-        if by == "person":
-            return person
-        if by == "team":
-            return f"{person}__team"
-        return self.dimensions.get(by)
-
-    def groupings(self) -> list[str]:
-        return ["none", "person", "team", *self.dimensions]
 
 
 @lru_cache(maxsize=1024)
@@ -398,16 +384,6 @@ SOURCES: dict[str, Source] = {
         Source("orders", "sales.Order", _("orders"), date="ordered_at", money=SALES_MONEY),
         Source("invoices", "sales.Invoice", _("invoices"), date="issued_at", money=SALES_MONEY),
     ]
-}
-
-# Groupings the engine knows, and the model each one's ids point to (for labels).
-GROUPINGS = ("none", "person", "team", "source", "stage", "product")
-GROUP_MODELS = {
-    "person": settings.AUTH_USER_MODEL,
-    "team": "accounts.Team",
-    "source": "crm.LeadSource",
-    "stage": "crm.Stage",
-    "product": "sales.Product",
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from quota.kpi.dimensions import Values
 from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.plans import Leaf
 
@@ -34,6 +35,7 @@ class LeafTable:
         self._arrays: dict[Leaf, np.ndarray] = {}
         self._present: dict[Leaf, np.ndarray] = {}
         self.groups: list[GroupKey] = []
+        self.values = Values()  # grouped by text or bands: what each group's code stands for
 
     def add(
         self, leaf: Leaf, buckets: Sequence[dt.date | int], groups: Sequence[GroupKey], values: Sequence[float | None]

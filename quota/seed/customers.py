@@ -10,6 +10,7 @@ import numpy as np
 
 from quota.seed.clock import Clock
 from quota.seed.columns import Batch, Choice, Const, Fixed, Ints, Texts, Times
+from quota.seed.custom import COMPANY_TIER, custom_json
 from quota.seed.people import People, ascii_lower
 from quota.seed.randomness import stream, weighted_index
 from quota.seed.vocabulary import (
@@ -165,7 +166,7 @@ def company_batches(companies: Companies, euro: float, seed: int) -> Iterator[Ba
                 "annual_revenue": Fixed(revenue),
                 "owner_id": Ints(companies.owner[start:stop]),
                 "external_id": Const(""),
-                "custom": Const("{}"),
+                "custom": Choice(*custom_json(COMPANY_TIER, np.arange(start, stop), seed)),
                 "created_at": Times(companies.created[start:stop]),
             },
         )

@@ -17,6 +17,7 @@ from quota.crm.choices import BusinessType, DealStatus
 from quota.seed import profiles
 from quota.seed.clock import LEAD_IN_DAYS, Clock
 from quota.seed.columns import NULL_ID, NULL_TIME, Batch, Choice, Const, Dates, Fixed, Ints, Texts, Times, one_based
+from quota.seed.custom import DEAL_CONTRACT, custom_json
 from quota.seed.customers import Companies
 from quota.seed.leads import Leads
 from quota.seed.people import People
@@ -391,6 +392,7 @@ def deal_batches(deals: Deals, people: People, companies: Companies, reference: 
                 "closed_at": Times(part.closed),
                 "stage_changed_at": Times(part.stage_changed),
                 "external_id": Const(""),
-                "custom": Const("{}"),
+                # By the deal's company, so a customer's deals share their contract.
+                "custom": Choice(*custom_json(DEAL_CONTRACT, part.company, 0)),
             },
         )

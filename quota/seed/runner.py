@@ -16,6 +16,7 @@ from quota.accounts.models import bump_team_tree_version
 from quota.crm.history import fill_states_from_stage_changes
 from quota.crm.models import DealState
 from quota.seed.clock import Clock
+from quota.seed.custom import ensure_custom_fields
 from quota.seed.database import describe, existing_rows, flush_seeded_tables
 from quota.seed.lifecycle import seed_lifecycles
 from quota.seed.reference import load_reference
@@ -98,6 +99,7 @@ def seed_company(
         if existing:
             raise DatabaseNotEmpty(existing)
         reference = load_reference(clock, seed)
+        ensure_custom_fields()
         if progress:
             print(f"Drawing {scale.label} ...", file=sys.stderr)
         for plan in plan_company(scale, seed, clock, reference):

@@ -8,11 +8,12 @@ import pytest
 from django.urls import resolve
 
 from quota.accounts.models import Role, Team
+from quota.crm.models import CustomField, Deal
 from quota.kpi.models import Metric, Target, TargetPeriod
 from quota.testing.api import client_for
 from quota.testing.clock import clock_at
 from quota.testing.commands import run_command
-from quota.testing.factories import DealFactory, UserFactory
+from quota.testing.factories import CompanyFactory, DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +80,39 @@ def test_values_default_range_and_where_equal_the_command_line(people):
         cli = cli_json("eval", "won_deals", "--every", "none", "--where", where, "--as", "boss")
     assert api.status_code == 200 and api.json() == cli
     assert [r["value"] for r in cli] == [1]  # only Anna's 600
+
+
+def test_values_by_a_custom_field_and_where_a_segment_equal_the_command_line(people):
+    CustomField.objects.create(
+        target="deal", key="contract", label="Contract", field_type="choice", choices=["annual", "monthly"]
+    )
+    CustomField.objects.create(target="company", key="tier", label="Tier", field_type="text")
+    Deal.objects.filter(amount=Decimal(600)).update(custom={"contract": "annual"})
+    Deal.objects.filter(amount=Decimal(100)).update(
+        custom={"contract": "monthly"}, company=CompanyFactory(custom={"tier": "gold"})
+    )
+    query = {"from": "2024-01-01", "to": "2024-03-31", "every": "month", "by": "custom.contract"}
+    with clock_at(NOW, tick=False):
+        api = client_for(people["director"]).get("/api/kpis/won_revenue/values/", query)
+        cli = cli_json("eval", "won_revenue", *(f"--{name}={value}" for name, value in query.items()), "--as", "boss")
+        segment = {**query, "where": ["company.custom.tier=gold"]}
+        api_segment = client_for(people["director"]).get("/api/kpis/won_revenue/values/", segment)
+        cli_segment = cli_json(
+            "eval", "won_revenue", *(f"--{name}={value}" for name, value in query.items()), "--where", "company.custom.tier=gold"
+        )
+    assert api.status_code == 200 and api.json() == cli
+    march = [(r["group"], r["value"]) for r in cli if r["period"] == "2024-03-01"]
+    assert march == [("annual", 600.0), ("monthly", 100.0), ("(blank)", 400.0)]
+    assert api_segment.status_code == 200 and api_segment.json() == cli_segment
+    assert [(r["group"], r["value"]) for r in cli_segment if r["period"] == "2024-03-01"] == [("monthly", 100.0)]
+
+
+def test_an_unknown_dimension_is_a_400_naming_what_there_is(people):
+    response = client_for(people["director"]).get("/api/kpis/won_revenue/values/", {"by": "custom.nothing"})
+    assert response.status_code == 400
+    assert "Deals have no custom.nothing" in response.json()["by"][0] and "company.size" in response.json()["by"][0]
+    response = client_for(people["director"]).get("/api/kpis/won_revenue/values/", {"where": ["source=nowhere"]})
+    assert response.status_code == 400 and "No lead source is 'nowhere'" in response.json()["where"][0]
 
 
 def test_a_rep_sees_only_their_team(people):

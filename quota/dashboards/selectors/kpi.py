@@ -11,13 +11,14 @@ from django.utils.formats import date_format
 from quota.crm.models import LeadSource
 from quota.dashboards.periods import Period
 from quota.dashboards.records import RecordsLink, records_link
+from quota.kpi import dimensions
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import Value, evaluate
 from quota.kpi.formatting import as_text, shares
 from quota.kpi.layout import GroupKey
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, add_months, floor
-from quota.kpi.sources import GROUPINGS
+from quota.kpi.sources import get_source
 
 TREND_MONTHS = 13
 BREAKDOWNS = ("person", "team", "source", "stage", "product")
@@ -85,8 +86,14 @@ def _at(result: Any, month: dt.date, field: str, group: GroupKey = None) -> Valu
 
 
 def breakdowns_for(metric: Metric) -> list[str]:
-    """The groupings this KPI can be broken down by."""
-    return [by for by in BREAKDOWNS if by in GROUPINGS and not metric.parsed.grouping_problem(by)]
+    """The groupings this KPI can be broken down by: the usual ones first, then every other dimension of its sources."""
+    definition = metric.parsed
+    usual = [by for by in BREAKDOWNS if not definition.grouping_problem(by)]
+    if definition.groupings == ("none",):
+        return usual
+    others = dimensions.offered(get_source(key) for key in sorted(definition.sources()))
+    allowed = set(definition.groupings) if definition.groupings is not None else None
+    return usual + [by for by in others if by not in usual and (allowed is None or by in allowed)]
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,27 @@ def test_breakdown_by_person_and_by_team_with_their_records(client, world):
     assert [row.label for row in response.context["breakdown"].rows] == ["South", "North"]
 
 
+def test_breakdown_by_a_custom_field_and_a_company_attribute(client, world):
+    from quota.crm.models import CustomField
+
+    CustomField.objects.create(
+        target="deal", key="contract", label="Contract", field_type="choice", choices=["annual", "monthly"]
+    )
+    at = month_start() + dt.timedelta(minutes=5)
+    annual = won_deal(world.rep, "100.00", at)
+    annual.custom = {"contract": "annual"}
+    annual.save()
+    won_deal(world.south_rep, "300.00", at)
+    client.force_login(world.director)
+    response = client.get("/dashboards/kpi/won_revenue/?by=custom.contract")
+    assert ("custom.contract", "Contract") in response.context["by_choices"]
+    assert ("company.size", "Company size") in response.context["by_choices"]
+    assert response.context["by_label"] == "Contract"
+    rows = [(row.label, row.value) for row in response.context["breakdown"].rows]
+    assert rows == [("(blank)", pytest.approx(300.0)), ("annual", pytest.approx(100.0))]
+    assert not response.context["breakdown"].rows[0].records.complete  # the deal list has no such filter
+
+
 def test_the_records_behind_the_number_are_the_filtered_list(client, world):
     client.force_login(world.director)
     response = client.get("/dashboards/kpi/won_revenue/?period=custom&start=2026-01-01&end=2026-01-31")

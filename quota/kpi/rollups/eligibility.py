@@ -47,7 +47,7 @@ def eligible(leaf: Leaf) -> bool:
         if leaf.value in source.computed or any("__" in f for f in fields):
             return False
     for item in leaf.filters:
-        if "__" in item.field or isinstance(item.value, Now | Related):
+        if "__" in item.field or item.dimension or isinstance(item.value, Now | Related):
             return False
         if isinstance(item.value, FieldRef) and "__" in item.value.field:
             return False

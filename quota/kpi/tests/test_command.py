@@ -97,7 +97,7 @@ def test_eval_table_rounds_rates_instead_of_cutting_them(sales):
         (["eval", "won_revenue", "--from", "9999-12-01", "--to", "9999-12-31", "--every", "year"], "--to must be between"),
         (["eval", "won_revenue", "--from", "0001-01-01", "--to", "2024-01-01"], "--from must be between"),
         (["eval", "won_revenue", "--every", "fortnight"], "--every must be one of day, week, month, quarter, year, none"),
-        (["eval", "won_revenue", "--by", "region"], "--by must be one of none, person, team, source, stage, product"),
+        (["eval", "won_revenue", "--by", "region"], "Deals have no region to group or filter by."),
         (["eval", "nps", "--by", "stage"], "Survey answers have no stage"),
         (["eval", "won_revenue", "--format", "xml"], "--format must be table or json"),
         (["eval", "won_revenue", "--as", "nobody"], "There is no user 'nobody'"),

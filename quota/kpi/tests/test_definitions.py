@@ -117,9 +117,13 @@ def test_unknown_keys_are_typos_not_ignored():
     assert "Unknown key" in problems({**WON_REVENUE, "mesure": {}})["mesure"]
 
 
+@pytest.mark.django_db  # the dimensions offered include the custom fields defined
 def test_grouping_problems_say_why_and_what_else_works():
     nps = parse(next(e.definition for e in CATALOGUE if e.key == "nps"))
-    assert nps.grouping_problem("stage") == "Survey answers have no stage; group it by person or team instead."
+    assert nps.grouping_problem("stage") == (
+        "Survey answers have no stage to group or filter by. "
+        "They can be grouped by person, team, company.industry, company.country, company.size."
+    )
     assert nps.grouping_problem("person") is None
     cac = parse(next(e.definition for e in CATALOGUE if e.key == "cac"))
     assert cac.grouping_problem("person") == "It can only be grouped by source."

@@ -9,7 +9,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from quota.kpi.definitions import DefinitionError, parse
-from quota.kpi.sources import GROUPINGS, READABLE, SOURCES, UnknownField, get_source, readable_fields
+from quota.kpi.sources import READABLE, SOURCES, UnknownField, get_source, readable_fields
 
 # What a person may be filtered or grouped by; the rest of a user (password, tokens, flags, logins,
 # e-mail, names) is what the preview oracle read, so it is listed here independently of READABLE.
@@ -51,7 +51,7 @@ def test_a_person_offers_only_who_they_are_and_where_they_sit():
 def test_what_a_source_uses_itself_is_declared(source):
     """Its usual date, attribution and grouping paths resolve through the same declarations."""
     found = get_source(source)
-    paths = [found.date, found.attribution, *(found.group_path(by) for by in GROUPINGS if by != "none")]
+    paths = [found.date, found.attribution, f"{found.attribution}__team", *found.dimensions.values()]
     for path in filter(None, paths):
         found.field(path)
     assert {info.path for info in found.fields()} == set(readable_fields(found.model)) | set(found.computed)

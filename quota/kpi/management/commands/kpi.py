@@ -2,11 +2,16 @@
 
     quota kpi list [--format table|json]
     quota kpi eval KEY [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--every day|week|month|quarter|year|none]
-                       [--by person|team|source|stage|product|none] [--format table|json] [--as USERNAME]
-                       [--where JSON]
+                       [--by none|person|team|source|custom.<key>|company.size|...] [--format table|json]
+                       [--as USERNAME] [--where DIMENSION=VALUE]... [--where JSON]
     quota kpi define KEY --name NAME --definition FILE.json [--description TEXT]
     quota kpi sync
     quota kpi rollup [--status | --drop]
+
+`--by` and `--where` take any dimension of the KPI's source (kpi.dimensions): person, team, source, stage,
+product, campaign, direction, business_type, custom.<key>, company.industry|country|size, company.custom.<key>,
+contact.custom.<key>; a wrong name is answered with those there are. `--where` repeats (all must hold):
+`--where custom.contract=annual --where source=website`; a JSON list of filters still works.
 
 `eval` reads every record (system scope) unless `--as` names a user, whose visibility then applies.
 Without dates it covers the 13 months up to today (this month and the twelve before it).
@@ -33,9 +38,8 @@ from quota.kpi.engine import GroupingNotSupported, UnknownKpi
 from quota.kpi.formatting import as_text
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, company_zone
-from quota.kpi.selectors import WhereError, default_range, kpi_values, value_rows
+from quota.kpi.selectors import WhereError, default_range, kpi_values, value_rows, where_items
 from quota.kpi.services import sync_catalogue
-from quota.kpi.sources import GROUPINGS
 
 
 class Command(BaseCommand):
@@ -53,7 +57,12 @@ class Command(BaseCommand):
         evaluation.add_argument("--by", default="none")
         evaluation.add_argument("--format", default="table")
         evaluation.add_argument("--as", dest="username", help="Evaluate what this user may see.")
-        evaluation.add_argument("--where", help='More filters as JSON: [{"field": ..., "op": ..., "value": ...}].')
+        evaluation.add_argument(
+            "--where",
+            action="append",
+            default=[],
+            help='DIMENSION=VALUE (repeatable; empty VALUE: blank), or JSON: [{"field": ..., "op": ..., "value": ...}].',
+        )
         define = commands.add_parser("define", help="Save a custom KPI (a new version if KEY exists) from a definition file.")
         define.add_argument("key")
         define.add_argument("--name", required=True)
@@ -144,7 +153,7 @@ class Command(BaseCommand):
 
     def eval(self, options: dict[str, Any], output_format: str) -> None:
         every = _choice(options["every"], [e.value for e in Every], "--every")
-        by = _choice(options["by"], list(GROUPINGS), "--by")
+        by = options["by"]
         end = _date(options["end"], "--to") if options["end"] else None
         start = _date(options["start"], "--from") if options["start"] else None
         start, end = default_range(start, end, today=timezone.localdate(timezone=company_zone()))
@@ -156,9 +165,9 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"There is no user {options['username']!r}")
         try:
-            where = load_json(options["where"]) if options["where"] else None
+            where = where_items(options["where"]) or None
         except ValueError as exc:
-            raise CommandError(f"--where takes a JSON list of filters: {exc}") from None
+            raise CommandError(f"--where takes a JSON list of filters or DIMENSION=VALUE: {exc}") from None
         try:
             result = kpi_values(options["key"], user=user, start=start, end=end, every=every, by=by, where=where)
         except (UnknownKpi, GroupingNotSupported) as exc:
@@ -173,6 +182,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         grouping = "in total" if by == "none" else f"by {by}"
+        if options["where"]:
+            grouping += f", where {' and '.join(options['where'])}"
         self.stdout.write(
             f"{result.name} ({result.key} v{result.version}), {UNIT_LABELS[result.unit]}, {start} to {end}, "
             f"{'one period' if every == 'none' else f'every {every}'}, {grouping}"
