@@ -28,6 +28,7 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
 
 from quota.core.visibility import visible_owner_ids
+from quota.crm.models import CustomField
 from quota.kpi.definitions import FieldRef, Filter, Now, Related
 from quota.kpi.dimensions import dimension
 from quota.kpi.layout import GroupKey, Layout
@@ -35,6 +36,8 @@ from quota.kpi.plans import Leaf
 from quota.kpi.queries import Scope
 from quota.kpi.sources import SOURCES, Source, get_source
 from quota.kpi.table import LeafTable
+
+CUSTOM_DIMENSION = "custom."  # custom.<key>, company.custom.<key>: dimensions that a custom field's definition shapes
 
 PREFIX = "kpi:table:"
 VERSION = "kpi:model:"
@@ -122,6 +125,8 @@ def models_read(leaf: Leaf, by: str = "none") -> set[type[models.Model]]:
             found |= _links(source.model)
     if by != "none":
         paths += dimension(source, by, leaf.attribution).reads
+    if _names_custom_field(by) or any(f.dimension and _names_custom_field(f.field) for f in leaf.filters):
+        found.add(CustomField)  # its type, choices and label shape the groups (bands, order, names)
     for path in paths:
         found |= _through(source.model, path)
     for related in _related(leaf.filters):
@@ -130,6 +135,10 @@ def models_read(leaf: Leaf, by: str = "none") -> set[type[models.Model]]:
         for path in _filter_paths(related.filters, other):
             found |= _through(other.model, path)
     return found
+
+
+def _names_custom_field(name: str) -> bool:
+    return name.startswith(CUSTOM_DIMENSION) or f".{CUSTOM_DIMENSION}" in name
 
 
 def _filter_paths(filters: Iterable[Filter], source: Source) -> list[str]:
@@ -171,7 +180,7 @@ def watched_models() -> set[type[models.Model]]:
     """Every model a KPI can read: the sources', what they link to (two links away), people and teams."""
     from quota.accounts.models import Team, User
 
-    found: set[type[models.Model]] = {User, Team}
+    found: set[type[models.Model]] = {User, Team, CustomField}
     for source in SOURCES.values():
         found.add(source.model)
         for linked in _links(source.model):

@@ -66,7 +66,7 @@ def kpi_values(
     if not where:
         return evaluate([metric], user=user, start=start, end=end, every=every, by=by)[metric.key]
     if isinstance(where, list) and any(isinstance(item, str) for item in where):
-        where = segment_filters(metric.parsed.source, where)
+        where = segment_filters(metric.parsed.source, where, user=user)
     narrowed = _narrowed(metric, where, user)
     result = evaluate([narrowed], user=user, start=start, end=end, every=every, by=by)
     return replace(next(iter(result)), key=metric.key, version=metric.version, name=metric.display_name)
@@ -131,12 +131,13 @@ def where_items(texts: list[str]) -> list[Any]:
     return items
 
 
-def segment_filters(source_key: str, items: list[Any]) -> list[Any]:
+def segment_filters(source_key: str, items: list[Any], *, user: Any = None) -> list[Any]:
     """`where` items as definition filters: "<dimension>=<value>" texts become filters on the dimension.
 
     A link's value may be its record's id, key or name (`source=website`, `team=Sales North`; every record
     of that name, e.g. the Won stage of each pipeline); an empty value is the blank group (`custom.region=`).
-    Filter objects pass as they are. WhereError says which item matches nothing.
+    Filter objects pass as they are. WhereError says which item matches nothing: `user` (None: system work) finds
+    only the records they may see, so a name beyond their walls is "nothing", as one that does not exist.
     """
     source = get_source(source_key)
     out: list[Any] = []
@@ -161,7 +162,7 @@ def segment_filters(source_key: str, items: list[Any]) -> list[Any]:
         elif found.link is None:
             out.append({"field": name, "op": "eq", "value": value})
         else:
-            ids = linked_ids(found.link, value)
+            ids = linked_ids(found.link, value, user=user)
             if ids:
                 out.append({"field": name, "op": "in", "value": ids})
             else:
@@ -173,11 +174,18 @@ def segment_filters(source_key: str, items: list[Any]) -> list[Any]:
     return out
 
 
-def linked_ids(model_label: str, value: str) -> list[int]:
-    """The records `value` names: an id, or a key, name, username or SKU (case-insensitive)."""
+def linked_ids(model_label: str, value: str, *, user: Any = None) -> list[int]:
+    """The records `value` names that `user` may see (None: all): an id, or a key, name, username or SKU
+    (case-insensitive)."""
     model = apps.get_model(model_label)
+    rows = model._default_manager.all()
+    if user is not None and model_label == settings.AUTH_USER_MODEL:
+        seen = visible_owner_ids(user)
+        rows = rows if seen is None else rows.filter(pk__in=seen)
+    elif user is not None and hasattr(rows, "visible_to"):
+        rows = rows.visible_to(user)
     if value.isdigit():
-        return list(model._default_manager.filter(pk=int(value)).values_list("pk", flat=True))
+        return list(rows.filter(pk=int(value)).values_list("pk", flat=True))
     fields = {f.name for f in model._meta.concrete_fields}
     named = Q()
     for field in ("key", "name", "username", "sku"):
@@ -185,7 +193,7 @@ def linked_ids(model_label: str, value: str) -> list[int]:
             named |= Q(**{f"{field}__iexact": value})
     if not named:
         return []
-    return sorted(model._default_manager.filter(named).values_list("pk", flat=True))
+    return sorted(rows.filter(named).values_list("pk", flat=True))
 
 
 def _model_name(model_label: str) -> str:

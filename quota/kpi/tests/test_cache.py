@@ -103,3 +103,27 @@ def test_what_a_kpi_reads():
     read = set().union(*(kpi_cache.models_read(leaf) for leaf in plan(weighted.parsed).leaves))
     assert {Deal, User, Team} <= read
     assert Deal in kpi_cache.watched_models() and Stage in kpi_cache.watched_models()
+
+
+def test_a_custom_field_change_renews_the_tables_grouped_by_it(reps, django_capture_on_commit_callbacks):
+    """A grouping by a custom field is labelled and ordered by the field's definition: changing it renews them."""
+    from quota.crm.models import CustomField
+
+    field = CustomField.objects.create(target="deal", key="plan", label="Plan", field_type="choice", choices=["a", "b"])
+    Deal.objects.update(custom={"plan": "a"})
+
+    def groups():
+        result = evaluate(["won_revenue"], user=None, by="custom.plan", **WINDOW)["won_revenue"]
+        return sorted({p.group.label for p in result.points})
+
+    assert groups() == ["a"]
+    with django_capture_on_commit_callbacks(execute=True):
+        Deal.objects.update(custom={"plan": "b"})  # a queryset update sends no signal: only the field's save renews
+        field.label = "Plan name"
+        field.save()
+    assert groups() == ["b"]
+    from quota.kpi.models import Metric
+    from quota.kpi.plans import plan
+
+    leaf = next(iter(plan(Metric.objects.current().get(key="won_revenue").parsed).leaves))
+    assert CustomField in kpi_cache.models_read(leaf, "custom.plan") and CustomField not in kpi_cache.models_read(leaf)

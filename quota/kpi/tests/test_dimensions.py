@@ -205,13 +205,20 @@ def test_the_command_line_groups_and_filters_by_a_custom_field(deals_with_fields
     assert "annual" in text and "monthly" in text
 
 
-def test_an_owner_outside_the_callers_walls_is_refused_as_a_dimension_filter(deals_with_fields):
+def test_an_owner_outside_the_callers_walls_is_refused_as_one_who_does_not_exist(deals_with_fields):
+    """Refused the same way by id or username as a person who does not exist: the refusal tells nothing of them."""
     from quota.accounts.models import Team
 
     north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
     anna, olga = UserFactory(team=north), UserFactory(team=south)
-    with pytest.raises(WhereError, match="your team only"):
-        kpi_values("won_revenue", user=anna, start=START, end=END, where=[f"person={olga.pk}"])
+    for named, nobody in ((str(olga.pk), "999999"), (olga.username, "nobody-at-all")):
+        refusals = []
+        for value in (named, nobody):
+            with pytest.raises(WhereError) as refused:
+                kpi_values("won_revenue", user=anna, start=START, end=END, where=[f"person={value}"])
+            refusals.append(str(refused.value).replace(value, "<value>"))
+        assert refusals[0] == refusals[1] and "No user is '<value>'" in refusals[0]
+    assert kpi_values("won_revenue", user=None, start=START, end=END, where=[f"person={olga.username}"]).points
 
 
 @pytest.mark.django_db
