@@ -62,7 +62,16 @@ class Case(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
-        indexes = [models.Index(fields=["created_at"]), models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["status"]),
+            # The service board's oldest open cases: the first few in this index, not every case read by age.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status__in=[CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING]),
+                name="case_open_by_age",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(first_response_at__isnull=True) | Q(first_response_at__gte=F("created_at")),
