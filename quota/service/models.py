@@ -65,6 +65,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["created_at"]),
             models.Index(fields=["status"]),
+            # The SLA breach rate: the cases due in a period, from the index alone.
+            models.Index(fields=["response_due_at"], include=["first_response_at", "owner"], name="case_due"),
             # The service board's oldest open cases: the first few in this index, not every case read by age.
             models.Index(
                 fields=["created_at", "id"],
