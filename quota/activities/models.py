@@ -71,6 +71,12 @@ class Activity(models.Model):
             models.Index(fields=["owner", "kind", "occurred_at"]),
             models.Index(fields=["deal", "occurred_at"]),
             models.Index(fields=["contact", "occurred_at"]),
+            # A person's open tasks (due today, overdue and how many): a few entries, not every task they ever had.
+            models.Index(
+                fields=["owner", "occurred_at"],
+                condition=Q(kind=ActivityKind.TASK, completed_at__isnull=True),
+                name="activity_open_task",
+            ),
             # Imports find an activity by its external id whatever its letter case. Only the few
             # imported activities have one, so the index leaves out the millions without.
             models.Index(Lower("external_id"), condition=Q(external_id__gt=""), name="activity_external_id_folded"),

@@ -392,12 +392,14 @@ class Deal(models.Model):
             # Imports find a deal by its external id whatever its letter case, a batch of rows at a time.
             models.Index(Lower("external_id"), name="deal_external_id_folded"),
             models.Index(fields=["amount"]),
-            # The pipeline board: the most valuable open deals of each stage, in company currency.
+            # The pipeline board: the most valuable open deals of each stage, in company currency, and each stage's
+            # count and value from the index alone (the amount, rate and owner are carried for those totals).
             models.Index(
                 F("pipeline"),
                 F("stage"),
                 (F("amount") * F("exchange_rate")).desc(),
                 F("id").desc(),
+                include=["amount", "exchange_rate", "owner"],
                 condition=Q(status="open"),
                 name="deal_open_by_value",
             ),
@@ -411,10 +413,10 @@ class Deal(models.Model):
                 name="deal_open_by_stage",
             ),
             # The forecast's ranges and targets: the open deals expected to close in a period (a month's, not all
-            # the open deals' rows read and filtered).
+            # the open deals' rows read and filtered), from the index alone (the id joins their scores).
             models.Index(
                 fields=["expected_close_date"],
-                include=["created_at", "amount", "exchange_rate", "stage", "owner"],
+                include=["created_at", "amount", "exchange_rate", "stage", "owner", "id"],
                 condition=Q(status="open"),
                 name="deal_open_by_close",
             ),

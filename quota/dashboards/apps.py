@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class DashboardsConfig(AppConfig):
     name = "quota.dashboards"
     label = "dashboards"
+
+    def ready(self) -> None:
+        from quota.dashboards.selectors.service import open_cases_metric
+        from quota.kpi import rollups
+
+        # The service board's open cases card reads every case ever created and resolved: rolled up, it reads days.
+        rollups.roll_up_too("open_cases", open_cases_metric)

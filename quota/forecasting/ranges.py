@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, Expression, FloatField, Max, Q, Sum, Value
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Expression, FloatField, Q, Value
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy
 from scipy import stats
@@ -319,24 +319,39 @@ _AMOUNT = Cast(in_company_currency("amount"), FloatField())
 
 
 def _group_cumulants(deals: Any, path: str, chance: Expression) -> dict[GroupKey, Cumulants]:
-    """Per group, the count, pipeline and the first four cumulants of its revenue: one grouped query."""
-    a, q = _AMOUNT, chance
-    v = q * (Value(1.0) - q)
-    sums = {
-        "n": Count("pk"),
-        "pipeline": Sum(a),
-        "k1": Sum(a * q),
-        "k2": Sum(a * a * v),
-        "k3": Sum(a * a * a * v * (Value(1.0) - Value(2.0) * q)),
-        "k4": Sum(a * a * a * a * v * (Value(1.0) - Value(6.0) * v)),
-        "largest": Max(a * a * v),
-    }
-    rows = deals.values(path).annotate(**sums).order_by() if path else [{**deals.aggregate(**sums), path: None}]
-    return {
-        row[path]: Cumulants(row["n"], *(float(row[name] or 0) for name in ("pipeline", "k1", "k2", "k3", "k4", "largest")))
-        for row in rows
-        if row["n"]
-    }
+    """Per group, the count, pipeline and the first four cumulants of its revenue: one grouped query.
+
+    Each deal's amount and chance are computed once, in a subquery the planner may not fold into the sums
+    (an OFFSET fence): folded, every sum would compute them again (the amount in exact decimals), which made
+    the query four times slower at the large size. The sums are the same expressions, in the same order.
+    """
+    inner = deals.annotate(a=_AMOUNT, q=chance).values(*([path] if path else []), "a", "q").order_by()
+    sql, params = inner.query.sql_with_params()
+    connection = connections[deals.db]
+    quote = connection.ops.quote_name
+    group = quote(path) if path else "NULL"
+    fence = _FENCES.get(connection.vendor, "")
+    v = "(q * (1.0 - q))"
+    sums = ", ".join(
+        (
+            "COUNT(*)",
+            "SUM(a)",
+            "SUM(a * q)",
+            f"SUM(a * a * {v})",
+            f"SUM(a * a * a * {v} * (1.0 - 2.0 * q))",
+            f"SUM(a * a * a * a * {v} * (1.0 - 6.0 * {v}))",
+            f"MAX(a * a * {v})",
+        )
+    )
+    grouped = f" GROUP BY {group}" if path else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {group}, {sums} FROM ({sql}{fence}) AS deal{grouped}", params)
+        rows = cursor.fetchall()
+    return {key: Cumulants(n, *(float(value or 0) for value in figures)) for key, n, *figures in rows if n}
+
+
+# A subquery the planner keeps whole (PostgreSQL and SQLite fold a plain one into the query around it).
+_FENCES = {"postgresql": " OFFSET 0", "sqlite": " LIMIT -1 OFFSET 0"}
 
 
 def expected_deals(*, user: Any, start: dt.date, end: dt.date, using: str = DEFAULT_DB_ALIAS) -> Any:

@@ -62,7 +62,18 @@ class Case(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
-        indexes = [models.Index(fields=["created_at"]), models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["status"]),
+            # The SLA breach rate: the cases due in a period, from the index alone.
+            models.Index(fields=["response_due_at"], include=["first_response_at", "owner"], name="case_due"),
+            # The service board's oldest open cases: the first few in this index, not every case read by age.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status__in=[CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.PENDING]),
+                name="case_open_by_age",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(first_response_at__isnull=True) | Q(first_response_at__gte=F("created_at")),

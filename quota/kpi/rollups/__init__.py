@@ -11,7 +11,7 @@ So values stay live either way: rollups are a cache that writes keep current, an
 are the fallback.
 """
 
-from quota.kpi.rollups.eligibility import eligible, owner_link, rollup_leaves
+from quota.kpi.rollups.eligibility import eligible, owner_link, roll_up_too, rollup_leaves
 from quota.kpi.rollups.freshness import all_fresh, fresh_leaves, mark_stale, stale_leaves
 from quota.kpi.rollups.keeping import connect, drop, rebuild, rebuild_stale, refresh
 from quota.kpi.rollups.reading import Reader, bypassed, is_bypassed
@@ -30,6 +30,7 @@ __all__ = [
     "rebuild",
     "rebuild_stale",
     "refresh",
+    "roll_up_too",
     "rollup_leaves",
     "stale_leaves",
 ]

@@ -357,3 +357,25 @@ def test_a_connection_killed_after_the_commit_still_answers_201_and_leaves_them_
     assert response.status_code == 201
     assert Deal.objects.filter(title="Killed").exists()  # committed, and answered as such
     assert set(RollupState.objects.filter(source="deals").values_list("max_pk", flat=True)) == {-1}
+
+
+def test_a_registered_unsaved_definition_is_rolled_up_with_the_kpis(monkeypatch):
+    from quota.kpi.rollups import eligibility
+
+    disqualified = Metric(
+        key="disqualified_leads",
+        name="Disqualified leads",
+        definition={
+            "source": "leads",
+            "filters": [{"field": "status", "op": "eq", "value": "disqualified"}],
+            "measure": {"kind": "count"},
+            "unit": "count",
+            "better": "lower",
+        },
+    )
+    (leaf,) = eligibility.plan(disqualified.parsed).leaves
+    monkeypatch.setattr(eligibility, "_UNSAVED", {})
+    before = {leaf.key for leaf in rollups.rollup_leaves()}
+    assert leaf.key not in before  # no saved KPI counts them
+    rollups.roll_up_too("disqualified_leads", lambda: disqualified)
+    assert {leaf.key for leaf in rollups.rollup_leaves()} == before | {leaf.key}
