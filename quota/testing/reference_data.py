@@ -17,4 +17,5 @@ def restore_migrated_data() -> None:
     import_module("quota.crm.migrations.0003_builtin_data").create(apps, None)
     import_module("quota.crm.migrations.0007_builtin_keys").set_keys(apps, None)
     import_module("quota.crm.migrations.0008_leadsource_direction").set_builtin_directions(apps, None)
+    import_module("quota.crm.migrations.0013_company_lifecycle").add_churn_reasons(apps, None)
     sync_catalogue()
