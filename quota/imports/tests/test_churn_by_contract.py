@@ -11,23 +11,13 @@ import pytest
 import time_machine
 
 from quota.crm.models import CustomField
+from quota.kpi.tests.test_customer_sources import CHURNED_SHARE  # what a builder user writes for it
 from quota.testing.commands import run_command
 
 pytestmark = pytest.mark.django_db
 
 CONTRACTS = ["Month-to-month", "One year", "Two year"]
 CHURN_ODDS = {"Month-to-month": 0.43, "One year": 0.11, "Two year": 0.03}  # the shape of the public telco data set
-CHURNED_SHARE = {
-    "source": "companies",
-    "filters": [{"field": "customer_since", "op": "isnull", "value": False}],
-    "measure": {
-        "kind": "ratio",
-        "numerator": {"kind": "count", "filters": [{"field": "lifecycle", "op": "eq", "value": "churned"}]},
-        "denominator": {"kind": "count"},
-    },
-    "unit": "percent",
-    "better": "lower",
-}
 
 
 @pytest.fixture
