@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,26 +34,47 @@ def owner_field() -> models.ForeignKey:
     return models.ForeignKey(OWNER, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
 
-class ChurnReason(models.Model):
-    """Why a customer stopped being one: a short list, like loss reasons, so churn can be counted by reason."""
+class ReferenceRow(models.Model):
+    """A row of reference data Quota ships built in (a stage, a loss reason ...), or one the company adds.
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    A built-in row carries its `key` and is shown in the reader's language while its name is the one it shipped
+    with; a name the company typed, or changed, is shown as typed.
+    """
+
+    builtin_names: ClassVar[dict[str, str]] = {}  # key -> the shipped name (marked for translation)
+
     key = models.SlugField(
         _("key"), max_length=50, blank=True, default="", help_text=_("Set on built-in rows only: their name is shown translated.")
     )
-    is_active = models.BooleanField(_("active"), default=True)
+    name: Any  # each model declares its own (unique or not)
 
     class Meta:
-        ordering = ["name"]
-        verbose_name = _("churn reason")
-        verbose_name_plural = _("churn reasons")
+        abstract = True
 
     def __str__(self) -> str:
         return self.display_name
 
     @property
     def display_name(self) -> str:
-        return builtins.display_name(builtins.CHURN_REASONS, self.key, self.name)
+        return builtins.display_name(self.builtin_names, self.builtin_key, self.name)
+
+    @property
+    def builtin_key(self) -> str | None:
+        return self.key
+
+
+class ChurnReason(ReferenceRow):
+    """Why a customer stopped being one: a short list, like loss reasons, so churn can be counted by reason."""
+
+    builtin_names = builtins.CHURN_REASONS
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("churn reason")
+        verbose_name_plural = _("churn reasons")
 
 
 def stage_of(customer_since: Any, churned_on: Any) -> str:
@@ -181,8 +202,10 @@ class Contact(models.Model):
         self.custom = clean_custom_values(target="contact", values=self.custom)
 
 
-class LeadSource(models.Model):
+class LeadSource(ReferenceRow):
     """Where a lead came from: the five built-in sources plus any the company adds."""
+
+    builtin_names = builtins.SOURCES
 
     key = models.SlugField(_("key"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -201,13 +224,9 @@ class LeadSource(models.Model):
         verbose_name = _("lead source")
         verbose_name_plural = _("lead sources")
 
-    def __str__(self) -> str:
-        return self.display_name
-
     @property
-    def display_name(self) -> str:
-        """The name in the reader's language for a built-in source, as typed for any other."""
-        return builtins.display_name(builtins.SOURCES, self.key if self.is_system else None, self.name)
+    def builtin_key(self) -> str | None:
+        return self.key if self.is_system else None
 
 
 class Lead(models.Model):
@@ -263,13 +282,12 @@ class Lead(models.Model):
         self.custom = clean_custom_values(target="lead", values=self.custom)
 
 
-class Pipeline(models.Model):
+class Pipeline(ReferenceRow):
     """A sales process: an ordered list of stages a deal moves through."""
 
+    builtin_names = builtins.PIPELINES
+
     name = models.CharField(_("name"), max_length=100, unique=True)
-    key = models.SlugField(
-        _("key"), max_length=50, blank=True, default="", help_text=_("Set on built-in rows only: their name is shown translated.")
-    )
     is_default = models.BooleanField(_("default"), default=False)
 
     class Meta:
@@ -280,22 +298,14 @@ class Pipeline(models.Model):
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="pipeline_one_default"),
         ]
 
-    def __str__(self) -> str:
-        return self.display_name
 
-    @property
-    def display_name(self) -> str:
-        return builtins.display_name(builtins.PIPELINES, self.key, self.name)
-
-
-class Stage(models.Model):
+class Stage(ReferenceRow):
     """An open stage of a pipeline, with the chance that a deal in it is won."""
+
+    builtin_names = builtins.STAGES
 
     pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=100)
-    key = models.SlugField(
-        _("key"), max_length=50, blank=True, default="", help_text=_("Set on built-in rows only: their name is shown translated.")
-    )
     position = models.PositiveSmallIntegerField(_("position"))
     probability = models.PositiveSmallIntegerField(_("win probability (%)"), help_text=_("0 to 100"))
 
@@ -312,18 +322,13 @@ class Stage(models.Model):
     def __str__(self) -> str:
         return f"{self.pipeline.display_name}: {self.display_name}" if self.pipeline_id else self.display_name
 
-    @property
-    def display_name(self) -> str:
-        return builtins.display_name(builtins.STAGES, self.key, self.name)
 
-
-class LossReason(models.Model):
+class LossReason(ReferenceRow):
     """Why a deal was lost, and when to try again."""
 
+    builtin_names = builtins.LOSS_REASONS
+
     name = models.CharField(_("name"), max_length=100, unique=True)
-    key = models.SlugField(
-        _("key"), max_length=50, blank=True, default="", help_text=_("Set on built-in rows only: their name is shown translated.")
-    )
     follow_up_after_days = models.PositiveIntegerField(
         _("follow up after (days)"), null=True, blank=True, help_text=_("Empty: no automatic follow-up.")
     )
@@ -333,13 +338,6 @@ class LossReason(models.Model):
         ordering = ["name"]
         verbose_name = _("loss reason")
         verbose_name_plural = _("loss reasons")
-
-    def __str__(self) -> str:
-        return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        return builtins.display_name(builtins.LOSS_REASONS, self.key, self.name)
 
 
 class Deal(models.Model):
