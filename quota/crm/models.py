@@ -418,6 +418,14 @@ class Deal(models.Model):
                 condition=Q(status="open"),
                 name="deal_open_by_close",
             ),
+            # Won deals of a period (new customers, won revenue by source or stage): their company, source,
+            # stage, owner and value from the index alone, not a heap page per deal.
+            models.Index(
+                fields=["closed_at"],
+                include=["company", "source", "stage", "owner", "amount", "exchange_rate"],
+                condition=Q(status="won"),
+                name="deal_won_by_close",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="deal_amount_not_negative"),

@@ -31,6 +31,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     Model,
     OuterRef,
     Q,
@@ -281,7 +282,19 @@ class LeafQuery:
         if leaf.agg == "distinct":
             assert leaf.value is not None
             return Count(leaf.value, distinct=True, filter=only)
+        if factored := self.per_group(leaf):
+            field, factor = factored
+            # The factor is one value per group: any of its rows' (MAX), read once per group.
+            summed = Sum(self.source.value(field), filter=only) * factor(lambda path: Max(path))
+            return Coalesce(summed, Value(0), output_field=leaf_output(leaf))
         return Coalesce(Sum(self.value(leaf), filter=only), Value(0), output_field=leaf_output(leaf))
+
+    def per_group(self, leaf: Leaf) -> tuple[str, Callable[[Callable[[str], Expression]], Expression]] | None:
+        """A summed computed value's field and factor where the query's groups each have one factor, else None."""
+        computed = self.source.computed.get(leaf.value or "")
+        if leaf.agg != "sum" or computed is None or self.dimension is None:
+            return None
+        return computed.per_group.get(self.dimension.name)
 
     def base(self, leaves: Sequence[Leaf]) -> QuerySet:
         read = [self.date, *(self.dimension.reads if self.dimension else ())]

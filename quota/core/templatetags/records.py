@@ -105,6 +105,21 @@ def main_navigation(context: dict[str, Any]) -> dict[str, Any]:
     return {"sections": sections}
 
 
+# Stands for a record's id in a URL reversed once for many records (`record_link`).
+PATTERN_PK = 2147483647
+
+
+@register.simple_tag(takes_context=True)
+def record_link(context: template.Context, name: str, pk: Any) -> str:
+    """`{% url name pk %}` for the many records of one page (a board's cards): the URL is reversed once per
+    page render, then each record's id put in (800 reversals were ~16 ms of a 200-card board)."""
+    render_context: Any = context.render_context  # per template render (its stubs type it narrowly)
+    patterns: dict[str, str] = render_context.setdefault("record_link_patterns", {})
+    if name not in patterns:
+        patterns[name] = reverse(name, args=[PATTERN_PK])
+    return patterns[name].replace(str(PATTERN_PK), str(int(pk)))
+
+
 @register.simple_tag
 def url_of(record: Any, page: str = "detail") -> str:
     return record_url(record, page) or ""

@@ -17,6 +17,10 @@ def customers_since_first_win(apps, schema_editor):
     """Existing companies become customers on the (company-time) day of their first won deal: one UPDATE."""
     from quota.crm.lifecycle import fill_customer_since
 
+    if schema_editor.connection.vendor == "postgresql":
+        # The UPDATE would leave deferred constraint checks pending, and PostgreSQL then refuses the indexes
+        # this migration creates after it ("pending trigger events"): check them as each statement ends.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     fill_customer_since(apps.get_model("crm", "Company").objects.all(), apps.get_model("crm", "Deal"))
 
 

@@ -137,3 +137,13 @@ def test_moving_from_the_deal_page_without_javascript(client, people, stages):
     response = client.post(reverse("crm:deal_move", args=[deal.pk]), {"stage": stages[1].pk})
     assert response.status_code == 302 and response["Location"] == reverse("crm:deal_detail", args=[deal.pk])
     assert Deal.objects.get(pk=deal.pk).stage == stages[1]
+
+
+def test_each_card_links_to_its_own_deal(client, people, stages):
+    rep = people["rep"]
+    deals = [DealFactory(owner=rep, stage=stages[index % 2]) for index in range(3)]
+    client.force_login(rep)
+    html = client.get(reverse("crm:board")).content.decode()
+    for deal in deals:
+        for name in ("deal_move", "deal_win", "deal_lose", "deal_detail"):
+            assert f'"{reverse(f"crm:{name}", args=[deal.pk])}"' in html

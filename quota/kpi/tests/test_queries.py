@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from quota.crm.models import Deal, Stage
@@ -14,6 +15,7 @@ from quota.kpi.definitions import Filter, Op, parse
 from quota.kpi.engine import PREVIEW_KEY, evaluate
 from quota.kpi.plans import Leaf
 from quota.kpi.queries import shared_filters
+from quota.kpi.sources import get_source
 from quota.testing.factories import CallFactory, CompanyFactory, DealFactory, UserFactory, default_pipeline, loss_reason
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +96,40 @@ def test_the_open_pipeline_is_filtered_once_in_where(pipeline):
     aggregates = sql[: sql.index(" FROM ")]
     assert '"crm_deal"."status" = ' in where and " OR " not in where
     assert '"status"' not in aggregates  # not repeated in every aggregate's FILTER
+
+
+def per_record_weighted(stage_id, *expected_in):
+    """The weighted amount summed record by record, as the source defines it for one deal (no grouping)."""
+    rows = Deal.objects.filter(status="open", stage_id=stage_id)
+    if expected_in:
+        rows = rows.filter(expected_close_date__range=expected_in)
+    total = rows.aggregate(total=Sum(get_source("deals").value("weighted_amount")))["total"]
+    return float(total or 0)
+
+
+def test_the_weighted_pipeline_by_stage_is_each_stage_amount_times_its_probability(pipeline):
+    """Grouped by stage, a stage's weighted pipeline is its amounts' sum times its probability, read once per group:
+    the same figures as weighing every deal (12 deals of whole and fractional amounts at two rates)."""
+    with CaptureQueriesContext(connection) as captured:
+        by_stage = values(kpis(), "stage")
+    [sql] = [q["sql"] for q in captured.captured_queries if 'FROM "crm_deal"' in q["sql"]]
+    assert 'MAX("crm_stage"."probability")' in sql
+    assert '"crm_stage"."probability") / ' not in sql  # no deal weighed one by one
+    march = (dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+    for stage_id in by_stage["open_deals"]:
+        assert by_stage["weighted_pipeline"][stage_id] == per_record_weighted(stage_id)
+        assert by_stage["expected_weighted_pipeline"][stage_id] == per_record_weighted(stage_id, *march)
+    assert all(by_stage["weighted_pipeline"].values())
+    overall = values(kpis(), "none")  # not grouped by stage: every deal is weighed
+    assert sum(by_stage["weighted_pipeline"].values()) == pytest.approx(overall["weighted_pipeline"][None], rel=1e-12)
+
+
+@pytest.mark.parametrize("by", ["none", "person", "team"])
+def test_the_weighted_pipeline_weighs_every_deal_where_groups_mix_stages(pipeline, by):
+    with CaptureQueriesContext(connection) as captured:
+        values(kpis(), by)
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    assert '"crm_stage"."probability"' in sql and 'MAX("crm_stage"."probability")' not in sql
 
 
 # --------------------------------------------------------------------------- walls: exists and links read what the user may
