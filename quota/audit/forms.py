@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quota.audit.selectors import AuditFilter, audited_content_types, field_choices
+from quota.core.forms import choice_field, model_choice_field
 
 
 class AuditFilterForm(forms.Form):
@@ -31,9 +32,11 @@ class AuditFilterForm(forms.Form):
             ((pk, capfirst(str(model._meta.verbose_name))) for pk, model in audited_content_types().items()),
             key=lambda pair: pair[1].casefold(),
         )
-        self.fields["kind"].choices = [("", _("All")), *kinds]  # type: ignore[attr-defined]
-        self.fields["field"].choices = [("", _("All")), *field_choices()]  # type: ignore[attr-defined]
-        self.fields["user"].queryset = get_user_model()._default_manager.order_by("first_name", "last_name", "username")  # type: ignore[attr-defined]
+        choice_field(self, "kind").choices = [("", _("All")), *kinds]
+        choice_field(self, "field").choices = [("", _("All")), *field_choices()]
+        model_choice_field(self, "user").queryset = get_user_model()._default_manager.order_by(
+            "first_name", "last_name", "username"
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -54,3 +54,17 @@ class ServiceErrorsMixin:
             return capfirst(str(model._meta.get_field(name).verbose_name)) if model else name
         except Exception:
             return name
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's choice field `name`, typed, for choices set when the form is made."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), f"{name} is not a choice field"
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """The form's record field `name`, typed, for a queryset narrowed to the user when the form is made."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField), f"{name} is not a record choice field"
+    return field

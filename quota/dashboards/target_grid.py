@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quota.accounts.models import Team, User
+from quota.core.forms import choice_field
 from quota.core.inputs import validate_supported_day
 from quota.dashboards.services import TargetCell, allows_negative
 from quota.forecasting.ranges import RangeRow, forecast_ranges
@@ -54,8 +55,8 @@ class GridChoiceForm(forms.Form):
         super().__init__(data)
         self.teams = {str(team.pk): team for team in teams}
         choices = [(COMPANY, _("The company and its teams"))] if company else []
-        self.fields["team"].choices = choices + [(pk, str(team)) for pk, team in self.teams.items()]  # type: ignore[attr-defined]
-        self.fields["kpi"].choices = [(m.key, m.display_name) for m in metrics]  # type: ignore[attr-defined]
+        choice_field(self, "team").choices = choices + [(pk, str(team)) for pk, team in self.teams.items()]
+        choice_field(self, "kpi").choices = [(m.key, m.display_name) for m in metrics]
 
     def chosen_team(self) -> Team | None:
         """The team asked for; None for the company."""

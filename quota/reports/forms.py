@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from quota.core.forms import ServiceErrorsMixin
+from quota.core.forms import ServiceErrorsMixin, choice_field, model_choice_field
 from quota.core.visibility import visible_owner_ids
 from quota.kpi.models import Metric
 from quota.reports.choices import (
@@ -79,10 +79,10 @@ class ReportForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         people = people_visible_to(user)
-        self.fields["scope_user"].queryset = people  # type: ignore[attr-defined]
-        self.fields["recipients"].queryset = people.exclude(email="")  # type: ignore[attr-defined]
+        model_choice_field(self, "scope_user").queryset = people
+        model_choice_field(self, "recipients").queryset = people.exclude(email="")
         metrics = sorted(Metric.objects.current(), key=lambda m: m.display_name.casefold())
-        self.fields["kpis"].choices = [(m.key, m.display_name) for m in metrics]  # type: ignore[attr-defined]
+        choice_field(self, "kpis").choices = [(m.key, m.display_name) for m in metrics]
 
     @staticmethod
     def initial_for(report: Report) -> dict[str, Any]:
