@@ -20,5 +20,5 @@ OVERRIDES = Path(__file__).parent / "form_templates"
 class FormRenderer(DjangoTemplates):
     @cached_property
     def engine(self) -> Any:
-        django_forms = Path(django.forms.__file__).parent / self.backend.app_dirname
+        django_forms = Path(django.forms.__file__).parent / "templates"  # where DjangoTemplates looks
         return self.backend({"APP_DIRS": True, "DIRS": [OVERRIDES, django_forms], "NAME": "djangoforms", "OPTIONS": {}})

@@ -280,7 +280,8 @@ def record_url(record: Any, page: str = "detail") -> str | None:
             return reverse(name, args=[record.pk])
         except NoReverseMatch:
             return None
-    pattern = _url_with_placeholder(name, get_resolver(get_urlconf()), get_script_prefix())
+    urlconf = get_urlconf()
+    pattern = _url_with_placeholder(name, urlconf, get_resolver(urlconf), get_script_prefix())
     return None if pattern is None else pattern.replace(str(_PLACEHOLDER_PK), str(record.pk))
 
 
@@ -289,11 +290,11 @@ _PLACEHOLDER_PK = 2147483647
 
 
 @lru_cache(maxsize=512)
-def _url_with_placeholder(name: str, resolver: URLResolver, prefix: str) -> str | None:
+def _url_with_placeholder(name: str, urlconf: str | None, resolver: URLResolver, prefix: str) -> str | None:
     """`name`'s URL for the placeholder id, reversed once: a list page names ~150 records and each reversal
     was ~25 us of CPU. Keyed by the resolver (a new one after the URLs change) and the script prefix."""
     try:
-        return reverse(name, args=[_PLACEHOLDER_PK], urlconf=resolver.urlconf_name)
+        return reverse(name, args=[_PLACEHOLDER_PK], urlconf=urlconf)
     except NoReverseMatch:
         return None
 
