@@ -1,8 +1,8 @@
 """A company's life as a customer, in SQL: the first won day that makes it one, set in bulk or per win.
 
-The migration that added the lifecycle, the seeds and `deal_close_won` share these expressions, so a
-company becomes a customer on the same day whichever path wrote it: the company-time day of its
-first won deal, unless someone already said otherwise.
+The migration that added the lifecycle, the seeds and the deals import share these expressions, and
+`deal_close_won` takes the same company-time day of the deal it wins, so a company becomes a customer on
+the same day whichever path wrote it: the day of its first won deal, unless someone already said otherwise.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from quota.core import events
 from quota.core.actor import acts_as_by
+from quota.core.calendar import company_zone
 from quota.core.money import company_currency, rate_on
 from quota.core.services import model_update, record_create, record_update, require_change, require_owner_allowed
 from quota.crm.choices import BusinessType, DealStatus, LeadStatus
@@ -290,7 +291,7 @@ def _became_customer(deal: Deal) -> None:
         return
     company = Company.objects.filter(pk=deal.company_id, customer_since__isnull=True).first()
     if company is not None:
-        company.customer_since = timezone.localdate(deal.closed_at)
+        company.customer_since = timezone.localdate(deal.closed_at, company_zone())  # first_won_day's day
         company.save(update_fields=["customer_since"])
 
 
