@@ -9,8 +9,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from quota.core import permissions  # noqa: F401  (registers every permission with django-rules)
+        from quota.core import dataversions, permissions  # noqa: F401  (permissions: registers them with django-rules)
 
+        dataversions.connect()
         bound_admin_json_fields()
 
 

@@ -13,7 +13,7 @@ class KpiConfig(AppConfig):
     def ready(self) -> None:
         from quota.core import health
         from quota.core.filtersets import register_filter_provider
-        from quota.kpi import cache, rollups
+        from quota.kpi import rollups
         from quota.kpi.expressions import register_sqlite_functions
         from quota.kpi.filters import kpi_filters
         from quota.kpi.health import rollup_freshness
@@ -21,7 +21,6 @@ class KpiConfig(AppConfig):
         connection_created.connect(register_sqlite_functions, dispatch_uid="kpi-sqlite-functions")
         post_migrate.connect(_sync_catalogue, sender=self)
         rollups.connect()
-        cache.connect()
         health.register("rollups", rollup_freshness)
         register_filter_provider(kpi_filters)  # ?kpi=<key> on the record lists (the records behind a number)
 

@@ -3,11 +3,12 @@
 What a table depends on is its key: the leaves, the layout (periods or windows), the grouping and the groups
 asked for, the database, whose records the user may read, and a version of every model the leaves read - their
 source, each model their fields, filters and `exists` go through, people and teams (visibility, teams) -
-and a leaf that compares with "now" adds the minute. Every save and delete of those models gives the model
-a new version once its transaction commits, in the shared cache, so every worker reads the new figures at
-once: values stay live; a win shows on the next request. Imports, which insert by COPY, call `written()`
-themselves. Other writes that bypass the ORM (queryset.update, bulk_create, SQL) are not seen:
-`KPI_CACHE_SECONDS` bounds how long such a value can be read (0 turns the cache off).
+and a leaf that compares with "now" adds the minute. The versions are their tables' (core.dataversions):
+every committed write to a table gives it a new one in the shared cache, whether a model's save, an update of
+many, a bulk insert or SQL, so every worker reads the new figures at once: values stay live; a win shows on
+the next request. Imports, which insert by COPY, call `written()` themselves. `KPI_CACHE_SECONDS` bounds how
+long a value is kept (0 turns the cache off). A page kept whole (core.pagecache) that used a kept table depends
+on the same versions.
 
 It needs a cache every process shares (Redis: REDIS_URL) or a single process: with the local-memory cache
 and several processes, one would not see another's versions, so it is on by default only with Redis.
@@ -17,16 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import uuid
 from collections.abc import Callable, Iterable, Sequence
-from functools import cache, partial
+from functools import cache
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache as shared
-from django.db import models, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db import models
 
+from quota.core import dataversions
 from quota.core.visibility import visible_owner_ids
 from quota.crm.models import CustomField
 from quota.kpi.definitions import FieldRef, Filter, Now, Related
@@ -40,7 +40,6 @@ from quota.kpi.table import LeafTable
 CUSTOM_DIMENSION = "custom."  # custom.<key>, company.custom.<key>: dimensions that a custom field's definition shapes
 
 PREFIX = "kpi:table:"
-VERSION = "kpi:model:"
 
 
 def seconds() -> int:
@@ -85,8 +84,9 @@ def _kept(key: str, compute: Callable[[], T], finished: Callable[[T], Any]) -> T
 
 
 def _key(leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: list[GroupKey], extra: Sequence[Any] = ()) -> str:
-    read = sorted({model._meta.label for leaf in leaves for model in models_read(leaf, by)})
-    versions = shared.get_many([VERSION + label for label in read])
+    read = sorted({model._meta.db_table for leaf in leaves for model in models_read(leaf, by)})
+    versions = dataversions.versions([dataversions.table_key(table, scope.using) for table in read])
+    dataversions.note_versions(versions)  # a page kept whole that shows this table depends on them as well
     user = scope.user
     viewer = None if user is None else (user.pk, user.is_active, _visible(user))
     minute = scope.now.replace(second=0, microsecond=0).isoformat() if any(_uses_now(leaf.filters) for leaf in leaves) else ""
@@ -97,7 +97,7 @@ def _key(leaves: Sequence[Leaf], layout: Layout, by: str, scope: Scope, groups: 
         repr(groups),
         scope.using,
         viewer,
-        [versions.get(VERSION + label) for label in read],
+        list(versions.values()),
         minute,
         *extra,
     ]
@@ -188,24 +188,6 @@ def watched_models() -> set[type[models.Model]]:
     return found
 
 
-def connect() -> None:
-    """New versions on every write of a watched model (called from the app's ready())."""
-    for model in watched_models():
-        uid = f"kpi-cache-{model._meta.label}"
-        post_save.connect(partial(_written, model), sender=model, weak=False, dispatch_uid=uid)
-        post_delete.connect(partial(_written, model), sender=model, weak=False, dispatch_uid=uid)
-
-
-def _written(model: type[models.Model], sender: Any, using: str, **kwargs: Any) -> None:
-    written(model, using)
-
-
 def written(model: type[models.Model], using: str) -> None:
-    """Rows of `model` changed in the current transaction: a new version once it commits."""
-    if seconds() > 0:
-        transaction.on_commit(partial(bump, model), using=using, robust=True)
-
-
-def bump(model: type[models.Model]) -> None:
-    """A new version of the model: every table that read it is left behind (and expires)."""
-    shared.set(VERSION + model._meta.label, uuid.uuid4().hex, None)
+    """Rows of `model` changed in the current transaction without passing through Django's cursors (COPY)."""
+    dataversions.written(model, using)

@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce, Greatest, Trunc
 from django.db.models.signals import post_delete, post_init, post_save
 from django.utils import timezone
 
+from quota.core import dataversions
 from quota.kpi.definitions import FieldRef, Filter, Op
 from quota.kpi.expressions import PackedDoubles
 from quota.kpi.layout import GroupKey, Layout
@@ -71,6 +72,7 @@ def rebuild(*, using: str = DEFAULT_DB_ALIAS, leaves: Sequence[Leaf] | None = No
             ids = [state.pk for state in states]
             _insert_days(query.per_bucket(group, None, None, _day(source, date)), ids, using)
             _insert_years(ids, using)
+            transaction.on_commit(partial(dataversions.bump_tables, [source.model._meta.db_table], using), using=using)
             written[f"{source_key}.{date}"] = Rollup.objects.using(using).filter(state_id__in=ids).count()
     _vacuum(using)
     return written
@@ -341,3 +343,6 @@ def refresh(
             RollupState.objects.using(using).filter(source=source_key, max_pk__gte=0).update(
                 max_pk=Greatest(F("max_pk"), Value(pk))
             )
+    # The write's own commit gave its table a new version before these rows were refreshed: figures kept in
+    # between may have read the old rows. Another version now leaves them behind.
+    transaction.on_commit(partial(dataversions.bump_tables, [source.model._meta.db_table], using), using=using)
