@@ -34,6 +34,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, get_script_prefix, get_urlconf, path, reverse
 from django.utils import translation
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
@@ -44,11 +45,12 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django_htmx.http import HttpResponseClientRedirect
 
-from quota.core import health
+from quota.core import dataversions, health
 from quota.core.exports import UnknownFormat, export_response, record_table
 from quota.core.forms import ServiceErrorsMixin
 from quota.core.htmx import htmx_target, is_htmx
 from quota.core.money import company_currency
+from quota.core.pagecache import live_page
 from quota.core.permissions import refusal, require
 from quota.core.record_extensions import detail_extras, form_extension
 from quota.core.services import record_create, record_update, require_change, require_owner_allowed
@@ -218,6 +220,14 @@ class RecordPages:
     # over them; None for no timeline), and offers quick logging against `log_target` (the activity's link
     # field: "deal", "contact", "company") where one is set.
     log_target: ClassVar[str | None] = None
+
+    @classmethod
+    def rows_read(cls, request: HttpRequest) -> tuple[type[models.Model], str] | None:
+        """A model whose rows the list and detail pages read only for the records they show, linked by a field.
+
+        Kept pages (core.pagecache) then depend on those rows, not on the whole table (core.dataversions).
+        """
+        return None
 
     @classmethod
     def activity_condition(cls, record: Any) -> Q | None:
@@ -576,6 +586,7 @@ class RecordView(LoginRequiredMixin, View):
         return get_object_or_404(self.pages.detail_queryset(self.request.user), pk=pk)
 
 
+@method_decorator(live_page, name="get")
 class RecordListView(RecordView):
     """Search, filter (the app's FilterSet), sort (whitelisted columns) and paginate one kind of record."""
 
@@ -591,7 +602,10 @@ class RecordListView(RecordView):
         refused = listed.refusal
         if refused and partial:  # the filter form (outside the table) is not swapped: the message is flashed
             return render(request, "core/_error.html", {"message": refused}, status=400)
-        page: Page = CappedPaginator(listed.queryset, self.paginate_by, total=pages.total()).get_page(request.GET.get("page"))
+        with dataversions.rows_of_if(pages.rows_read(request)) as shown:
+            page: Page = CappedPaginator(listed.queryset, self.paginate_by, total=pages.total()).get_page(request.GET.get("page"))
+            page.object_list = list(page.object_list)
+            shown.are(record.pk for record in page.object_list)
         context = {
             "pages": pages,
             "headers": listed.headers,
@@ -667,10 +681,16 @@ class RecordExportView(RecordView):
             return HttpResponseBadRequest(str(exc))
 
 
+@method_decorator(live_page, name="get")
 class RecordDetailView(RecordView):
     """One record: its summary, actions, panels (related records, history, timeline)."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        with dataversions.rows_of_if(self.pages.rows_read(request)) as shown:
+            shown.are([pk])
+            return self._page(request, pk)
+
+    def _page(self, request: HttpRequest, pk: int) -> HttpResponse:
         pages = self.pages
         record = self.get_record(pk)
         may_change = request.user.has_perm("records.change", record)

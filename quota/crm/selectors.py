@@ -41,6 +41,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from quota.activities.models import Activity, ActivityKind
+from quota.core import dataversions
 from quota.core.filtersets import open_condition
 from quota.core.money import company_currency, in_company_currency
 from quota.core.visibility import changeable_owner_ids, visible_owner_ids
@@ -197,5 +198,7 @@ def _most_valuable_per_stage(deals: Any, stages: list[Stage]) -> list[Deal]:
         for stage in stages
     ]
     ids = list(per_stage[0].union(*per_stage[1:], all=True))
-    cards = list(with_hygiene_flags(Deal.objects.filter(pk__in=ids).select_related("company", "owner")))
+    with dataversions.rows_of(Activity, "deal") as shown:  # the flags read these deals' own activities
+        shown.are(ids)
+        cards = list(with_hygiene_flags(Deal.objects.filter(pk__in=ids).select_related("company", "owner")))
     return sorted(cards, key=lambda deal: (-(deal.amount * deal.exchange_rate), -deal.pk))

@@ -6,20 +6,24 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import models
 from django.db.models import Case, DateField, F, Q, QuerySet, When
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from quota.activities.models import Activity
 from quota.audit.views import HasChangeHistory
 from quota.core.htmx import htmx_target, is_htmx
 from quota.core.money import in_company_currency
+from quota.core.pagecache import live_page
 from quota.core.views import (
     Action,
     Column,
@@ -266,6 +270,11 @@ class DealPages(HasChangeHistory, RecordPages):
         return services.deal_update(deal=record, by=by, data=data)
 
     @classmethod
+    def rows_read(cls, request: HttpRequest) -> tuple[type[models.Model], str] | None:
+        # The flags and the timeline read the shown deals' own activities; the flag filter reads every deal's.
+        return None if request.GET.get("flag") else (Activity, "deal")
+
+    @classmethod
     def activity_condition(cls, record: Deal) -> Q:
         return Q(deal=record)
 
@@ -441,6 +450,7 @@ def render_board(request: HttpRequest, *, pipeline_id: Any, owner_id: Any, parti
     return render(request, "crm/_board.html" if partial else "crm/board.html", {"board": board})
 
 
+@method_decorator(live_page, name="get")
 class BoardView(LoginRequiredMixin, View):
     """/crm/board/: drag a card to another column to move the deal (see static/js/board.js)."""
 

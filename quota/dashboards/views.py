@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from quota.accounts.models import Team
 from quota.core.exports import UnknownFormat, export_response
 from quota.core.htmx import htmx_target, is_htmx
+from quota.core.pagecache import live_page
 from quota.core.permissions import require
 from quota.core.views import forbidden
 from quota.dashboards import services
@@ -54,12 +55,14 @@ from quota.kpi.sources import get_source
 
 
 @login_required
+@live_page
 def home(request: HttpRequest) -> HttpResponse:
     """Each user lands on their role's dashboard."""
     return _board_page(request, home_board(request.user))
 
 
 @login_required
+@live_page
 def board(request: HttpRequest, board: str) -> HttpResponse:
     try:
         chosen = Board(board)
@@ -112,6 +115,7 @@ def _board_page(request: HttpRequest, chosen: Board) -> HttpResponse:
 
 
 @login_required
+@live_page
 def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     """A KPI in depth: its card, 13 months beside last year, a breakdown and the records behind it."""
     metric = get_object_or_404(Metric.objects.current(), key=key)

@@ -306,6 +306,9 @@ CACHES = {
 # KPI values kept this many seconds while nothing they read changes (quota.kpi.cache); every write makes them
 # stale at once. Only with a cache every process shares (Redis), so it is off (0) without REDIS_URL.
 KPI_CACHE_SECONDS = env.int("KPI_CACHE_SECONDS", default=300 if REDIS_URL else 0)
+# Whole pages (the dashboards, a KPI page, the board, the deal list) kept this many seconds while nothing they read
+# changes (quota.core.pagecache; keyed by the minute as well); every write renews what it touched. Redis only.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=120 if REDIS_URL else 0)
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # an outage shows in the logs (and in /healthz)
 DJANGO_REDIS_LOGGER = "quota.cache"
 # Publishing a task to a dead broker fails fast; quota.core.queue then runs the task in the web process.
