@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.cache import cache
 from django.db import models
@@ -84,15 +86,32 @@ class User(AbstractUser):
         """Ids of everyone in this user's team and its sub-teams (just themself without a team)."""
         if self.team_id is None:
             return [self.pk]
-        key = f"team-members:{self.team_id}:{team_tree_version()}"
-        ids = cache.get(key)
+        this_request = _members_this_request.get()
+        ids = this_request.get(self.team_id) if this_request is not None else None
         if ids is None:
-            team_ids = Team.objects.get(pk=self.team_id).subtree_ids()
-            ids = list(User.objects.filter(team_id__in=team_ids).values_list("id", flat=True))
-            cache.set(key, ids, 300)
+            key = f"team-members:{self.team_id}:{team_tree_version()}"
+            ids = cache.get(key)
+            if ids is None:
+                team_ids = Team.objects.get(pk=self.team_id).subtree_ids()
+                ids = list(User.objects.filter(team_id__in=team_ids).values_list("id", flat=True))
+                cache.set(key, ids, 300)
+            if this_request is not None:
+                this_request[self.team_id] = ids
         if self.pk not in ids:
             ids = [*ids, self.pk]
         return ids
+
+
+# Team members by team, as read during the current request: a page asks for its user's walls many times.
+_members_this_request: ContextVar[dict[int, list[int]] | None] = ContextVar("team_members_this_request", default=None)
+
+
+def remember_members_during_request(**kwargs: object) -> None:
+    _members_this_request.set({})
+
+
+def forget_members_after_request(**kwargs: object) -> None:
+    _members_this_request.set(None)
 
 
 def team_tree_version() -> int:
@@ -101,6 +120,9 @@ def team_tree_version() -> int:
 
 
 def bump_team_tree_version() -> None:
+    this_request = _members_this_request.get()
+    if this_request:
+        this_request.clear()
     try:
         cache.incr("team-tree-version")
     except ValueError:
