@@ -189,7 +189,9 @@ class RecordPages:
 
     @classmethod
     def detail_queryset(cls, user: Any) -> QuerySet:
-        return cls.queryset(user).select_related(*cls.detail_related)
+        # Read by a query each: joined to the list's relations, a deal's eight joins cost PostgreSQL 12 ms of
+        # planning (every join order is weighed up to join_collapse_limit) for a 0.5 ms lookup.
+        return cls.queryset(user).prefetch_related(*cls.detail_related)
 
     @classmethod
     def default_ordering(cls) -> list[Any]:
