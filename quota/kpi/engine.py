@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import repeat
 from typing import NamedTuple
 
@@ -33,8 +35,8 @@ from quota.kpi.dimensions import Dimension, dimension
 from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.models import Metric
 from quota.kpi.periods import Every, Span, inclusive, local_midnight, shift, starts, year_before
-from quota.kpi.plans import Plan, compute, integral, plan
-from quota.kpi.queries import Scope, batches, run
+from quota.kpi.plans import Leaf, Plan, compute, integral, plan
+from quota.kpi.queries import Batch, Scope, batches, run
 from quota.kpi.sources import get_source
 from quota.kpi.table import LeafTable
 
@@ -201,9 +203,9 @@ def _compute(resolved: list[_Kpi], layout: Layout, by: str, scope: Scope, groups
     """
     groups = list(groups)
     work = batches(leaf for kpi in resolved for leaf in kpi.plan.leaves)
-    every_leaf = [leaf for leaves in work.values() for leaf in leaves]
 
-    def computed() -> LeafTable:
+    def computed(work: dict[Batch, list[Leaf]]) -> LeafTable:
+        every_leaf = [leaf for leaves in work.values() for leaf in leaves]
         table = LeafTable(layout, [None] if by == "none" else groups)
         reader = rollups.Reader(layout, by, scope, every_leaf)
         live = [(batch, rest) for batch, leaves in work.items() if (rest := reader.take(batch, leaves))]
@@ -214,8 +216,21 @@ def _compute(resolved: list[_Kpi], layout: Layout, by: str, scope: Scope, groups
         return table
 
     if rollups.is_bypassed():  # comparing rollups with the records: the records, every time
-        return computed()
-    return kpi_cache.cached_table(every_leaf, layout, by, scope, groups, computed)
+        return computed(work)
+    by_source: dict[str, dict[Batch, list[Leaf]]] = defaultdict(dict)
+    for batch, leaves in work.items():
+        by_source[batch.source][batch] = leaves
+    if len(by_source) == 1 or by not in ("none", "person", "team") or not kpi_cache.seconds():
+        every_leaf = [leaf for leaves in work.values() for leaf in leaves]
+        return kpi_cache.cached_table(every_leaf, layout, by, scope, groups, partial(computed, work))
+    # Kept source by source: a call logged renews the activities' figures, not the deals' beside them.
+    parts = [
+        kpi_cache.cached_table(
+            [leaf for leaves in part.values() for leaf in leaves], layout, by, scope, groups, partial(computed, part)
+        )
+        for _source, part in sorted(by_source.items())
+    ]
+    return LeafTable.united(layout, parts)
 
 
 def _moments(table: LeafTable, layout: Layout, computed_at: dt.datetime) -> np.ndarray:

@@ -93,6 +93,26 @@ class LeafTable:
         exact[inside] = self._ordinals[rows[inside]] == positions[inside]
         return rows, exact
 
+    @classmethod
+    def united(cls, layout: Layout, parts: Sequence[LeafTable]) -> LeafTable:
+        """Finished tables of other leaves over one layout as one table: their groups united, in the same order
+        (ascending ids, None first) that one table of all the leaves would have. Groups must be ids (person, team,
+        none): the codes of other dimensions are the table's own."""
+        table = cls(layout)
+        ids = sorted({NO_GROUP if g is None else g for part in parts for g in part.groups})
+        table.groups = [None if g == NO_GROUP else g for g in ids]
+        column_of = {g: i for i, g in enumerate(table.groups)}
+        shape = (len(table.bucket_keys), len(ids))
+        for part in parts:
+            columns = np.array([column_of[g] for g in part.groups], dtype=np.int64)
+            for leaf, array in part._arrays.items():
+                united = np.full(shape, np.nan if leaf.agg == "top_share" else 0.0)
+                united[:, columns] = array
+                present = np.zeros(len(ids), dtype=bool)
+                present[columns] = part._present[leaf]
+                table._arrays[leaf], table._present[leaf] = united, present
+        return table
+
     def finished(self) -> LeafTable:
         """The table without the rows it was laid out from (what a cached copy needs: the arrays)."""
         self._rows = defaultdict(list)

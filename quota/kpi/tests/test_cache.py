@@ -127,3 +127,25 @@ def test_a_custom_field_change_renews_the_tables_grouped_by_it(reps, django_capt
 
     leaf = next(iter(plan(Metric.objects.current().get(key="won_revenue").parsed).leaves))
     assert CustomField in kpi_cache.models_read(leaf, "custom.plan") and CustomField not in kpi_cache.models_read(leaf)
+
+
+@pytest.mark.parametrize("by", ["none", "person"])
+def test_kpis_of_two_sources_are_kept_apart_and_read_as_one(reps, by, settings, django_capture_on_commit_callbacks):
+    """A call logged renews the calls' figures; the deals' beside them stay kept, and together they are what one
+    evaluation without the cache gives."""
+    kpis = ["won_revenue", "calls_made"]
+
+    def both():
+        result = evaluate(kpis, user=None, by=by, **WINDOW)
+        return {(key, p.period, p.group.id if p.group else None): p.value for key in kpis for p in result[key].points}
+
+    CallFactory(owner=reps[1], occurred_at=at(1, 9))
+    both()
+    with django_capture_on_commit_callbacks(execute=True):
+        CallFactory(owner=reps[0], occurred_at=at(2, 2))
+    with CaptureQueriesContext(connection) as captured:
+        kept_apart = both()
+    assert not deal_queries(captured)
+    assert kept_apart[("calls_made", dt.date(2024, 2, 1), reps[0].pk if by == "person" else None)] == 1
+    settings.KPI_CACHE_SECONDS = 0
+    assert kept_apart == both()
