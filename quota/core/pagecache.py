@@ -6,7 +6,7 @@ gives one). Nothing is kept for long or for anyone else:
 
 - the key is the page (path and query), the user and what shapes their walls (every table of accounts is a
   dependency, so a change of role, team or permission renews every page), the language, the time zone, the
-  HTMX headers (a partial is another page) and the minute: pages count ages and "due today" from now;
+  HTMX headers (a partial is another page) and a minute of its own: pages count ages and "due today" from now;
 - only a signed-in GET with a 200 that sets no cookie of its own and has no message waiting is kept;
 - the CSRF tokens in a kept page are put back as the requester's own when it is served.
 
@@ -104,9 +104,12 @@ def _key(request: HttpRequest) -> str:
         translation.get_language(),
         timezone.get_current_timezone_name(),
         sorted((name, value) for name, value in request.headers.items() if name.lower().startswith("hx-")),
-        timezone.now().replace(second=0, microsecond=0).isoformat(),
     ]
-    return PREFIX + hashlib.sha256(repr(parts).encode()).hexdigest()
+    page = hashlib.sha256(repr(parts).encode()).digest()
+    # A page is kept a minute at most; each page's minute starts at its own second, so that pages are not all
+    # rendered again in the same instant (every dashboard at once, each on the hour's minutes).
+    minute = (int(timezone.now().timestamp()) + page[0] % 60) // 60
+    return f"{PREFIX}{page.hex()}:{minute}"
 
 
 @cache
