@@ -117,6 +117,14 @@ def reading(using: str = "default") -> Iterator[Reads]:
         _readers.reset(token)
 
 
+def note_read(model: type[models.Model], using: str = "default") -> None:
+    """A cache of its own answered for `model`'s rows (custom field definitions): what is being read depends on them."""
+    readers = _readers.get()
+    if readers and model._meta.db_table not in UNVERSIONED:
+        for reads in readers:
+            reads.note([table_key(model._meta.db_table, using)])
+
+
 def note_versions(versions: dict[str, str | None]) -> None:
     for reads in _readers.get():
         reads.note_known(versions)

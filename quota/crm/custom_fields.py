@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from quota.core import dataversions
 from quota.crm.choices import CustomFieldType
 
 
@@ -94,6 +95,7 @@ def definitions(target: str) -> dict[str, Any]:
 
     from quota.crm.models import CustomField
 
+    dataversions.note_read(CustomField)  # a page kept whole that shows them depends on their table
     held = _held.get()
     if held is not None and target in held:
         return held[target]

@@ -150,3 +150,21 @@ def test_off_without_a_shared_cache(rep_client, settings):
     url = reverse("crm:deal_list")
     rep_client.get(url)
     assert queries_for(rep_client, url) > KEPT_QUERIES
+
+
+def test_a_custom_field_changed_shows_on_the_next_request(rep_client, people, django_capture_on_commit_callbacks):
+    """Definitions come from a cache of their own: the page still depends on their table."""
+    from quota.crm.custom_fields import definitions
+    from quota.crm.models import CustomField
+
+    with committed(django_capture_on_commit_callbacks):
+        field = CustomField.objects.create(target="deal", key="plan", label="Plan", field_type="text")
+    deal = DealFactory(owner=people["rep"], custom={"plan": "Gold"})
+    url = reverse("crm:deal_detail", args=[deal.pk])
+    definitions("deal")  # read by another request before: the page's request reads no SQL for them
+    assert "Plan" in rep_client.get(url).content.decode()
+    rep_client.get(url)
+    with committed(django_capture_on_commit_callbacks):
+        field.label = "Contract plan"
+        field.save()
+    assert "Contract plan" in rep_client.get(url).content.decode()
