@@ -12,9 +12,9 @@ figures are a signed-in user's steady state: whole request, middleware to render
 network. `median_ms` is computed each time (the KPI cache off: what a page costs after a write);
 `cached_median_ms` the same page with the KPI cache on (quota.kpi.cache, as with Redis in production),
 while nothing changes; `kept_median_ms` the page served whole from the page cache (quota.core.pagecache), as
-production serves it again until something it read is written. A page the branch does not serve (404, such as global search before it exists) is reported
-as not available instead of timed. The preparation's times are reported apart. Goal at `large`:
-every page under 150 ms median.
+production serves it again until something it read is written. A page the branch does not serve (404, such as
+global search before it exists) is reported as not available instead of timed. The preparation's times are
+reported apart. Goal at `large`: every page under 150 ms median.
 """
 
 from __future__ import annotations
