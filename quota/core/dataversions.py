@@ -147,10 +147,16 @@ class RowKeys:
     model: type[models.Model]
     column: str
     using: str
+    readers: tuple[Reads, ...] = ()
     ids: list[Any] | None = None
 
     def are(self, ids: Iterable[Any]) -> None:
+        """Name the rows; their versions are taken now (name them before reading them, where the ids are known)."""
         self.ids = sorted({i for i in ids if i is not None})
+        table = self.model._meta.db_table
+        keys = [_row_key(table, self.column, i, self.using) for i in self.ids]
+        for reads in self.readers:
+            reads.note(keys)
 
 
 @contextmanager
@@ -162,22 +168,19 @@ def rows_of(model: type[models.Model], link: str, using: str = "default") -> Ite
     """
     column = _column(model, link)
     assert (model, column) in _TRACKED, f"{model._meta.label}.{link} is not tracked by row (track_rows)"
-    rows = RowKeys(model, column, using)
     readers = _readers.get()
+    rows = RowKeys(model, column, using, readers)
     table = model._meta.db_table
     for reads in readers:
+        reads.note([_rows_key(table, using)])  # before any read: a write of many rows leaves this block behind
         reads.scoped[table] = rows
     try:
         yield rows
     finally:
         for reads in readers:
             reads.scoped.pop(table, None)
-    if readers:  # (an error in the block propagates: what it read is not kept)
-        if rows.ids is None:
-            raise RuntimeError(f"rows_of({model._meta.label}): the block did not name its rows (.are(ids))")
-        keys = [_rows_key(table, using), *(_row_key(table, column, i, using) for i in rows.ids)]
-        for reads in readers:
-            reads.note(keys)
+    if readers and rows.ids is None:  # (an error in the block propagates: what it read is not kept)
+        raise RuntimeError(f"rows_of({model._meta.label}): the block did not name its rows (.are(ids))")
 
 
 class _AnyRows:

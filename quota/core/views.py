@@ -606,6 +606,8 @@ class RecordListView(RecordView):
             return render(request, "core/_error.html", {"message": refused}, status=400)
         with dataversions.rows_of_if(pages.rows_read(request)) as shown:
             page: Page = CappedPaginator(listed.queryset, self.paginate_by, total=pages.total()).get_page(request.GET.get("page"))
+            if isinstance(shown, dataversions.RowKeys) and shown.readers:  # named before they are read (kept pages)
+                shown.are(cast(QuerySet, page.object_list).values_list("pk", flat=True))
             page.object_list = list(page.object_list)
             shown.are(record.pk for record in page.object_list)
         context = {

@@ -140,3 +140,14 @@ def test_a_block_of_rows_must_name_them():
 def test_only_tracked_models_can_be_read_by_rows():
     with pytest.raises(AssertionError, match="not tracked"), dataversions.rows_of(Activity, "company"):
         pass
+
+
+def test_rows_are_versioned_as_they_were_named_not_after_the_read(django_capture_on_commit_callbacks):
+    """A call committed between naming the rows and reading them leaves what was read behind."""
+    shown = DealFactory()
+    with dataversions.reading() as reads, dataversions.rows_of(Activity, "deal") as rows:
+        rows.are([shown.pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            CallFactory(deal=shown, owner=shown.owner)
+        list(Activity.objects.filter(deal=shown))
+    assert dataversions.versions(list(reads.versions)) != reads.versions
