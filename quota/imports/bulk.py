@@ -23,7 +23,7 @@ from typing import Any
 from django.db import connections, models, router
 from django.db.models.base import ModelState
 
-from quota.kpi import cache as kpi_cache
+from quota.core import dataversions
 
 SQLITE_BATCH = 500
 # Values get_db_prep_save leaves as they are on PostgreSQL, by the exact class of the field: these are
@@ -49,7 +49,7 @@ def bulk_insert(model: type[models.Model], records: Sequence[models.Model]) -> N
         return
     alias = router.db_for_write(model)
     connection = connections[alias]
-    kpi_cache.written(model, alias)  # no signals here: cached KPI figures learn of the rows from this
+    dataversions.written(model, alias)  # COPY passes no Django cursor: kept figures and pages learn of the rows here
     if connection.vendor != "postgresql":
         model._default_manager.db_manager(alias).bulk_create(records, batch_size=SQLITE_BATCH)
         return

@@ -6,7 +6,7 @@ source, each model their fields, filters and `exists` go through, people and tea
 and a leaf that compares with "now" adds the minute. The versions are their tables' (core.dataversions):
 every committed write to a table gives it a new one in the shared cache, whether a model's save, an update of
 many, a bulk insert or SQL, so every worker reads the new figures at once: values stay live; a win shows on
-the next request. Imports, which insert by COPY, call `written()` themselves. `KPI_CACHE_SECONDS` bounds how
+the next request. Imports, which insert by COPY, call `dataversions.written()` themselves. `KPI_CACHE_SECONDS` bounds how
 long a value is kept (0 turns the cache off). A page kept whole (core.pagecache) that used a kept table depends
 on the same versions.
 
@@ -34,7 +34,7 @@ from quota.kpi.dimensions import dimension
 from quota.kpi.layout import GroupKey, Layout
 from quota.kpi.plans import Leaf
 from quota.kpi.queries import Scope
-from quota.kpi.sources import SOURCES, Source, get_source
+from quota.kpi.sources import Source, get_source
 from quota.kpi.table import LeafTable
 
 CUSTOM_DIMENSION = "custom."  # custom.<key>, company.custom.<key>: dimensions that a custom field's definition shapes
@@ -171,23 +171,3 @@ def _through(model: type[models.Model], path: str) -> set[type[models.Model]]:
 @cache
 def _links(model: type[models.Model]) -> frozenset[type[models.Model]]:
     return frozenset(f.related_model for f in model._meta.concrete_fields if f.is_relation and f.related_model)
-
-
-# -- versions -----------------------------------------------------------------------------------------------------
-
-
-def watched_models() -> set[type[models.Model]]:
-    """Every model a KPI can read: the sources', what they link to (two links away), people and teams."""
-    from quota.accounts.models import Team, User
-
-    found: set[type[models.Model]] = {User, Team, CustomField}
-    for source in SOURCES.values():
-        found.add(source.model)
-        for linked in _links(source.model):
-            found |= {linked, *_links(linked)}
-    return found
-
-
-def written(model: type[models.Model], using: str) -> None:
-    """Rows of `model` changed in the current transaction without passing through Django's cursors (COPY)."""
-    dataversions.written(model, using)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import models, router
+from django.db import models
 from django.utils import timezone
 
 from quota.crm.choices import DealStatus
@@ -20,7 +20,6 @@ from quota.imports.keys import fold
 from quota.imports.problems import ProblemKind
 from quota.imports.targets.base import FieldKind, RowWork, StepContext, Target, TargetField
 from quota.imports.targets.people import NAME, split_name
-from quota.kpi import cache as kpi_cache
 
 
 def _split_name_into(work: RowWork) -> None:
@@ -226,8 +225,7 @@ class DealTarget(Target):
         won = {w.instance.company_id for w in [*created, *updated] if w.instance.status == DealStatus.WON}  # type: ignore[union-attr]
         won.discard(None)
         if won:
-            fill_customer_since(Company.objects.filter(pk__in=won), Deal)
-            kpi_cache.written(Company, router.db_for_write(Company))  # an UPDATE sends no signal
+            fill_customer_since(Company.objects.filter(pk__in=won), Deal)  # its UPDATE renews their version
 
 
 def _one_close_date_column(work: RowWork) -> bool:
