@@ -609,7 +609,6 @@ class RecordListView(RecordView):
             if isinstance(shown, dataversions.RowKeys) and shown.readers:  # named before they are read (kept pages)
                 shown.are(cast(QuerySet, page.object_list).values_list("pk", flat=True))
             page.object_list = list(page.object_list)
-            shown.are(record.pk for record in page.object_list)
         context = {
             "pages": pages,
             "headers": listed.headers,
