@@ -33,6 +33,22 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language.
+
+    A request in another language leaves it active on the thread (LocaleMiddleware activates the user's language and
+    nothing deactivates it), so without this a test that checks an English message failed whenever xdist happened to
+    run it after such a request on the same worker.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (team membership is cached)."""
     from django.core.cache import cache
