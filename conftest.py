@@ -17,19 +17,47 @@ def pytest_addoption(parser):
         help=f"leave out the tests that run wholly at a pinned moment (fixture or marker {PINNED_CLOCK!r}): "
         "a run under another process clock (libfaketime) can tell nothing new about them",
     )
+    parser.addoption(
+        "--database-only",
+        action="store_true",
+        help="leave out the tests that never reach the database (pytest-django refuses them any access): "
+        "a run on another database can tell nothing new about them",
+    )
 
 
 def _pinned(item) -> bool:
     return PINNED_CLOCK in getattr(item, "fixturenames", ()) or item.get_closest_marker(PINNED_CLOCK) is not None
 
 
+# The fixtures through which a test reaches the database (pytest-django's; any fixture that needs one of them
+# brings it into the test's fixture closure). Not django_db_blocker: pytest-django's autouse fixtures bring it into
+# every test's, and it only lets through a test that also has one of these or a module fixture built with them.
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "django_db_setup"}
+)
+
+
+def _uses_database(item) -> bool:
+    if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("django_db"):
+        return True
+    from django.test import SimpleTestCase
+
+    cls = getattr(item, "cls", None)  # Django's TestCase and TransactionTestCase name the databases they use
+    return cls is not None and issubclass(cls, SimpleTestCase) and bool(cls.databases)
+
+
+def _leave_out(config, items, left_out) -> None:
+    dropped = [item for item in items if left_out(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not left_out(item)]
+
+
 def pytest_collection_modifyitems(config, items):
-    if not config.getoption("--unpinned-clock-only"):
-        return
-    pinned = [item for item in items if _pinned(item)]
-    if pinned:
-        config.hook.pytest_deselected(items=pinned)
-        items[:] = [item for item in items if not _pinned(item)]
+    if config.getoption("--unpinned-clock-only"):
+        _leave_out(config, items, _pinned)
+    if config.getoption("--database-only"):
+        _leave_out(config, items, lambda item: not _uses_database(item))
 
 
 @pytest.fixture(autouse=True)

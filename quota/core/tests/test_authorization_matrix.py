@@ -106,13 +106,27 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worl
     traveller.stop()
 
 
+@pytest.fixture(scope="module")
+def sessions(world: World, django_db_blocker) -> dict[str, str]:
+    """Each signed-in principal's session key, made once in the module's world (a login for each of the hundreds of
+    tests cost more than a third of their set-up); a test's own rollback leaves it standing."""
+    keys = {}
+    with django_db_blocker.unblock():
+        for who in PRINCIPALS:
+            if who.signed_in:
+                client = Client()
+                client.force_login(world.users[who.name])
+                keys[who.name] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return keys
+
+
 @pytest.fixture
-def clients(world: World, db) -> dict[str, Client]:
+def clients(sessions: dict[str, str], db) -> dict[str, Client]:
     signed_in = {}
     for who in PRINCIPALS:
         client = Client()
-        if who.signed_in:
-            client.force_login(world.users[who.name])
+        if who.name in sessions:
+            client.cookies[settings.SESSION_COOKIE_NAME] = sessions[who.name]
         signed_in[who.name] = client
     return signed_in
 
