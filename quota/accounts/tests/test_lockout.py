@@ -43,6 +43,7 @@ def fail(client: Client, times: int, username: str = "alice", **kwargs):
     return [log_in(client, username, "wrong", **kwargs) for _ in range(times)]
 
 
+@pytest.mark.slow
 def test_the_lockout_is_on_in_tests_with_the_documented_limits():
     assert settings.AXES_ENABLED is True
     assert settings.AXES_FAILURE_LIMIT == 10

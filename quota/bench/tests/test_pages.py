@@ -32,6 +32,7 @@ def company() -> None:
     assert director.pk
 
 
+@pytest.mark.slow
 def test_every_page_key_has_its_figures(company: None) -> None:
     with pages.bench_settings():
         measured = pages.measure(repeats=1)
@@ -54,6 +55,7 @@ def test_every_page_key_has_its_figures(company: None) -> None:
     assert measured["deals"] == 1
 
 
+@pytest.mark.slow
 def test_a_missing_user_is_reported_not_timed(company: None) -> None:
     from quota.accounts.models import User
 

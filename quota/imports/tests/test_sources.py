@@ -154,6 +154,7 @@ def test_a_row_longer_than_its_header_is_an_error_not_a_shift():
     assert not Company.objects.exists()
 
 
+@pytest.mark.slow
 def test_an_import_runs_in_memory_that_does_not_grow_with_the_file(tmp_path):
     products = StepMapping.from_dict({"into": "products", "fields": {"sku": "sku", "name": "name", "price": "price"}})
 

@@ -13,6 +13,7 @@ import functools
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from django.test import override_settings
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -307,6 +308,7 @@ def check_family(world: World, base: Base, family: str, config: tuple, extra: st
 # -- one test per family of KPIs -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @override_settings(TIME_ZONE=ZONE_NAME)
 class TestReference(TestCase):
     @never_blank("leads")

@@ -44,6 +44,7 @@ def test_a_database_with_data_is_refused_without_flush():
     assert Deal.objects.count() == int(SMALL)
 
 
+@pytest.mark.slow
 def test_flush_replaces_the_data():
     seed(size=SMALL, seed=1, today="2025-03-01")
     first = list(Deal.objects.order_by("id").values_list("title", flat=True)[:20])
@@ -89,6 +90,7 @@ def test_rows_go_through_copy_on_postgresql_and_executemany_on_sqlite(monkeypatc
     assert len(used) == 18  # every seeded table but the targets and notifications (written after)
 
 
+@pytest.mark.slow
 def test_flush_applies_other_apps_on_delete_rules_first():
     from django.contrib.admin.models import CHANGE, LogEntry
     from django.contrib.contenttypes.models import ContentType
