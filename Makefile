@@ -42,15 +42,14 @@ demo: install .env $(STATIC_MANIFEST)
 	@echo ""
 	$(BIN)/quota serve $(HOST):$(PORT)
 
-## test: run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL). Two workers; an idle one
-## takes queued tests from the other (worksteal), so a long test started late does not leave one waiting alone.
+## test: run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL), on two workers
 test: install
-	DJANGO_SETTINGS_MODULE=quota.settings.test $(BIN)/pytest -n 2 --dist worksteal $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=quota.settings.test $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 ## coverage: the whole suite measuring line coverage (below fail_under in pyproject.toml fails); the tracer makes
 ## the run about 1.6 times as long, so CI, which has 30 minutes for three runs, does not measure it
 coverage: install
-	DJANGO_SETTINGS_MODULE=quota.settings.test $(BIN)/pytest -n 2 --dist worksteal --cov=quota \
+	DJANGO_SETTINGS_MODULE=quota.settings.test $(BIN)/pytest -n 2 --cov=quota \
 		--cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: install
