@@ -58,15 +58,9 @@ def _clock_clear_of_midnight():
 @pytest.fixture(autouse=True)
 def builtin_data(transactional_db):
     """The built-in sources, pipeline and loss reasons: a transactional test's flush removes what migrations made."""
-    import importlib
+    from quota.testing.reference_data import restore_migrated_data
 
-    from django.apps import apps
-
-    importlib.import_module("quota.crm.migrations.0003_builtin_data").create(apps, None)
-    importlib.import_module("quota.crm.migrations.0007_builtin_keys").set_keys(apps, None)
-    from quota.kpi.services import sync_catalogue
-
-    sync_catalogue()
+    restore_migrated_data()
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ once for the module.
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from django.core.management import call_command
 
@@ -42,14 +40,7 @@ def builtin_data():
 @pytest.fixture(scope="module")
 def demo_url(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        from django.apps import apps
-
-        from quota.kpi.services import sync_catalogue
-
-        # An earlier browser test's flush removed what migrations made; the seed reads it.
-        importlib.import_module("quota.crm.migrations.0003_builtin_data").create(apps, None)
-        importlib.import_module("quota.crm.migrations.0007_builtin_keys").set_keys(apps, None)
-        sync_catalogue()
+        restore_migrated_data()  # an earlier browser test's flush removed what migrations made; the seed reads it
         seed_company(size="demo", seed=1, flush=True)
         try:
             with served() as url:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import importlib
 import io
 import json
 import tarfile
@@ -40,6 +39,7 @@ from quota.testing.factories import (
     UserFactory,
     loss_reason,
 )
+from quota.testing.reference_data import restore_migrated_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,12 +51,7 @@ RESTORED = "restored"
 @pytest.fixture
 def builtin_data(transactional_db):
     """The built-in sources, pipeline and KPI catalogue: a transactional test's flush removes what migrations made."""
-    from django.apps import apps
-
-    importlib.import_module("quota.crm.migrations.0003_builtin_data").create(apps, None)
-    from quota.kpi.services import sync_catalogue
-
-    sync_catalogue()
+    restore_migrated_data()
 
 
 @pytest.fixture

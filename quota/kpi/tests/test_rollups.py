@@ -17,7 +17,8 @@ from quota.kpi.engine import evaluate, evaluate_spans
 from quota.kpi.models import Metric, Rollup, RollupState
 from quota.kpi.periods import Span
 from quota.kpi.rollups import keeping, reading
-from quota.testing.factories import CallFactory, LeadFactory, UserFactory, loss_reason
+from quota.testing.factories import CallFactory, LeadFactory, UserFactory, default_pipeline, loss_reason
+from quota.testing.reference_data import restore_migrated_data
 
 pytestmark = pytest.mark.django_db
 
@@ -50,11 +51,7 @@ def assert_same_as_records(by="person", **window):
 @pytest.fixture
 def builtin_data(db):
     """The pipeline and sources a migration makes: gone after another test that flushed the database."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    import_module("quota.crm.migrations.0003_builtin_data").create(apps, None)
+    restore_migrated_data()
 
 
 @pytest.fixture
@@ -104,9 +101,10 @@ def test_writes_through_the_orm_keep_them_current(sales, django_capture_on_commi
 
 
 def test_rows_inserted_behind_the_orms_back_make_them_stale_not_wrong(sales):
-    rep = sales[0]
+    rep, pipeline = sales[0], default_pipeline()
+    first = pipeline.stages.order_by("position").first()
     Deal.objects.bulk_create(
-        [Deal(title="copied", owner=rep, pipeline_id=1, stage_id=1, created_at=at(2, 2), amount=Decimal(999))]
+        [Deal(title="copied", owner=rep, pipeline=pipeline, stage=first, created_at=at(2, 2), amount=Decimal(999))]
     )
     deals = [leaf for leaf in rollups.rollup_leaves() if leaf.source == "deals"]
     assert not rollups.fresh_leaves(deals, "default")
