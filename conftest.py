@@ -76,23 +76,34 @@ def _default_language():
     translation.deactivate()
 
 
-@pytest.fixture(autouse=True)
-def _migrated_data_after_a_flush(request, django_db_blocker):
-    """The rows migrations made (default pipeline, built-in sources, loss and churn reasons, KPI catalogue), made
-    again after a transactional test.
+def _flushes_the_database(item: pytest.Item) -> bool:
+    """Whether the test runs outside a transaction, so that its teardown flushes every table."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
 
-    Its teardown flushes every table, and the tests that follow on the same worker expect a freshly migrated
-    database. Which tests follow depends on how xdist hands them out, so a test fixture that put the rows back only
-    at its own set-up was not enough: under another distribution, dashboards and forecasting tests that ran after a
-    flush failed for want of the default pipeline. This fixture is set up before the test's database fixtures, so
-    its teardown runs after their flush.
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """The rows migrations made (default pipeline, built-in sources, loss and churn reasons, KPI catalogue), made
+    again after a transactional test's flush.
+
+    The tests that follow on the same worker expect a freshly migrated database, and which tests follow depends on
+    how xdist hands them out: under another distribution, dashboards and forecasting tests that ran after a flush
+    failed for want of the default pipeline. A hook rather than a fixture, because the flush of a
+    `django_db(transaction=True)` marker is torn down after every fixture a conftest can declare. Not after the
+    session's last test (`nextitem` None): by then the test database is gone and the connection names the real one.
     """
-    yield
-    if "transactional_db" in request.fixturenames:
+    result = yield
+    if nextitem is not None and _flushes_the_database(item):
+        from pytest_django.plugin import blocking_manager_key
+
         from quota.testing.reference_data import restore_migrated_data
 
-        with django_db_blocker.unblock():
+        with item.config.stash[blocking_manager_key].unblock():
             restore_migrated_data()
+    return result
 
 
 @pytest.fixture(autouse=True)
