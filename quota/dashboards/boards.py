@@ -28,11 +28,12 @@ from quota.dashboards.selectors.kpi import monthly_trend
 from quota.forecasting.calls import company_day, latest_calls, period_of
 from quota.forecasting.forms import scope_key
 from quota.forecasting.models import CallMethod, ForecastCall
-from quota.forecasting.ranges import RangeRow, forecast_ranges
-from quota.forecasting.selectors import METHOD, Forecast, revenue_forecast
+from quota.forecasting.ranges import RangeRow, expected_forecast, forecast_ranges
+from quota.forecasting.selectors import METHOD, WON_REVENUE, Forecast
 from quota.kpi.definitions import Unit
 from quota.kpi.formatting import as_text, share_text
 from quota.kpi.models import Metric
+from quota.kpi.periods import inclusive
 from quota.kpi.targets import FORECAST_METHOD
 
 SALES_CARDS = ["won_revenue", "won_deals", "win_rate", "avg_deal_value", "pipeline_value", "new_leads", "sales_cycle_days"]
@@ -138,36 +139,32 @@ def _cards(request: BoardRequest, keys: list[str], *, unsaved: Sequence[CardRequ
     )
 
 
-def _forecast_card(
-    request: BoardRequest, cards: list[Card], forecast: Forecast | None = None, computed_at: dt.datetime | None = None
-) -> ForecastCard | None:
-    """The forecast of the board's scope (unless already computed), against the won revenue target.
+def _forecast_card(request: BoardRequest, cards: list[Card]) -> ForecastCard | None:
+    """The forecast of the board's scope against the won revenue target: the revenue won so far, as the won revenue
+    card says it, plus what the forecast's ranges expect of the open pipeline, so the card, the target's row and the
+    ranges say one number from one read of the open deals.
 
     None for a closed period: what it won is final, and the won revenue card says it.
     """
-    if forecast is None or computed_at is None:
-        scope = request.scope
-        result = revenue_forecast(user=request.user, start=request.period.start, end=request.period.end, by=scope.by)
-        forecast, computed_at = result.for_group(scope.group), result.computed_at
-    if forecast.total is None:
-        return None
-    won = next((card for card in cards if card.key == "won_revenue"), None)
-    target = won.target if won else None
     scope, period = request.scope, request.period
-    # The won revenue card's target carries the ranges already (the same deals, won revenue and target).
-    row = won.outlook if won else None
+    won = next((card for card in cards if card.key == WON_REVENUE and not card.unavailable), None)
+    computed_at = won.computed_at if won else request.now
+    elapsed = inclusive(period.start, period.end).elapsed_share(computed_at)
+    if elapsed >= 1:
+        return None
+    target = won.target if won else None
+    row = won.outlook if won else None  # the target's own ranges: the same deals, won revenue and target
     if row is None:
         ranges = forecast_ranges(
             user=request.user,
             start=period.start,
             end=period.end,
             by=scope.by,
-            won={scope.group: forecast.won},
+            won=None if won is None else {scope.group: float(won.value or 0)},
             targets=None if target is None else {scope.group: float(target)},
         )
         row = ranges.for_group(scope.group)
-    if row is not None:  # what the pipeline is expected to bring, as the ranges and the targets count it
-        forecast = replace(forecast, weighted=row.expected - row.won)
+    forecast = expected_forecast(row, elapsed=elapsed, group=None)
     return ForecastCard(forecast, target, str(METHOD), computed_at, scope.key, row)
 
 
@@ -184,7 +181,7 @@ def sales_board(request: BoardRequest) -> dict[str, Any]:
     teams = sales.team_comparison(user=user, period=period, now=request.now)
     return {
         "cards": cards,
-        "forecast": _forecast_card(request, cards, funnel.forecast, funnel.computed_at),
+        "forecast": _forecast_card(request, cards),
         "funnel": funnel,
         "sources": sources,
         "outcomes": outcomes,

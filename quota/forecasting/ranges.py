@@ -43,7 +43,7 @@ from quota.crm.choices import DealStatus
 from quota.crm.models import Deal
 from quota.forecasting.history import slip_rate
 from quota.forecasting.probability import win_probability
-from quota.forecasting.selectors import revenue_forecast
+from quota.forecasting.selectors import Forecast, revenue_forecast
 from quota.kpi.engine import Group
 from quota.kpi.layout import GroupKey
 from quota.kpi.periods import Every, floor, shift
@@ -98,6 +98,13 @@ class RangeRow:
         """
         remaining = self.remaining
         return None if not remaining else self.pipeline / remaining
+
+
+def expected_forecast(row: RangeRow | None, *, elapsed: float, group: Group | None = None) -> Forecast:
+    """The forecast (won + the pipeline's expected revenue) of a group's ranges: zeros for a group with neither."""
+    if row is None:
+        return Forecast(group, 0.0, 0.0, 0.0, 0, elapsed)
+    return Forecast(group, row.won, row.expected - row.won, row.pipeline, row.open_deals, elapsed)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota.core.filtersets import open_moment
@@ -19,7 +20,6 @@ from quota.crm.selectors import open_at, stage_at
 from quota.dashboards.periods import Period
 from quota.dashboards.records import catalogue_definition, records_link
 from quota.dashboards.selectors.common import labels_by_group, values_by_group
-from quota.forecasting.selectors import Forecast, forecast_from, forecast_kpis
 from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi.definitions import Unit
 from quota.kpi.engine import Value, evaluate
@@ -43,7 +43,6 @@ class FunnelStep:
 @dataclass(frozen=True)
 class Funnel:
     steps: list[FunnelStep]
-    forecast: Forecast  # the revenue forecast, computed by the same queries
     computed_at: dt.datetime
 
 
@@ -76,16 +75,17 @@ def pipeline_funnel(*, user: Any, period: Period, today: dt.date) -> Funnel:
     """Deals open at the period's end (now, for the current period) per stage, in the pipelines' stage order.
 
     A past period's deals are each in the stage they were in at its end (the stage history says which);
-    the current period's are in their stage now. The revenue forecast is evaluated beside it.
+    the current period's are in their stage now.
     """
-    past = period.end < today
-    kpis: list[str | Metric] = [] if past else list(open_now_metrics())
-    kpis += forecast_kpis(period.start, period.end)
-    evaluation = evaluate(kpis, user=user, start=period.start, end=period.end, every="none", by="stage", compare=False)
-    if past:
+    if period.end < today:
         deals, value, weighted = open_deals_by_stage_then(user=user, day=period.end)
+        computed_at = timezone.now()
     else:
+        evaluation = evaluate(
+            list(open_now_metrics()), user=user, start=period.start, end=period.end, every="none", by="stage", compare=False
+        )
         deals, value, weighted = (values_by_group(evaluation[key]) for key in SNAPSHOT_KPIS)
+        computed_at = evaluation.computed_at
     stages = list(
         Stage.objects.filter(pk__in=[k for k in deals if k is not None])
         .select_related("pipeline")
@@ -108,7 +108,7 @@ def pipeline_funnel(*, user: Any, period: Period, today: dt.date) -> Funnel:
                 link.url if link else "",
             )
         )
-    return Funnel(steps, forecast_from(evaluation).overall, evaluation.computed_at)
+    return Funnel(steps, computed_at)
 
 
 def open_deals_by_stage_then(*, user: Any, day: dt.date) -> tuple[dict[GroupKey, Value], ...]:
