@@ -165,3 +165,13 @@ def test_the_deploy_check_fails_when_the_switches_are_off():
     assert result.returncode != 0
     for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert warning in result.stderr
+
+
+@pytest.mark.slow
+def test_postgresql_queries_start_no_parallel_workers_unless_told_to():
+    url = "postgres://quota@db.invalid:5432/quota"
+    default = settings_with(DATABASE_URL=url)["DATABASES"]["default"]
+    assert default["OPTIONS"]["options"] == "-c max_parallel_workers_per_gather=0"
+    told = settings_with(DATABASE_URL=url, PG_PARALLEL_WORKERS="2")["DATABASES"]["default"]
+    assert told["OPTIONS"]["options"] == "-c max_parallel_workers_per_gather=2"
+    assert "options" not in settings_with()["DATABASES"]["default"].get("OPTIONS", {})  # SQLite has no such thing
