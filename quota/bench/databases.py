@@ -22,6 +22,8 @@ from typing import Any
 import environ
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from quota.settings.postgresql import connection_options
+
 SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PREFIX = "quota_bench_"
 
@@ -37,6 +39,9 @@ def settings_for(size: str) -> dict[str, Any]:
     if "postgresql" not in config["ENGINE"]:
         config = environ.Env.db_url_config(SERVER_URL)
     config["NAME"] = name_for(size)
+    # With the project's options, as the pages are served (no parallel workers per query).
+    options = config.setdefault("OPTIONS", {})
+    options["options"] = connection_options(options.get("options", ""))
     return config
 
 

@@ -7,6 +7,8 @@ import environ
 from celery.schedules import crontab
 from whitenoise.compress import Compressor
 
+from quota.settings.postgresql import connection_options
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -123,12 +125,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # No parallel workers for one query (PG_PARALLEL_WORKERS, default 0). A page's queries read tens of thousands of
-    # rows at most; starting workers for them cost more than it saved (the director's dashboard at the `large` size:
-    # 165 ms with PostgreSQL's default of 2, 146 ms without), and under load every core already serves a request.
     options = DATABASES["default"].setdefault("OPTIONS", {})
-    workers = env.int("PG_PARALLEL_WORKERS", default=0)
-    options["options"] = f"{options.get('options', '')} -c max_parallel_workers_per_gather={workers}".strip()
+    options["options"] = connection_options(options.get("options", ""))
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Persistent connections: a request reuses its worker's connection instead of opening one (a few ms of CPU
 # on both sides each time); the health check replaces one the server closed before it is used.
