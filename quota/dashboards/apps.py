@@ -6,8 +6,11 @@ class DashboardsConfig(AppConfig):
     label = "dashboards"
 
     def ready(self) -> None:
+        from quota.dashboards.selectors.sales import open_by_stage_metrics
         from quota.dashboards.selectors.service import open_cases_metric
         from quota.kpi import rollups
 
         # The service board's open cases card reads every case ever created and resolved: rolled up, it reads days.
         rollups.roll_up_too("open_cases", open_cases_metric)
+        # The pipeline funnel: the deals open in each stage, and their value.
+        rollups.roll_up_too("open_by_stage", open_by_stage_metrics)

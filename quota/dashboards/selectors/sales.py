@@ -1,12 +1,14 @@
 """The sales dashboard's sections: pipeline funnel, lead sources, won and lost deals, the sales race, teams.
 
-Each section is one engine call for the period (`every="none"`), grouped by stage, source, person
-or team in the same query, plus at most one small lookup (stage order, loss reasons, targets).
+Each section is one engine call for the period (`every="none"`), grouped by source, person or team in
+the same query, or filtered to each stage or loss reason, plus at most one small lookup (stages, loss
+reasons, targets).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,26 +73,51 @@ def open_now_metrics() -> list[Metric]:
     ]
 
 
+def open_by_stage_metrics(stages: Iterable[Stage] | None = None) -> list[Metric]:
+    """Per stage, the deals open in it now and their value: two KPIs filtered to the stage (default: every stage).
+
+    Filters on the deal's own fields, evaluated as a whole (`by="none"`): so rollups keep them (the dashboards app
+    registers them, `roll_up_too`) and the funnel reads days of rollups instead of every open deal. A stage added
+    since the last rebuild is read from the records until the next one.
+    """
+    stages = Stage.objects.order_by("pk") if stages is None else stages
+    metrics = []
+    for stage in stages:
+        open_in_stage: dict[str, Any] = {
+            "source": "deals",
+            "date": "created_at",
+            "filters": [
+                {"field": "status", "op": "eq", "value": "open"},
+                {"field": "stage", "op": "eq", "value": stage.pk},
+            ],
+        }
+        for key, measure, unit in (
+            (_stage_key("deals", stage), {"kind": "count"}, "count"),
+            (_stage_key("value", stage), {"kind": "sum", "field": "amount"}, "money"),
+        ):
+            definition = {**open_in_stage, "measure": {**measure, "cumulative": True}, "unit": unit, "better": "higher"}
+            metrics.append(Metric(key=key, name=key, definition=definition))
+    return metrics
+
+
+def _stage_key(what: str, stage: Stage) -> str:
+    return f"open_{what}_stage_{stage.pk}"
+
+
 def pipeline_funnel(*, user: Any, period: Period, today: dt.date) -> Funnel:
     """Deals open at the period's end (now, for the current period) per stage, in the pipelines' stage order.
 
     A past period's deals are each in the stage they were in at its end (the stage history says which);
-    the current period's are in their stage now.
+    the current period's are in their stage now. A stage's weighted value is its value times its probability,
+    as the weighted pipeline weighs each deal.
     """
+    ordered = list(Stage.objects.select_related("pipeline").order_by("-pipeline__is_default", "pipeline__name", "position"))
     if period.end < today:
         deals, value, weighted = open_deals_by_stage_then(user=user, day=period.end)
         computed_at = timezone.now()
     else:
-        evaluation = evaluate(
-            list(open_now_metrics()), user=user, start=period.start, end=period.end, every="none", by="stage", compare=False
-        )
-        deals, value, weighted = (values_by_group(evaluation[key]) for key in SNAPSHOT_KPIS)
-        computed_at = evaluation.computed_at
-    stages = list(
-        Stage.objects.filter(pk__in=[k for k in deals if k is not None])
-        .select_related("pipeline")
-        .order_by("-pipeline__is_default", "pipeline__name", "position")
-    )
+        deals, value, weighted, computed_at = _open_by_stage_now(user=user, period=period, stages=ordered)
+    stages = [stage for stage in ordered if stage.pk in deals]
     several_pipelines = len({s.pipeline_id for s in stages}) > 1
     open_deals = catalogue_definition("open_deals")
     steps = []
@@ -109,6 +136,24 @@ def pipeline_funnel(*, user: Any, period: Period, today: dt.date) -> Funnel:
             )
         )
     return Funnel(steps, computed_at)
+
+
+def _open_by_stage_now(
+    *, user: Any, period: Period, stages: list[Stage]
+) -> tuple[dict[GroupKey, Value], dict[GroupKey, Value], dict[GroupKey, Value], dt.datetime]:
+    """The deals open now per stage that has any, their value and weighted value (value x the stage's probability)."""
+    metrics = open_by_stage_metrics(stages)
+    evaluation = evaluate(metrics, user=user, start=period.start, end=period.end, every="none", compare=False)
+    deals: dict[GroupKey, Value] = {}
+    value: dict[GroupKey, Value] = {}
+    weighted: dict[GroupKey, Value] = {}
+    for stage in stages:
+        count = evaluation[_stage_key("deals", stage)].points[0].value
+        if count:
+            deals[stage.pk] = count
+            value[stage.pk] = evaluation[_stage_key("value", stage)].points[0].value
+            weighted[stage.pk] = float(value[stage.pk] or 0) * stage.probability / 100
+    return deals, value, weighted, evaluation.computed_at
 
 
 def open_deals_by_stage_then(*, user: Any, day: dt.date) -> tuple[dict[GroupKey, Value], ...]:

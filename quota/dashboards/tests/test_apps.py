@@ -1,15 +1,20 @@
-"""The service board's open cases are rolled up like a saved KPI, and read from rollups give what the records give."""
+"""The service board's open cases and the sales board's funnel are rolled up like saved KPIs, and read from rollups
+give what the records give."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from quota.crm.models import Stage
+from quota.crm.services import deal_close_won, deal_move_stage
+from quota.dashboards.selectors.sales import open_by_stage_metrics
 from quota.dashboards.selectors.service import open_cases_metric
 from quota.kpi import rollups
 from quota.kpi.plans import plan
 from quota.service.models import CaseStatus
-from quota.testing.factories import CaseFactory
+from quota.testing.factories import CaseFactory, DealFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +42,33 @@ def test_the_open_cases_card_reads_rollups_that_writes_keep_current(client, worl
     with rollups.bypassed():
         from_records = open_cases(client, world.director)
     assert from_rollups == from_records == 2
+
+
+def funnel(client, user) -> list[tuple[int, int, float, float]]:
+    client.force_login(user)
+    steps = client.get("/dashboards/sales/").context["funnel"].steps
+    return [(step.stage_id, step.deals, step.value, step.weighted) for step in steps]
+
+
+def test_the_funnel_reads_rollups_that_writes_keep_current(client, world, django_capture_on_commit_callbacks):
+    now = timezone.now()
+    first, second, *_ = Stage.objects.filter(pipeline__is_default=True).order_by("position")
+    leaves = {leaf.key for metric in open_by_stage_metrics() for leaf in plan(metric.parsed).leaves}
+    assert leaves <= {leaf.key for leaf in rollups.rollup_leaves()}  # two per stage: its open deals, their value
+    DealFactory(owner=world.rep, amount=Decimal("100.00"), created_at=now - dt.timedelta(days=400))
+    moving = DealFactory(owner=world.south_rep, amount=Decimal("250.50"), created_at=now - dt.timedelta(days=2))
+    won = DealFactory(owner=world.rep, amount=Decimal("999.00"), created_at=now - dt.timedelta(days=3))
+    rollups.rebuild()
+    with django_capture_on_commit_callbacks(execute=True):  # writes through the ORM refresh them
+        deal_move_stage(deal=moving, stage=second, by=world.south_rep)
+        deal_close_won(deal=won, by=world.rep)
+    assert leaves <= rollups.fresh_leaves(rollups.rollup_leaves(), "default").keys()
+    from_rollups = funnel(client, world.director)
+    with rollups.bypassed():
+        from_records = funnel(client, world.director)
+    expected = [
+        (first.pk, 1, 100.0, pytest.approx(100.0 * first.probability / 100)),
+        (second.pk, 1, 250.5, pytest.approx(250.5 * second.probability / 100)),
+    ]
+    assert from_rollups == from_records == expected
+    assert funnel(client, world.rep) == [expected[0]]  # a rep's rollups are their team's, as the records are

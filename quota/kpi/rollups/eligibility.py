@@ -8,7 +8,7 @@ Everything else - and groupings other than none, person and team - always reads 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from django.db import DEFAULT_DB_ALIAS
@@ -55,20 +55,27 @@ def eligible(leaf: Leaf) -> bool:
     return True
 
 
-# Definitions a page shows that are not saved KPIs (the service board's open cases), whose leaves are rolled up
-# like the saved KPIs' so that the page reads them from rollups too: registered by their app (`roll_up_too`).
-_UNSAVED: dict[str, Callable[[], Metric]] = {}
+# Definitions a page shows that are not saved KPIs (the service board's open cases, the funnel's stages), whose
+# leaves are rolled up like the saved KPIs' so that the page reads them from rollups too: registered by their app
+# (`roll_up_too`).
+_UNSAVED: dict[str, Callable[[], Metric | Sequence[Metric]]] = {}
 
 
-def roll_up_too(key: str, definition: Callable[[], Metric]) -> None:
-    """Roll up the leaves of an unsaved definition (a Metric not in the database) with the current KPIs'."""
+def roll_up_too(key: str, definition: Callable[[], Metric | Sequence[Metric]]) -> None:
+    """Roll up the leaves of unsaved definitions (Metrics not in the database: one, or as many as there are of
+    something, such as stages) with the current KPIs'."""
     _UNSAVED[key] = definition
+
+
+def _unsaved() -> list[Metric]:
+    made = [definition() for definition in _UNSAVED.values()]
+    return [metric for one in made for metric in ([one] if isinstance(one, Metric) else one)]
 
 
 def rollup_leaves(using: str = DEFAULT_DB_ALIAS) -> list[Leaf]:
     """The rolled-up leaves of every current KPI and registered definition: one per key (a cumulative leaf is
     stored as its flow)."""
-    metrics = [*Metric.objects.using(using).current(), *(definition() for definition in _UNSAVED.values())]
+    metrics = [*Metric.objects.using(using).current(), *_unsaved()]
     leaves = {leaf for metric in metrics for leaf in plan(metric.parsed).leaves if eligible(leaf)}
     flows = {leaf.key: replace(leaf, cumulative=False) for leaf in leaves}
     return [flows[key] for key in sorted(flows)]
