@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 from urllib.parse import quote
 
@@ -35,6 +34,7 @@ from quota.reports.models import Report, ReportDelivery
 from quota.reports.services import report_create
 from quota.reports.slots import latest_slot_at_or_before
 from quota.reports.tests.helpers import report_fields
+from quota.testing.reference_data import restore_migrated_data
 
 REDIS_HOST = "127.0.0.1:6379"
 TIMEOUT = 40.0
@@ -181,18 +181,12 @@ def workers(tmp_path) -> Iterator[Workers]:
 
 @pytest.fixture
 def builtin_rows() -> None:
-    """The rows migrations add (default pipeline, lead sources, loss reasons, KPI catalogue).
+    """The rows migrations add (default pipeline, lead sources, loss reasons, KPI catalogue), whatever ran before.
 
-    A transactional test's flush removes them. serialized_rollback would bring them back, but not
-    reliably: after the Playwright tests in the same process the connection has lost the serialized
-    copy. So this test puts them back itself.
+    The root conftest puts them back after every test that flushes; this makes sure of them when the worker's
+    test is the first to need them after something else removed them.
     """
-    from django.apps import apps
-
-    from quota.kpi.services import sync_catalogue
-
-    import_module("quota.crm.migrations.0003_builtin_data").create(apps, None)
-    sync_catalogue()
+    restore_migrated_data()
 
 
 @pytest.fixture
