@@ -78,7 +78,7 @@ def open_by_stage_metrics(stages: Iterable[Stage] | None = None) -> list[Metric]
 
     Filters on the deal's own fields, evaluated as a whole (`by="none"`): so rollups keep them (the dashboards app
     registers them, `roll_up_too`) and the funnel reads days of rollups instead of every open deal. A stage added
-    since the last rebuild is read from the records until the next one.
+    since rollups were last built (`quota kpi rollup`) is read from its deals, through the open deals' stage index.
     """
     stages = Stage.objects.order_by("pk") if stages is None else stages
     metrics = []
