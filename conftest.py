@@ -79,8 +79,10 @@ def _default_language():
 def _flushes_the_database(item: pytest.Item) -> bool:
     """Whether the test runs outside a transaction, so that its teardown flushes every table."""
     marker = item.get_closest_marker("django_db")
-    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
-        return True
+    if marker is not None:
+        options = {"transaction": marker.args[:1] == (True,), **marker.kwargs}
+        if options.get("transaction") or options.get("reset_sequences"):
+            return True
     return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
 
 
