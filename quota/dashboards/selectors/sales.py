@@ -78,7 +78,8 @@ def open_by_stage_metrics(stages: Iterable[Stage] | None = None) -> list[Metric]
 
     Filters on the deal's own fields, evaluated as a whole (`by="none"`): so rollups keep them (the dashboards app
     registers them, `roll_up_too`) and the funnel reads days of rollups instead of every open deal. A stage added
-    since rollups were last built (`quota kpi rollup`) is read from its deals, through the open deals' stage index.
+    since rollups were built is read from its deals (through the open deals' stage index) until the periodic task
+    builds its leaves.
     """
     stages = Stage.objects.order_by("pk") if stages is None else stages
     metrics = []

@@ -49,6 +49,13 @@ def _newest(source: Source, using: str) -> models.QuerySet:
     return source.model._default_manager.db_manager(using).order_by("-pk").values("pk")[:1]
 
 
+def unbuilt_leaves(using: str = DEFAULT_DB_ALIAS) -> list[Leaf]:
+    """The current KPIs' leaves that have no rollups while others have (a KPI or a stage added since they were
+    built); none where no rollups are built at all: such an install reads the records by choice."""
+    built = set(RollupState.objects.using(using).values_list("leaf", flat=True))
+    return [leaf for leaf in rollup_leaves(using) if leaf.key not in built] if built else []
+
+
 def stale_leaves(using: str = DEFAULT_DB_ALIAS) -> list[Leaf]:
     """The current KPIs' leaves whose rollups were built but are stale now (never-built ones nothing reads)."""
     built = set(RollupState.objects.using(using).values_list("leaf", flat=True))

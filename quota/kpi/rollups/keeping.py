@@ -7,7 +7,8 @@
 - a parent that changes owner (a campaign handed to someone else) or goes away marks its children's
   rollups stale: the records are read until the rebuild;
 - stale rollups are rebuilt by a periodic task (`rebuild_stale()`, every few minutes), so none stays
-  stale until someone runs `quota kpi rollup`.
+  stale until someone runs `quota kpi rollup`; it also builds the leaves added since (a new KPI, a new stage)
+  where rollups are built at all.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from quota.kpi.periods import Every, company_zone, floor, shift
 from quota.kpi.plans import Leaf
 from quota.kpi.queries import Batch, LeafQuery, Scope
 from quota.kpi.rollups.eligibility import DAY, YEAR, eligible, owner_link, rollup_leaves
-from quota.kpi.rollups.freshness import mark_stale, stale_leaves
+from quota.kpi.rollups.freshness import mark_stale, stale_leaves, unbuilt_leaves
 from quota.kpi.sources import SOURCES, Kind, Source, get_source
 
 logger = logging.getLogger(__name__)
@@ -79,8 +80,9 @@ def rebuild(*, using: str = DEFAULT_DB_ALIAS, leaves: Sequence[Leaf] | None = No
 
 
 def rebuild_stale(*, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
-    """Rebuild only the stale rollups (the periodic task); rows per source.date field, empty when all are fresh."""
-    leaves = stale_leaves(using)
+    """Rebuild only the stale rollups, and build those of leaves added since (a new KPI, a new stage), the periodic
+    task; rows per source.date field, empty when all are fresh."""
+    leaves = [*stale_leaves(using), *unbuilt_leaves(using)]
     return rebuild(using=using, leaves=leaves) if leaves else {}
 
 

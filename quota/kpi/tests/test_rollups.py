@@ -377,3 +377,36 @@ def test_a_registered_unsaved_definition_is_rolled_up_with_the_kpis(monkeypatch)
     assert leaf.key not in before  # no saved KPI counts them
     rollups.roll_up_too("disqualified_leads", lambda: disqualified)
     assert {leaf.key for leaf in rollups.rollup_leaves()} == before | {leaf.key}
+
+
+def test_the_periodic_rebuild_builds_the_leaves_of_a_kpi_added_since(sales):
+    from quota.kpi.definitions import parse
+    from quota.kpi.plans import plan
+    from quota.kpi.services import metric_save_version
+    from quota.kpi.tasks import rebuild_stale_rollups
+
+    definition = {
+        "source": "deals",
+        "filters": [{"field": "status", "op": "eq", "value": "open"}, {"field": "amount", "op": "gte", "value": 100}],
+        "measure": {"kind": "count"},
+        "unit": "count",
+        "better": "higher",
+    }
+    big_deals = metric_save_version(
+        key="big_open_deals", name="Big open deals", description="Open deals of 100 or more", definition=parse(definition)
+    )
+    (leaf,) = plan(big_deals.parsed).leaves
+    assert [unbuilt.key for unbuilt in rollups.unbuilt_leaves()] == [leaf.key]
+    assert rollups.stale_leaves() == []  # never built is not stale: the records answer meanwhile
+    assert rebuild_stale_rollups.apply().get() > 0
+    assert rollups.unbuilt_leaves() == [] and rollups.all_fresh()
+    assert leaf.key in rollups.fresh_leaves([leaf], "default")
+
+
+def test_where_no_rollups_are_built_the_periodic_rebuild_builds_none(db):
+    from quota.kpi.tasks import rebuild_stale_rollups
+
+    rollups.drop()
+    assert rollups.unbuilt_leaves() == []  # such an install reads the records by choice
+    assert rebuild_stale_rollups.apply().get() == 0
+    assert not RollupState.objects.exists()
