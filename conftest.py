@@ -78,10 +78,12 @@ def _default_language():
 
 def _flushes_the_database(item: pytest.Item) -> bool:
     """Whether the test runs outside a transaction, so that its teardown flushes every table."""
+    from pytest_django.fixtures import validate_django_db
+
     marker = item.get_closest_marker("django_db")
     if marker is not None:
-        options = {"transaction": marker.args[:1] == (True,), **marker.kwargs}
-        if options.get("transaction") or options.get("reset_sequences"):
+        transaction, reset_sequences, *_ = validate_django_db(marker)  # the marker read as pytest-django reads it
+        if transaction or reset_sequences:
             return True
     return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
 
