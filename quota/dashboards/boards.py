@@ -164,7 +164,7 @@ def _forecast_card(request: BoardRequest, cards: list[Card]) -> ForecastCard | N
             targets=None if target is None else {scope.group: float(target)},
         )
         row = ranges.for_group(scope.group)
-    forecast = expected_forecast(row, elapsed=elapsed, group=None)
+    forecast = expected_forecast(row, elapsed=elapsed)
     return ForecastCard(forecast, target, str(METHOD), computed_at, scope.key, row)
 
 

@@ -48,31 +48,6 @@ class Funnel:
     computed_at: dt.datetime
 
 
-SNAPSHOT_KPIS = ("open_deals", "pipeline_value", "weighted_pipeline")
-
-
-def open_now_metrics() -> list[Metric]:
-    """The snapshot KPIs for a period that has not ended: the deals open now, read through the open deals only.
-
-    `open_deals` and friends count every deal created by the period's end less those closed by then,
-    which reads every deal twice; now, that is just the open ones, which an index keeps apart.
-    """
-    open_now = {"source": "deals", "date": "created_at", "filters": [{"field": "status", "op": "eq", "value": "open"}]}
-    measures = [
-        ({"kind": "count"}, "count"),
-        ({"kind": "sum", "field": "amount"}, "money"),
-        ({"kind": "sum", "field": "weighted_amount"}, "money"),
-    ]
-    return [
-        Metric(
-            key=key,
-            name=key,
-            definition={**open_now, "measure": {**measure, "cumulative": True}, "unit": unit, "better": "higher"},
-        )
-        for key, (measure, unit) in zip(SNAPSHOT_KPIS, measures, strict=True)
-    ]
-
-
 def open_by_stage_metrics(stages: Iterable[Stage] | None = None) -> list[Metric]:
     """Per stage, the deals open in it now and their value: two KPIs filtered to the stage (default: every stage).
 

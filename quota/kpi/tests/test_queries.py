@@ -9,10 +9,10 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from quota.crm.models import Deal, Stage
-from quota.dashboards.selectors.sales import open_now_metrics
 from quota.forecasting.selectors import expected_close_metrics
 from quota.kpi.definitions import Filter, Op, parse
 from quota.kpi.engine import PREVIEW_KEY, evaluate
+from quota.kpi.models import Metric
 from quota.kpi.plans import Leaf
 from quota.kpi.queries import shared_filters
 from quota.kpi.sources import get_source
@@ -66,6 +66,25 @@ def pipeline():
     return reps
 
 
+def open_now_metrics() -> list[Metric]:
+    """The open pipeline now (its deals, value and weighted value), read through the open deals only: counted by
+    creation date up to the period's end, the open status a filter every leaf shares."""
+    open_now = {"source": "deals", "date": "created_at", "filters": [{"field": "status", "op": "eq", "value": "open"}]}
+    measures = [
+        ("open_deals", {"kind": "count"}, "count"),
+        ("pipeline_value", {"kind": "sum", "field": "amount"}, "money"),
+        ("weighted_pipeline", {"kind": "sum", "field": "weighted_amount"}, "money"),
+    ]
+    return [
+        Metric(
+            key=key,
+            name=key,
+            definition={**open_now, "measure": {**measure, "cumulative": True}, "unit": unit, "better": "higher"},
+        )
+        for key, measure, unit in measures
+    ]
+
+
 def kpis():
     return [*open_now_metrics(), *expected_close_metrics(dt.date(2024, 3, 1), dt.date(2024, 3, 31))]
 
@@ -88,7 +107,8 @@ def test_leaves_computed_together_equal_each_computed_alone(pipeline, by):
 
 
 def test_the_open_pipeline_is_filtered_once_in_where(pipeline):
-    """The funnel's query: `status = 'open'` is a plain WHERE condition (a partial index on open deals matches it)."""
+    """The open pipeline by stage: `status = 'open'` is a plain WHERE condition (a partial index on open deals matches
+    it)."""
     with CaptureQueriesContext(connection) as captured:
         values(kpis(), "stage")
     [sql] = [q["sql"] for q in captured.captured_queries if 'FROM "crm_deal"' in q["sql"]]
