@@ -39,7 +39,6 @@ from quota.testing.factories import (
     UserFactory,
     loss_reason,
 )
-from quota.testing.reference_data import restore_migrated_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,13 +48,7 @@ RESTORED = "restored"
 
 
 @pytest.fixture
-def builtin_data(transactional_db):
-    """The built-in sources, pipeline and KPI catalogue: a transactional test's flush removes what migrations made."""
-    restore_migrated_data()
-
-
-@pytest.fixture
-def company(builtin_data, time_machine):
+def company(time_machine):
     """A small company with a year of records: leads, deals won and lost, calls, meetings, cases, orders, invoices."""
     time_machine.move_to(NOW, tick=False)
     north, south = TeamFactory(name="North"), TeamFactory(name="South")
@@ -215,7 +208,7 @@ def test_force_replaces_a_database_and_media_that_hold_data(company, media, rest
     assert not (target_media / "stray.txt").exists()
 
 
-def test_a_backup_of_the_other_database_kind_is_refused(builtin_data, restored, tmp_path):
+def test_a_backup_of_the_other_database_kind_is_refused(restored, tmp_path):
     archive = tmp_path / "quota.tar.gz"
     backups.backup(archive)
     here = connections["default"].vendor
@@ -227,7 +220,7 @@ def test_a_backup_of_the_other_database_kind_is_refused(builtin_data, restored, 
     assert row_counts(restored) == {}
 
 
-def test_a_backup_of_a_newer_quota_is_refused(builtin_data, restored, tmp_path):
+def test_a_backup_of_a_newer_quota_is_refused(restored, tmp_path):
     archive = tmp_path / "quota.tar.gz"
     backups.backup(archive)
     manifest = backups.read_manifest(archive)
@@ -236,7 +229,7 @@ def test_a_backup_of_a_newer_quota_is_refused(builtin_data, restored, tmp_path):
         backups.restore(forged, using=restored, media_root=tmp_path / "m")
 
 
-def test_an_older_backup_restores_and_asks_for_migrate(builtin_data, restored, tmp_path, capsys):
+def test_an_older_backup_restores_and_asks_for_migrate(restored, tmp_path, capsys):
     archive = tmp_path / "quota.tar.gz"
     backups.backup(archive)
     manifest = backups.read_manifest(archive)
@@ -260,7 +253,7 @@ def test_a_file_that_is_not_a_backup_is_refused(tmp_path, content, message):
         call_command("restore", str(path))
 
 
-def test_an_archive_with_unexpected_entries_is_refused(builtin_data, restored, tmp_path):
+def test_an_archive_with_unexpected_entries_is_refused(restored, tmp_path):
     archive = tmp_path / "quota.tar.gz"
     backups.backup(archive)
     tampered = rewrite_manifest(archive, tmp_path / "tampered.tar.gz", extra={"../../etc/cron.d/evil": b"* * * * * root id"})
@@ -269,7 +262,7 @@ def test_an_archive_with_unexpected_entries_is_refused(builtin_data, restored, t
     assert row_counts(restored) == {}
 
 
-def test_backup_does_not_overwrite_a_file_unless_forced(builtin_data, tmp_path):
+def test_backup_does_not_overwrite_a_file_unless_forced(tmp_path):
     archive = tmp_path / "quota.tar.gz"
     archive.write_text("an older backup")
     with pytest.raises(CommandError, match=r"already exists.*--force"):
@@ -279,13 +272,13 @@ def test_backup_does_not_overwrite_a_file_unless_forced(builtin_data, tmp_path):
     assert "manifest.json" in archive_members(archive)
 
 
-def test_backup_into_a_missing_folder_says_so(builtin_data, tmp_path):
+def test_backup_into_a_missing_folder_says_so(tmp_path):
     with pytest.raises(CommandError, match="does not exist"):
         call_command("backup", str(tmp_path / "missing" / "quota.tar.gz"))
 
 
 @pytest.mark.skipif("connections['default'].vendor != 'postgresql'", reason="pg_restore --clean: PostgreSQL only")
-def test_postgresql_refuses_a_forced_restore_over_a_newer_schema(builtin_data, restored, tmp_path):
+def test_postgresql_refuses_a_forced_restore_over_a_newer_schema(restored, tmp_path):
     archive = tmp_path / "quota.tar.gz"
     backups.backup(archive)
     backups.restore(archive, using=restored, media_root=tmp_path / "m")

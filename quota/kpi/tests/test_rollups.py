@@ -18,7 +18,6 @@ from quota.kpi.models import Metric, Rollup, RollupState
 from quota.kpi.periods import Span
 from quota.kpi.rollups import keeping, reading
 from quota.testing.factories import CallFactory, LeadFactory, UserFactory, default_pipeline, loss_reason
-from quota.testing.reference_data import restore_migrated_data
 
 pytestmark = pytest.mark.django_db
 
@@ -46,12 +45,6 @@ def assert_same_as_records(by="person", **window):
             assert mine[:2] == theirs[:2], key
             for a, b in zip(mine[2:], theirs[2:], strict=True):
                 assert (a is None and b is None) or a == pytest.approx(b, rel=1e-9), (key, mine, theirs)
-
-
-@pytest.fixture
-def builtin_data(db):
-    """The pipeline and sources a migration makes: gone after another test that flushed the database."""
-    restore_migrated_data()
 
 
 @pytest.fixture
@@ -327,7 +320,7 @@ def test_the_stale_mark_is_retried_on_a_new_connection(sales, monkeypatch):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="kills a PostgreSQL backend, as the outage did")
 @pytest.mark.django_db(transaction=True)
-def test_a_connection_killed_after_the_commit_still_answers_201_and_leaves_them_stale(builtin_data, sales, monkeypatch):
+def test_a_connection_killed_after_the_commit_still_answers_201_and_leaves_them_stale(sales, monkeypatch):
     from django.db import connections
     from rest_framework.test import APIClient
 

@@ -34,7 +34,6 @@ from quota.reports.models import Report, ReportDelivery
 from quota.reports.services import report_create
 from quota.reports.slots import latest_slot_at_or_before
 from quota.reports.tests.helpers import report_fields
-from quota.testing.reference_data import restore_migrated_data
 
 REDIS_HOST = "127.0.0.1:6379"
 TIMEOUT = 40.0
@@ -180,17 +179,7 @@ def workers(tmp_path) -> Iterator[Workers]:
 
 
 @pytest.fixture
-def builtin_rows() -> None:
-    """The rows migrations add (default pipeline, lead sources, loss reasons, KPI catalogue), whatever ran before.
-
-    The root conftest puts them back after every test that flushes; this makes sure of them when the worker's
-    test is the first to need them after something else removed them.
-    """
-    restore_migrated_data()
-
-
-@pytest.fixture
-def due_report(builtin_rows, company) -> Report:
+def due_report(company) -> Report:
     """A daily report whose slot has just passed: the next scheduler run sends it."""
     report = report_create(
         by=company.director, recipients=[company.director], **report_fields(frequency="daily", formats=["csv"])
