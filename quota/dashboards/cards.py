@@ -22,7 +22,7 @@ from quota.dashboards.periods import Period, range_label
 from quota.forecasting.ranges import RangeRow
 from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi.definitions import Better, Unit
-from quota.kpi.engine import evaluate, evaluate_spans
+from quota.kpi.engine import current_versions, evaluate, evaluate_spans
 from quota.kpi.formatting import as_text, change_text, share_text
 from quota.kpi.models import Metric, Target
 from quota.kpi.periods import Span, company_zone
@@ -141,7 +141,7 @@ def kpi_cards(
     today = company_today(now)
     spans = (period.to_date(today), period.previous_to_date(today))
     keys = [r.key for r in requests if r.metric is None]
-    saved = {m.key: m for m in Metric.objects.current().filter(key__in=keys)} if keys else {}
+    saved = current_versions(keys) if keys else {}
     metrics = {r.key: r.metric or saved.get(r.key) for r in requests}
     shown = {key: m for key, m in metrics.items() if m is not None and not m.parsed.grouping_problem(scope.by)}
 

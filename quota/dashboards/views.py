@@ -47,6 +47,7 @@ from quota.dashboards.target_grid import (
     target_grid,
 )
 from quota.kpi import dimensions
+from quota.kpi.engine import reading_once
 from quota.kpi.forms import KpiBuilderForm
 from quota.kpi.models import Metric, TargetPeriod
 from quota.kpi.sources import get_source
@@ -96,7 +97,8 @@ def _board_page(request: HttpRequest, chosen: Board) -> HttpResponse:
     refused = _htmx_period_refusal(request, period_form)
     if refused is not None:
         return refused
-    context = build(BoardRequest(chosen, request.user, period, now))
+    with reading_once():  # its sections read the KPIs' versions and the rollups' freshness once
+        context = build(BoardRequest(chosen, request.user, period, now))
     context.update(
         board=chosen,
         boards=boards_for(request.user),
@@ -118,6 +120,11 @@ def _board_page(request: HttpRequest, chosen: Board) -> HttpResponse:
 @live_page
 def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     """A KPI in depth: its card, 13 months beside last year, a breakdown and the records behind it."""
+    with reading_once():  # its card, trend and breakdown read the KPIs' versions and the rollups' freshness once
+        return _kpi_detail(request, key)
+
+
+def _kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     metric = get_object_or_404(Metric.objects.current(), key=key)
     now = timezone.now()
     period, period_form = _period(request, now)

@@ -17,6 +17,8 @@ import datetime as dt
 import difflib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import repeat
@@ -43,6 +45,24 @@ from quota.kpi.table import LeafTable
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 PREVIEW_KEY = "preview"
 Value = int | float | None
+
+
+# Within `reading_once()`: per database, the current version of every KPI by key.
+_current: ContextVar[dict[str, dict[str, Metric]] | None] = ContextVar("kpi_current_versions", default=None)
+
+
+@contextmanager
+def reading_once() -> Iterator[None]:
+    """Within the block, evaluations look up the KPIs' current versions and which rollups are fresh once, not each
+    time: a page of several sections makes two queries instead of two per section, and all its sections read the
+    same versions and the same rollups. For a page that only reads; a KPI saved inside the block is not seen.
+    """
+    token = _current.set({})
+    try:
+        with rollups.checked_once():
+            yield
+    finally:
+        _current.reset(token)
 
 
 class UnknownKpi(LookupError):
@@ -246,7 +266,7 @@ def _moments(table: LeafTable, layout: Layout, computed_at: dt.datetime) -> np.n
 def _resolve(kpis: Sequence[str | Metric | Definition], using: str, by: str) -> list[_Kpi]:
     """The KPIs asked for (current versions for keys), refusing any that cannot be grouped `by`."""
     keys = [k for k in kpis if isinstance(k, str)]
-    found = {m.key: m for m in Metric.objects.using(using).current().filter(key__in=keys)} if keys else {}
+    found = current_versions(keys, using) if keys else {}
     out = []
     for item in kpis:
         if isinstance(item, Definition):
@@ -263,6 +283,16 @@ def _resolve(kpis: Sequence[str | Metric | Definition], using: str, by: str) -> 
                 _("%(kpi)s cannot be grouped by %(by)s. %(why)s") % {"kpi": kpi.name, "by": by, "why": problem}
             )
     return out
+
+
+def current_versions(keys: list[str], using: str = DEFAULT_DB_ALIAS) -> dict[str, Metric]:
+    """The current version of each KPI of `keys` that exists, by key."""
+    current = _current.get()
+    if current is None:
+        return {m.key: m for m in Metric.objects.using(using).current().filter(key__in=keys)}
+    if using not in current:
+        current[using] = {m.key: m for m in Metric.objects.using(using).current()}
+    return {key: current[using][key] for key in keys if key in current[using]}
 
 
 def unknown_kpi_message(key: str, using: str = DEFAULT_DB_ALIAS) -> str:

@@ -12,7 +12,7 @@ are the fallback.
 """
 
 from quota.kpi.rollups.eligibility import eligible, owner_link, roll_up_too, rollup_leaves
-from quota.kpi.rollups.freshness import all_fresh, fresh_leaves, mark_stale, stale_leaves, unbuilt_leaves
+from quota.kpi.rollups.freshness import all_fresh, checked_once, fresh_leaves, mark_stale, stale_leaves, unbuilt_leaves
 from quota.kpi.rollups.keeping import connect, drop, rebuild, rebuild_stale, refresh
 from quota.kpi.rollups.reading import Reader, bypassed, is_bypassed
 
@@ -20,6 +20,7 @@ __all__ = [
     "Reader",
     "all_fresh",
     "bypassed",
+    "checked_once",
     "connect",
     "drop",
     "eligible",

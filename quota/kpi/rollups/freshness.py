@@ -9,7 +9,9 @@ the records meanwhile, and the periodic task rebuilds them (kpi.rollups.keeping)
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
@@ -18,9 +20,26 @@ from django.db.models import BigIntegerField, Case, Subquery, When
 from quota.kpi.models import RollupState
 from quota.kpi.plans import Leaf
 from quota.kpi.rollups.eligibility import rollup_leaves
-from quota.kpi.sources import Source, get_source
+from quota.kpi.sources import SOURCES, Source, get_source
 
 logger = logging.getLogger(__name__)
+# Within `checked_once()`: per database, every fresh leaf and the id its rows carry.
+_checked: ContextVar[dict[str, dict[str, int]] | None] = ContextVar("kpi_rollups_checked", default=None)
+
+
+@contextmanager
+def checked_once() -> Iterator[None]:
+    """Within the block, which rollups are fresh is read once per database, for every leaf, not once per evaluation.
+
+    For a page that only reads (a dashboard's sections): it reads one query instead of one per section, and every
+    section reads the same rollups. A leaf marked stale inside the block is seen at once (`mark_stale` forgets what
+    was read); rows inserted behind the ORM's back inside the block are not.
+    """
+    token = _checked.set({})
+    try:
+        yield
+    finally:
+        _checked.reset(token)
 
 
 def all_fresh(using: str = DEFAULT_DB_ALIAS) -> bool:
@@ -29,14 +48,36 @@ def all_fresh(using: str = DEFAULT_DB_ALIAS) -> bool:
     return fresh_leaves(leaves, using).keys() == {leaf.key for leaf in leaves}
 
 
+def forget_checked(using: str) -> None:
+    """Within `checked_once()`, read again which rollups are fresh (they were marked stale, rebuilt or dropped)."""
+    checked = _checked.get()
+    if checked is not None:
+        checked.pop(using, None)
+
+
 def fresh_leaves(leaves: Iterable[Leaf], using: str) -> dict[str, int]:
-    """The leaves whose rollups are fresh: their key and the id their rows carry (one query)."""
+    """The leaves whose rollups are fresh: their key and the id their rows carry (one query, or none within
+    `checked_once()` once read)."""
     leaves = list(leaves)
+    checked = _checked.get()
+    if checked is None:
+        return _fresh([leaf.key for leaf in leaves], {leaf.source for leaf in leaves}, using)
+    if using not in checked:
+        checked[using] = _fresh(None, set(SOURCES), using)
+    fresh = checked[using]
+    return {leaf.key: fresh[leaf.key] for leaf in leaves if leaf.key in fresh}
+
+
+def _fresh(keys: list[str] | None, sources: set[str], using: str) -> dict[str, int]:
+    """The fresh ones of the leaves `keys` (None: of every leaf), whose records are of `sources`."""
     newest = Case(
-        *[When(source=key, then=Subquery(_newest(get_source(key), using))) for key in sorted({leaf.source for leaf in leaves})],
+        *[When(source=key, then=Subquery(_newest(get_source(key), using))) for key in sorted(sources)],
         output_field=BigIntegerField(),
     )
-    rows = RollupState.objects.using(using).filter(leaf__in=[leaf.key for leaf in leaves]).annotate(newest=newest)
+    rows = RollupState.objects.using(using).all()
+    if keys is not None:
+        rows = rows.filter(leaf__in=keys)
+    rows = rows.annotate(newest=newest)
     zone = str(settings.TIME_ZONE)
     return {
         row["leaf"]: row["id"]
@@ -71,6 +112,8 @@ def mark_stale(sources: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None
     request): the mark is tried again once on a new connection, since an unmarked stale rollup is
     read as if it were right.
     """
+
+    forget_checked(using)
 
     def mark() -> None:
         RollupState.objects.using(using).filter(source__in=list(sources)).update(max_pk=-1)

@@ -37,7 +37,7 @@ from quota.kpi.periods import Every, company_zone, floor, shift
 from quota.kpi.plans import Leaf
 from quota.kpi.queries import Batch, LeafQuery, Scope
 from quota.kpi.rollups.eligibility import DAY, YEAR, eligible, owner_link, rollup_leaves
-from quota.kpi.rollups.freshness import mark_stale, stale_leaves, unbuilt_leaves
+from quota.kpi.rollups.freshness import forget_checked, mark_stale, stale_leaves, unbuilt_leaves
 from quota.kpi.sources import SOURCES, Kind, Source, get_source
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ def rebuild(*, using: str = DEFAULT_DB_ALIAS, leaves: Sequence[Leaf] | None = No
             _insert_years(ids, using)
             transaction.on_commit(partial(dataversions.bump_tables, [source.model._meta.db_table], using), using=using)
             written[f"{source_key}.{date}"] = Rollup.objects.using(using).filter(state_id__in=ids).count()
+    forget_checked(using)  # the states were made again: new ids
     _vacuum(using)
     return written
 
@@ -88,6 +89,7 @@ def rebuild_stale(*, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
 
 def drop(*, using: str = DEFAULT_DB_ALIAS) -> None:
     RollupState.objects.using(using).all().delete()  # rows go with their states
+    forget_checked(using)
 
 
 def _vacuum(using: str) -> None:

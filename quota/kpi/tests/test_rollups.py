@@ -13,7 +13,7 @@ from quota.activities.models import Activity
 from quota.crm.models import Deal
 from quota.crm.services import deal_close_lost, deal_close_won, deal_create, deal_reopen, deal_update
 from quota.kpi import rollups
-from quota.kpi.engine import evaluate, evaluate_spans
+from quota.kpi.engine import evaluate, evaluate_spans, reading_once
 from quota.kpi.models import Metric, Rollup, RollupState
 from quota.kpi.periods import Span
 from quota.kpi.rollups import keeping, reading
@@ -104,6 +104,34 @@ def test_rows_inserted_behind_the_orms_back_make_them_stale_not_wrong(sales):
     assert_same_as_records()  # the records answer until the next rebuild
     rollups.rebuild()
     assert rollups.fresh_leaves(deals, "default").keys() == {leaf.key for leaf in deals}
+
+
+def lookups(captured) -> list[str]:
+    """The queries that look up KPI versions or the rollups' freshness."""
+    return [q["sql"] for q in captured.captured_queries if "kpi_rollupstate" in q["sql"] or 'FROM "kpi_metric"' in q["sql"]]
+
+
+def test_reading_once_looks_the_versions_and_freshness_up_once_for_many_evaluations(sales):
+    with CaptureQueriesContext(connection) as each_time:
+        expected = [values(), values(by="team"), values(by="none")]
+    with reading_once(), CaptureQueriesContext(connection) as once:
+        assert [values(), values(by="team"), values(by="none")] == expected
+    assert len(lookups(each_time)) == 6
+    assert len(lookups(once)) == 2
+    assert "kpi_rollup" in " ".join(q["sql"] for q in once.captured_queries if q["sql"] not in lookups(once))
+
+
+def test_reading_once_sees_rollups_marked_stale_or_rebuilt_inside_the_block(sales, django_capture_on_commit_callbacks):
+    deals = [leaf for leaf in rollups.rollup_leaves() if leaf.source == "deals"]
+    with reading_once():
+        before = rollups.fresh_leaves(deals, "default")
+        assert before.keys() == {leaf.key for leaf in deals}
+        rollups.mark_stale(["deals"])
+        assert not rollups.fresh_leaves(deals, "default")  # read again, not remembered
+        rollups.rebuild()
+        after = rollups.fresh_leaves(deals, "default")
+        assert after.keys() == before.keys() and set(after.values()).isdisjoint(before.values())  # the new states' ids
+        assert_same_as_records()
 
 
 def test_another_time_zone_makes_them_stale(sales, settings):
