@@ -6,7 +6,7 @@ class DashboardsConfig(AppConfig):
     label = "dashboards"
 
     def ready(self) -> None:
-        from quota.dashboards.selectors.sales import open_by_stage_metrics
+        from quota.dashboards.selectors.sales import lost_by_reason_metrics, open_by_stage_metrics
         from quota.dashboards.selectors.service import open_cases_metric
         from quota.kpi import rollups
 
@@ -14,3 +14,5 @@ class DashboardsConfig(AppConfig):
         rollups.roll_up_too("open_cases", open_cases_metric)
         # The pipeline funnel: the deals open in each stage, and their value.
         rollups.roll_up_too("open_by_stage", open_by_stage_metrics)
+        # Won and lost: the deals lost for each reason.
+        rollups.roll_up_too("lost_by_reason", lost_by_reason_metrics)

@@ -222,29 +222,42 @@ class WinLoss:
     computed_at: dt.datetime
 
 
-def _lost_for(reason: LossReason) -> Metric:
-    """Deals lost for one reason: loss reasons are not an engine grouping, so each is a filtered count in the same query."""
-    return Metric(
-        key=f"lost_reason_{reason.pk}",
-        name=reason.display_name,
-        definition={
-            "source": "deals",
-            "date": "closed_at",
-            "filters": [
-                {"field": "status", "op": "eq", "value": "lost"},
-                {"field": "loss_reason", "op": "eq", "value": reason.pk},
-            ],
-            "measure": {"kind": "count"},
-            "unit": "count",
-            "better": "lower",
-        },
-    )
+def lost_by_reason_metrics(reasons: Iterable[LossReason] | None = None) -> list[Metric]:
+    """Per loss reason, the deals lost for it (default: every reason): a count filtered to the reason.
+
+    Loss reasons are not an engine grouping, so each is a filtered count in the same query. Filters on the deal's
+    own fields: so rollups keep them (the dashboards app registers them, `roll_up_too`) and the won and lost section
+    reads days of rollups instead of the period's closed deals.
+    """
+    reasons = LossReason.objects.order_by("pk") if reasons is None else reasons
+    return [
+        Metric(
+            key=_reason_key(reason),
+            name=reason.display_name,
+            definition={
+                "source": "deals",
+                "date": "closed_at",
+                "filters": [
+                    {"field": "status", "op": "eq", "value": "lost"},
+                    {"field": "loss_reason", "op": "eq", "value": reason.pk},
+                ],
+                "measure": {"kind": "count"},
+                "unit": "count",
+                "better": "lower",
+            },
+        )
+        for reason in reasons
+    ]
+
+
+def _reason_key(reason: LossReason) -> str:
+    return f"lost_reason_{reason.pk}"
 
 
 def win_loss(*, user: Any, period: Period) -> WinLoss:
     """Deals won and lost in the period (by close date), the lost ones by reason."""
-    reasons = {f"lost_reason_{r.pk}": r for r in LossReason.objects.all()}
-    metrics = [_lost_for(reason) for reason in reasons.values()]
+    reasons = {_reason_key(reason): reason for reason in LossReason.objects.order_by("pk")}
+    metrics = lost_by_reason_metrics(reasons.values())
     evaluation = evaluate(
         [*metrics, "won_deals", "lost_deals"], user=user, start=period.start, end=period.end, every="none", compare=False
     )

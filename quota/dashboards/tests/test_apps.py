@@ -1,5 +1,5 @@
-"""The service board's open cases and the sales board's funnel are rolled up like saved KPIs, and read from rollups
-give what the records give."""
+"""The service board's open cases and the sales board's funnel and losses by reason are rolled up like saved KPIs, and
+read from rollups give what the records give."""
 
 import datetime as dt
 from decimal import Decimal
@@ -8,13 +8,13 @@ import pytest
 from django.utils import timezone
 
 from quota.crm.models import Stage
-from quota.crm.services import deal_close_won, deal_move_stage
-from quota.dashboards.selectors.sales import open_by_stage_metrics
+from quota.crm.services import deal_close_lost, deal_close_won, deal_move_stage
+from quota.dashboards.selectors.sales import lost_by_reason_metrics, open_by_stage_metrics
 from quota.dashboards.selectors.service import open_cases_metric
 from quota.kpi import rollups
 from quota.kpi.plans import plan
 from quota.service.models import CaseStatus
-from quota.testing.factories import CaseFactory, DealFactory
+from quota.testing.factories import CaseFactory, DealFactory, loss_reason
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +72,28 @@ def test_the_funnel_reads_rollups_that_writes_keep_current(client, world, django
     ]
     assert from_rollups == from_records == expected
     assert funnel(client, world.rep) == [expected[0]]  # a rep's rollups are their team's, as the records are
+
+
+def outcomes(client, user) -> list[tuple[str, int, bool]]:
+    client.force_login(user)
+    section = client.get("/dashboards/sales/").context["outcomes"]
+    return [(outcome.label, outcome.deals, outcome.won) for outcome in section.outcomes]
+
+
+def test_losses_by_reason_read_rollups_that_writes_keep_current(client, world, django_capture_on_commit_callbacks):
+    now = timezone.now()
+    price, timing = loss_reason("Price too high"), loss_reason("Timing")
+    leaves = {leaf.key for metric in lost_by_reason_metrics() for leaf in plan(metric.parsed).leaves}
+    assert leaves <= {leaf.key for leaf in rollups.rollup_leaves()}  # one per reason: the deals lost for it
+    deals = [DealFactory(owner=owner, created_at=now - dt.timedelta(days=1)) for owner in (world.rep, world.rep, world.south_rep)]
+    rollups.rebuild()
+    with django_capture_on_commit_callbacks(execute=True):  # writes through the ORM refresh them
+        deal_close_lost(deal=deals[0], by=world.rep, reason=price)
+        deal_close_lost(deal=deals[1], by=world.rep, reason=timing)
+        deal_close_lost(deal=deals[2], by=world.south_rep, reason=price)
+    assert leaves <= rollups.fresh_leaves(rollups.rollup_leaves(), "default").keys()
+    from_rollups = outcomes(client, world.director)
+    with rollups.bypassed():
+        from_records = outcomes(client, world.director)
+    assert from_rollups == from_records == [("Won", 0, True), ("Price too high", 2, False), ("Timing", 1, False)]
+    assert outcomes(client, world.rep) == [("Won", 0, True), ("Price too high", 1, False), ("Timing", 1, False)]
