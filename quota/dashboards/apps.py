@@ -6,6 +6,7 @@ class DashboardsConfig(AppConfig):
     label = "dashboards"
 
     def ready(self) -> None:
+        from quota.dashboards.boards import source_split_metrics
         from quota.dashboards.selectors.sales import lost_by_reason_metrics, open_by_stage_metrics
         from quota.dashboards.selectors.service import open_cases_metric
         from quota.kpi import rollups
@@ -16,3 +17,5 @@ class DashboardsConfig(AppConfig):
         rollups.roll_up_too("open_by_stage", open_by_stage_metrics)
         # Won and lost: the deals lost for each reason.
         rollups.roll_up_too("lost_by_reason", lost_by_reason_metrics)
+        # The lead sources sections: their KPIs filtered to each source.
+        rollups.roll_up_too("by_source", source_split_metrics)

@@ -44,6 +44,12 @@ SOURCE_KPIS = ["new_leads", "lead_conversion_rate", "won_revenue"]
 MARKETING_SOURCE_KPIS = ["new_leads", "lead_conversion_rate", "won_revenue", "cac"]
 
 
+def source_split_metrics() -> list[Metric]:
+    """The lead sources sections' KPIs as they are read per source (`sales.by_source`), for rollups to keep."""
+    keys = list(dict.fromkeys([*SOURCE_KPIS, *MARKETING_SOURCE_KPIS]))
+    return sales.source_split_metrics(keys)
+
+
 @dataclass(frozen=True)
 class ForecastCard:
     forecast: Forecast

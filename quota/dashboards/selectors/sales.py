@@ -24,9 +24,11 @@ from quota.dashboards.records import catalogue_definition, records_link
 from quota.dashboards.selectors.common import labels_by_group, values_by_group
 from quota.forecasting.targets import TargetProgress, target_progress
 from quota.kpi.definitions import Unit
-from quota.kpi.engine import Value, evaluate
+from quota.kpi.dimensions import dimension
+from quota.kpi.engine import Value, current_versions, evaluate
 from quota.kpi.layout import GroupKey
 from quota.kpi.models import Metric, Target
+from quota.kpi.plans import plan
 from quota.kpi.sources import get_source
 
 # -------------------------------------------------------------------------- pipeline funnel
@@ -174,13 +176,40 @@ class BySource:
 
 
 def by_source(keys: list[str], *, user: Any, period: Period) -> BySource:
-    """KPIs per lead source for the period, the sources with the most of the first KPI first."""
-    evaluation = evaluate(keys, user=user, start=period.start, end=period.end, every="none", by="source", compare=False)
-    values = {key: values_by_group(evaluation[key]) for key in keys}
-    labels = labels_by_group(*evaluation)
-    sources = LeadSource.objects.filter(pk__in=[k for k in labels if k is not None])
-    source_keys: dict[GroupKey, str] = dict(sources.values_list("pk", "key"))
-    columns = [(result.key, result.name, result.unit) for result in evaluation]
+    """KPIs per lead source for the period, the sources with the most of the first KPI first.
+
+    A KPI counted on records that name their source themselves (leads, deals) is evaluated filtered to each source,
+    as the funnel is to each stage, so rollups answer it (`per_source_metrics`); any other (the cost of a customer,
+    whose spend is its campaigns') is grouped by source. Both give each source the same figure.
+    """
+    split = _split_by_source(keys)
+    grouped = [key for key in keys if key not in {metric.key for metric in split}]
+    sources = list(LeadSource.objects.order_by("pk"))
+    values: dict[str, dict[GroupKey, Value]] = {}
+    labels: dict[GroupKey, str] = {}
+    columns: dict[str, tuple[str, str, Unit]] = {}
+    computed_at = timezone.now()
+    if split:
+        evaluation = evaluate(
+            per_source_metrics(split, sources), user=user, start=period.start, end=period.end, every="none", compare=False
+        )
+        computed_at = evaluation.computed_at
+        for metric in split:
+            columns[metric.key] = (metric.key, metric.display_name, metric.unit)
+            values[metric.key] = {
+                source: evaluation[_source_key(metric, source)].points[0].value for source in [*(s.pk for s in sources), None]
+            }
+        names = {source.pk: str(source) for source in sources} | {None: dimension(get_source("leads"), "source").missing}
+        labels = {source: names[source] for source in names if any(values[key][source] for key in values)}
+    if grouped:
+        evaluation = evaluate(grouped, user=user, start=period.start, end=period.end, every="none", by="source", compare=False)
+        computed_at = evaluation.computed_at
+        for result in evaluation:
+            columns[result.key] = (result.key, result.name, result.unit)
+            values[result.key] = values_by_group(result)
+        labels.update(labels_by_group(*evaluation))
+    source_keys: dict[GroupKey, str] = {source.pk: source.key for source in sources}
+    shown = [columns[key] for key in keys if key in columns]
     leads = catalogue_definition("new_leads")
     rows = []
     for group, label in labels.items():
@@ -193,14 +222,49 @@ def by_source(keys: list[str], *, user: Any, period: Period) -> BySource:
             group=group,
             group_value=source_keys.get(group),
         )
-        row_values = {key: values[key].get(group) for key in keys}
+        row_values = {key: values[key].get(group) for key, _name, _unit in shown}
         rows.append(
-            SourceRow(
-                group, label, row_values, [(row_values[key], unit) for key, _name, unit in columns], link.url if link else ""
-            )
+            SourceRow(group, label, row_values, [(row_values[key], unit) for key, _name, unit in shown], link.url if link else "")
         )
-    rows.sort(key=lambda row: -(row.values[keys[0]] or 0))
-    return BySource(columns, rows, evaluation.computed_at)
+    rows.sort(key=lambda row: (-(row.values[keys[0]] or 0), row.source_id is None, row.label.casefold()))
+    return BySource(shown, rows, computed_at)
+
+
+def source_split_metrics(keys: list[str]) -> list[Metric]:
+    """The KPIs of `keys` that `by_source` reads filtered to each source, as it reads them."""
+    split = _split_by_source(keys)
+    return per_source_metrics(split, LeadSource.objects.order_by("pk")) if split else []
+
+
+def _split_by_source(keys: list[str]) -> list[Metric]:
+    """The current versions of the KPIs of `keys` whose records all name their lead source themselves: a filter on
+    it then gives each source's figure."""
+    metrics = current_versions(keys)
+    return [metrics[key] for key in keys if key in metrics and _names_its_source(metrics[key])]
+
+
+def _names_its_source(metric: Metric) -> bool:
+    definition = metric.parsed
+    sources = {leaf.source for leaf in plan(definition).leaves}
+    return sources == {definition.source} and get_source(definition.source).dimensions.get("source") == "source"
+
+
+def per_source_metrics(metrics: Iterable[Metric], sources: Iterable[LeadSource]) -> list[Metric]:
+    """Each KPI filtered to each lead source, and to records without one: filters on the record's own field, so
+    rollups keep them (the dashboards app registers those of the boards' KPIs, `roll_up_too`)."""
+    out = []
+    for source in [*sources, None]:
+        where: dict[str, Any] = {"field": "source", "op": "isnull", "value": True}
+        if source is not None:
+            where = {"field": "source", "op": "eq", "value": source.pk}
+        for metric in metrics:
+            definition = {**metric.definition, "filters": [*metric.definition.get("filters", []), where]}
+            out.append(Metric(key=_source_key(metric, source.pk if source else None), name=metric.name, definition=definition))
+    return out
+
+
+def _source_key(metric: Metric, source: int | None) -> str:
+    return f"{metric.key}_source_{source if source is not None else 'none'}"
 
 
 # -------------------------------------------------------------------------- won and lost
