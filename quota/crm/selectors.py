@@ -101,6 +101,11 @@ def open_at(moment: dt.datetime) -> Q:
 
 # ----------------------------------------------------------------------------- the pipeline board
 
+# What a card shows, and no more: a board loads hundreds, and a company's phone numbers, say, are parsed as they load.
+CARD_FIELDS = (
+    *("title", "stage", "amount", "currency", "exchange_rate", "expected_close_date", "status", "company", "owner"),
+    *("company__name", "owner__first_name", "owner__last_name", "owner__username"),
+)
 CARDS_PER_COLUMN = 50  # the most valuable open deals per stage; the rest are counted, not drawn
 
 # A deal's value in the company currency (the rate is fixed on its own date; see core.money).
@@ -148,7 +153,7 @@ def pipeline_board(user: Any, *, pipeline_id: Any = None, owner_id: Any = None) 
         return None
     pipeline = next((p for p in pipelines if str(p.pk) == str(pipeline_id)), None)
     pipeline = pipeline or next((p for p in pipelines if p.is_default), pipelines[0])
-    people = get_user_model()._default_manager.filter(is_active=True)
+    people = get_user_model()._default_manager.filter(is_active=True).only("first_name", "last_name", "username")
     visible = visible_owner_ids(user)
     owners = list(people if visible is None else people.filter(pk__in=visible))
     owner = next((o for o in owners if str(o.pk) == str(owner_id)), None)
@@ -200,5 +205,6 @@ def _most_valuable_per_stage(deals: Any, stages: list[Stage]) -> list[Deal]:
     ids = list(per_stage[0].union(*per_stage[1:], all=True))
     with dataversions.rows_of(Activity, "deal") as shown:  # the flags read these deals' own activities
         shown.are(ids)
-        cards = list(with_hygiene_flags(Deal.objects.filter(pk__in=ids).select_related("company", "owner")))
+        shown = Deal.objects.filter(pk__in=ids).select_related("company", "owner").only(*CARD_FIELDS)
+        cards = list(with_hygiene_flags(shown))
     return sorted(cards, key=lambda deal: (-(deal.amount * deal.exchange_rate), -deal.pk))
