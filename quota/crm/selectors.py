@@ -103,7 +103,7 @@ def open_at(moment: dt.datetime) -> Q:
 
 # What a card shows, and no more: a board loads hundreds, and a company's phone numbers, say, are parsed as they load.
 CARD_FIELDS = (
-    *("title", "stage", "amount", "currency", "exchange_rate", "expected_close_date", "status", "company", "owner"),
+    *("title", "stage", "amount", "currency", "exchange_rate", "expected_close_date", "company", "owner"),
     *("company__name", "owner__first_name", "owner__last_name", "owner__username"),
 )
 CARDS_PER_COLUMN = 50  # the most valuable open deals per stage; the rest are counted, not drawn
@@ -205,6 +205,6 @@ def _most_valuable_per_stage(deals: Any, stages: list[Stage]) -> list[Deal]:
     ids = list(per_stage[0].union(*per_stage[1:], all=True))
     with dataversions.rows_of(Activity, "deal") as shown:  # the flags read these deals' own activities
         shown.are(ids)
-        shown = Deal.objects.filter(pk__in=ids).select_related("company", "owner").only(*CARD_FIELDS)
-        cards = list(with_hygiene_flags(shown))
+        listed = Deal.objects.filter(pk__in=ids).select_related("company", "owner").only(*CARD_FIELDS)
+        cards = list(with_hygiene_flags(listed))
     return sorted(cards, key=lambda deal: (-(deal.amount * deal.exchange_rate), -deal.pk))

@@ -21,6 +21,12 @@
     return document.getElementById("board-dialog");
   }
 
+  // A card's move, win or lose URL: the board names each once, with a placeholder for the deal's id.
+  function urlOf(card, action) {
+    var board = document.getElementById("board");
+    return board.dataset[action + "Url"].replace(board.dataset.dealIdPlaceholder, card.dataset.deal);
+  }
+
   document.addEventListener("dragstart", function (event) {
     var card = event.target.closest && event.target.closest(".deal-card[draggable=true]");
     if (!card) return;
@@ -62,7 +68,7 @@
   function askLossReason(card, owner) {
     var box = dialog();
     if (!box) return;
-    var url = card.dataset.loseUrl + "?" + new URLSearchParams({ board: "1", owner: owner }).toString();
+    var url = urlOf(card, "lose") + "?" + new URLSearchParams({ board: "1", owner: owner }).toString();
     htmx.ajax("GET", url, { source: card, target: "#board-dialog-body", swap: "innerHTML" }).then(function () {
       if (!box.open) box.showModal();
     });
@@ -75,10 +81,10 @@
     clearTargets();
     var card = dragged;
     var owner = document.getElementById("board").dataset.owner || "";
-    if (zone.dataset.outcome === "won") return post(card, card.dataset.winUrl, { owner: owner });
+    if (zone.dataset.outcome === "won") return post(card, urlOf(card, "win"), { owner: owner });
     if (zone.dataset.outcome === "lost") return askLossReason(card, owner);
     if (zone.dataset.stage === card.dataset.stage) return;
-    post(card, card.dataset.moveUrl, { stage: zone.dataset.stage, owner: owner });
+    post(card, urlOf(card, "move"), { stage: zone.dataset.stage, owner: owner });
   });
 
   // The loss form saved (the server says so), or cancelled: the dialog closes and forgets the form.
