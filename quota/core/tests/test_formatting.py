@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 
 from quota.core.formatting import (
     DASH,
+    _decimal,
+    _pattern,
+    active_locale,
     compact_money_text,
     count_text,
     decimal_text,
@@ -45,6 +48,25 @@ def test_money_and_counts_are_grouped_the_way_each_language_groups(language, mon
         assert money_text(Decimal("2862309.40")) == money
         assert money_text(Decimal("504134.05"), "EUR", cents=True) == cents
         assert count_text(1234567) == count
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    language=st.sampled_from(["en", "pl", "ru", "fa", "de", "ja", "hi"]),  # hi groups by 3, then 2
+    currency=st.sampled_from(["EUR", "USD", "PLN", "RUB", "IRR", "JPY", "CHF"]),
+    cents=st.booleans(),
+    amount=st.decimals(min_value=-(10**15), max_value=10**15, allow_nan=False, allow_infinity=False, places=4)
+    | st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)
+    | st.integers(min_value=-(10**15), max_value=10**15),
+)
+def test_money_reads_as_babel_formats_it(language, currency, cents, amount):
+    """money_text takes each pattern apart once (formatting._MoneyFormat); the text is Babel's own, to the character."""
+    with translation.override(language):
+        locale = active_locale()
+        babel = _pattern(locale, "currency", 2 if cents else 0).apply(
+            _decimal(amount), locale, currency=currency, currency_digits=False
+        )
+        assert money_text(amount, currency, cents=cents) == babel
 
 
 @pytest.mark.parametrize(
