@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -80,6 +81,13 @@ class Metric(models.Model):
     @property
     def display_description(self) -> str:
         return gettext(self.description) if self.is_builtin else self.description
+
+    def narrowed(self, key: str, *where: dict[str, Any], name: str = "") -> Metric:
+        """An unsaved KPI that is this one over only the records meeting `where` (filters added to its own). Filters on
+        the record's own fields keep it a KPI that rollups can keep, as the dashboards' per stage, per loss reason and
+        per source figures are (`rollups.roll_up_too`)."""
+        definition = {**self.definition, "filters": [*self.definition.get("filters", []), *where]}
+        return Metric(key=key, name=name or self.name, definition=definition)
 
     def clean(self) -> None:
         try:

@@ -122,14 +122,9 @@ def record_link(context: template.Context, name: str, pk: Any) -> str:
 
 @register.simple_tag
 def record_url_pattern(name: str) -> str:
-    """`{% url name pk %}` with PATTERN_PK for the record's id, for a script to put each record's id in (the board's
-    move, win and lose URLs, named once on the board instead of on each of its hundreds of cards)."""
-    return reverse(name, args=[PATTERN_PK])
-
-
-@register.simple_tag
-def pattern_pk() -> int:
-    return PATTERN_PK
+    """`{% url name pk %}` with `{pk}` for the record's id, for a script to put each record's id in (the board's move,
+    win and lose URLs, named once on the board instead of on each of its hundreds of cards)."""
+    return reverse(name, args=[PATTERN_PK]).replace(str(PATTERN_PK), "{pk}")
 
 
 @register.simple_tag

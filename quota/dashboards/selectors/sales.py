@@ -23,7 +23,7 @@ from quota.dashboards.periods import Period
 from quota.dashboards.records import catalogue_definition, records_link
 from quota.dashboards.selectors.common import labels_by_group, values_by_group
 from quota.forecasting.targets import TargetProgress, target_progress
-from quota.kpi.definitions import Unit
+from quota.kpi.definitions import Unit, field_is
 from quota.kpi.dimensions import dimension
 from quota.kpi.engine import Value, current_versions, evaluate
 from quota.kpi.layout import GroupKey
@@ -59,23 +59,27 @@ def open_by_stage_metrics(stages: Iterable[Stage] | None = None) -> list[Metric]
     builds its leaves.
     """
     stages = Stage.objects.order_by("pk") if stages is None else stages
-    metrics = []
-    for stage in stages:
-        open_in_stage: dict[str, Any] = {
-            "source": "deals",
-            "date": "created_at",
-            "filters": [
-                {"field": "status", "op": "eq", "value": "open"},
-                {"field": "stage", "op": "eq", "value": stage.pk},
-            ],
-        }
-        for key, measure, unit in (
-            (_stage_key("deals", stage), {"kind": "count"}, "count"),
-            (_stage_key("value", stage), {"kind": "sum", "field": "amount"}, "money"),
-        ):
-            definition = {**open_in_stage, "measure": {**measure, "cumulative": True}, "unit": unit, "better": "higher"}
-            metrics.append(Metric(key=key, name=key, definition=definition))
-    return metrics
+    return [
+        metric.narrowed(_stage_key(what, stage), field_is("stage", stage.pk))
+        for stage in stages
+        for what, metric in (("deals", _OPEN_DEALS), ("value", _OPEN_VALUE))
+    ]
+
+
+def _open_now(measure: dict[str, Any], unit: str) -> Metric:
+    definition = {
+        "source": "deals",
+        "date": "created_at",
+        "filters": [field_is("status", "open")],
+        "measure": {**measure, "cumulative": True},
+        "unit": unit,
+        "better": "higher",
+    }
+    return Metric(key="open_now", name="open_now", definition=definition)
+
+
+_OPEN_DEALS = _open_now({"kind": "count"}, "count")
+_OPEN_VALUE = _open_now({"kind": "sum", "field": "amount"}, "money")
 
 
 def _stage_key(what: str, stage: Stage) -> str:
@@ -252,15 +256,11 @@ def _names_its_source(metric: Metric) -> bool:
 def per_source_metrics(metrics: Iterable[Metric], sources: Iterable[LeadSource]) -> list[Metric]:
     """Each KPI filtered to each lead source, and to records without one: filters on the record's own field, so
     rollups keep them (the dashboards app registers those of the boards' KPIs, `roll_up_too`)."""
-    out = []
-    for source in [*sources, None]:
-        where: dict[str, Any] = {"field": "source", "op": "isnull", "value": True}
-        if source is not None:
-            where = {"field": "source", "op": "eq", "value": source.pk}
-        for metric in metrics:
-            definition = {**metric.definition, "filters": [*metric.definition.get("filters", []), where]}
-            out.append(Metric(key=_source_key(metric, source.pk if source else None), name=metric.name, definition=definition))
-    return out
+    return [
+        metric.narrowed(_source_key(metric, pk), field_is("source", pk))
+        for pk in [*(source.pk for source in sources), None]
+        for metric in metrics
+    ]
 
 
 def _source_key(metric: Metric, source: int | None) -> str:
@@ -295,23 +295,23 @@ def lost_by_reason_metrics(reasons: Iterable[LossReason] | None = None) -> list[
     """
     reasons = LossReason.objects.order_by("pk") if reasons is None else reasons
     return [
-        Metric(
-            key=_reason_key(reason),
-            name=reason.display_name,
-            definition={
-                "source": "deals",
-                "date": "closed_at",
-                "filters": [
-                    {"field": "status", "op": "eq", "value": "lost"},
-                    {"field": "loss_reason", "op": "eq", "value": reason.pk},
-                ],
-                "measure": {"kind": "count"},
-                "unit": "count",
-                "better": "lower",
-            },
-        )
+        _LOST_DEALS.narrowed(_reason_key(reason), field_is("loss_reason", reason.pk), name=reason.display_name)
         for reason in reasons
     ]
+
+
+_LOST_DEALS = Metric(
+    key="lost_deals_closed",
+    name="lost_deals_closed",
+    definition={
+        "source": "deals",
+        "date": "closed_at",
+        "filters": [field_is("status", "lost")],
+        "measure": {"kind": "count"},
+        "unit": "count",
+        "better": "lower",
+    },
+)
 
 
 def _reason_key(reason: LossReason) -> str:

@@ -24,7 +24,7 @@
   // A card's move, win or lose URL: the board names each once, with a placeholder for the deal's id.
   function urlOf(card, action) {
     var board = document.getElementById("board");
-    return board.dataset[action + "Url"].replace(board.dataset.dealIdPlaceholder, card.dataset.deal);
+    return board.dataset[action + "Url"].replace("{pk}", card.dataset.deal);
   }
 
   document.addEventListener("dragstart", function (event) {
