@@ -18,9 +18,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from quota.kpi.definitions import Unit
-from quota.kpi.engine import KpiResult, evaluate
+from quota.kpi.engine import KpiResult, current_versions, evaluate, reading_once
 from quota.kpi.formatting import as_text, cell_text
-from quota.kpi.models import Metric
 from quota.kpi.periods import Every, company_zone
 from quota.kpi.plans import Number
 from quota.reports import conf
@@ -151,7 +150,16 @@ class ReportContent:
 
 
 def build_content(report: Any, *, as_of: dt.datetime, progress: Progress = no_progress) -> ReportContent:
-    """Evaluate the report's KPIs and read its tables for each of its periods, as its scope person sees them."""
+    """Evaluate the report's KPIs and read its tables for each of its periods, as its scope person sees them.
+
+    Every period and grouping reads the same KPI versions and rollups, looked up once (`reading_once`): a KPI
+    changed while a report is made does not show in some of its sections and not in others.
+    """
+    with reading_once():
+        return _build_content(report, as_of=as_of, progress=progress)
+
+
+def _build_content(report: Any, *, as_of: dt.datetime, progress: Progress) -> ReportContent:
     person = report.scope_person
     today = timezone.localtime(as_of, company_zone()).date()
     windows = [window(key, today) for key in report.periods]
@@ -188,7 +196,7 @@ def _scope_text(person: Any) -> str:
 
 def _adding_up(keys: list[str]) -> set[str]:
     """KPIs that are counts or sums: a person with no records has 0 of them (a rate or average has no value)."""
-    return {m.key for m in Metric.objects.current().filter(key__in=keys) if m.parsed.measure.kind in ADDING_UP}
+    return {key for key, metric in current_versions(keys).items() if metric.parsed.measure.kind in ADDING_UP}
 
 
 def _kpi_values(
