@@ -117,6 +117,11 @@ def reading(using: str = "default") -> Iterator[Reads]:
         _readers.reset(token)
 
 
+def tables_read(sql: str) -> set[str]:
+    """The tables a statement reads (FROM and JOIN), as the reads of a `reading` block are noted."""
+    return set(_READ.findall(sql)) - UNVERSIONED
+
+
 def note_read(model: type[models.Model], using: str = "default") -> None:
     """A cache of its own answered for `model`'s rows (custom field definitions): what is being read depends on them."""
     readers = _readers.get()
@@ -257,7 +262,7 @@ def _capture(connection: BaseDatabaseWrapper, execute: Any, sql: str, params: An
         return execute(sql, params, many, context)
     head = sql.lstrip()[:8].upper()
     if head.startswith(("SELECT", "(SELECT", "WITH")) and _readers.get():
-        _read(set(_READ.findall(sql)), connection.alias)
+        _read(tables_read(sql), connection.alias)
     result = execute(sql, params, many, context)
     if not head.startswith(("SELECT", "(SELECT", "SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")):
         written_tables = set(_QUOTED.findall(sql) if head.startswith("TRUNCATE") else _WRITE.findall(sql))

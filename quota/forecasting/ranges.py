@@ -44,6 +44,7 @@ from quota.crm.models import Deal
 from quota.forecasting.history import slip_rate
 from quota.forecasting.probability import win_probability
 from quota.forecasting.selectors import Forecast, revenue_forecast
+from quota.kpi.cache import kept_statement
 from quota.kpi.engine import Group
 from quota.kpi.layout import GroupKey
 from quota.kpi.periods import Every, floor, shift
@@ -351,9 +352,16 @@ def _group_cumulants(deals: Any, path: str, chance: Expression) -> dict[GroupKey
         )
     )
     grouped = f" GROUP BY {group}" if path else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {group}, {sums} FROM ({sql}{fence}) AS deal{grouped}", params)
-        rows = cursor.fetchall()
+    statement = f"SELECT {group}, {sums} FROM ({sql}{fence}) AS deal{grouped}"
+
+    def run() -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()
+
+    # Kept while none of the tables it reads changes (KPI_CACHE_SECONDS): a dashboard asked for again does not sum
+    # the period's open deals again until a deal, a score or a stage does.
+    rows = kept_statement(statement, params, deals.db, run)
     return {key: Cumulants(n, *(float(value or 0) for value in figures)) for key, n, *figures in rows if n}
 
 

@@ -74,6 +74,22 @@ def cached_evaluation(
 T = TypeVar("T")
 
 
+def kept_statement(sql: str, params: Sequence[Any], using: str, compute: Callable[[], T]) -> T:
+    """What a read-only statement the engine does not make returns (the forecast's cumulants), kept as a table is:
+    while none of the tables it reads (its FROM and JOIN) has changed, for `KPI_CACHE_SECONDS` at most.
+
+    The whole statement is the key: whose records it reads (the visible owners) is in it, so what one person may see
+    is never served to another.
+    """
+    if seconds() <= 0:
+        return compute()
+    tables = sorted(dataversions.tables_read(sql))
+    versions = dataversions.versions([dataversions.table_key(table, using) for table in tables])
+    dataversions.note_versions(versions)  # a page kept whole that shows the result depends on them as well
+    parts = [sql, repr(list(params)), using, list(versions.values()), "statement"]
+    return _kept(PREFIX + hashlib.sha256(repr(parts).encode()).hexdigest(), compute, lambda value: value)
+
+
 def _kept(key: str, compute: Callable[[], T], finished: Callable[[T], Any]) -> T:
     found = shared.get(key)
     if found is not None:

@@ -222,3 +222,49 @@ def test_the_slip_of_the_period_before_lowers_the_chances(march):
     assert forecast_ranges(user=director, start=START, end=END, by="person", slip=0.0).for_group(
         rep.pk
     ).expected == pytest.approx(4 * 500 * chance)
+
+
+def _cumulant_queries(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "SUM(a * q)" in q["sql"]]
+
+
+@pytest.fixture
+def kept(settings):
+    """The KPI cache on (as with Redis in production), empty before and after."""
+    from django.core.cache import cache
+
+    settings.KPI_CACHE_SECONDS = 60
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_asked_again_the_cumulants_are_kept_until_a_deal_changes(world, kept, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from quota.crm.models import Deal
+    from quota.crm.services import deal_update
+
+    director = UserFactory(role=Role.DIRECTOR)
+    first = forecast_ranges(user=director, start=START, end=END, slip=0.0)
+    with CaptureQueriesContext(connection) as captured:
+        again = forecast_ranges(user=director, start=START, end=END, slip=0.0)
+    assert again == first and not _cumulant_queries(captured)
+    deal = Deal.objects.filter(owner=world["rep"], expected_close_date=END).first()
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_update(deal=deal, by=None, data={"amount": Decimal("4500")})  # 4,000 more in the pipeline
+    with CaptureQueriesContext(connection) as captured:
+        changed = forecast_ranges(user=director, start=START, end=END, slip=0.0)
+    assert _cumulant_queries(captured)
+    assert changed.rows[0].pipeline == first.rows[0].pipeline + 4000
+
+
+@pytest.mark.django_db
+def test_kept_cumulants_are_never_another_person_s(world, kept):
+    director = UserFactory(role=Role.DIRECTOR)
+    everyone = forecast_ranges(user=director, start=START, end=END, slip=0.0).rows[0]
+    own = forecast_ranges(user=world["rep"], start=START, end=END, slip=0.0).rows[0]
+    other = forecast_ranges(user=world["other"], start=START, end=END, slip=0.0).rows[0]
+    assert (everyone.pipeline, own.pipeline, other.pipeline) == (21_600, 20_000, 1_600)
