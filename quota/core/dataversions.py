@@ -45,9 +45,10 @@ PREFIX = "data:v:"  # data:v:<alias>:<table>, data:v:<alias>:<table>~rows, data:
 # Derived or bookkeeping tables: never a dependency, never worth a version.
 UNVERSIONED = frozenset({"kpi_rollup", "kpi_rollupstate", "django_session", "axes_accessattempt", "axes_accesslog"})
 
-_READ = re.compile(r'\b(?:FROM|JOIN)\s+"(\w+)"', re.IGNORECASE)
+# A table named after these words: quoted, as Django writes it, or bare, as hand-written SQL may (see `_named`).
+_READ = re.compile(r'\b(?:FROM|JOIN)\s+(")?(\w+)', re.IGNORECASE)
 _QUOTED = re.compile(r'"(\w+)"')
-_WRITE = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+"(\w+)"', re.IGNORECASE)
+_WRITE = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(")?(\w+)', re.IGNORECASE)
 
 
 def enabled() -> bool:
@@ -119,7 +120,18 @@ def reading(using: str = "default") -> Iterator[Reads]:
 
 def tables_read(sql: str) -> set[str]:
     """The tables a statement reads (FROM and JOIN), as the reads of a `reading` block are noted."""
-    return set(_READ.findall(sql)) - UNVERSIONED
+    return _named(_READ, sql) - UNVERSIONED
+
+
+def _named(pattern: re.Pattern[str], sql: str) -> set[str]:
+    """The tables `pattern` finds in a statement: every quoted name, and a bare one where it is a model's table
+    (`INSERT INTO crm_dealstate` written by hand), not an alias or a keyword (`FROM d`, `DO UPDATE SET`)."""
+    return {name for quoted, name in pattern.findall(sql) if quoted or name in _model_tables()}
+
+
+@cache
+def _model_tables() -> frozenset[str]:
+    return frozenset(_all_tables())
 
 
 def note_read(model: type[models.Model], using: str = "default") -> None:
@@ -265,7 +277,7 @@ def _capture(connection: BaseDatabaseWrapper, execute: Any, sql: str, params: An
         _read(tables_read(sql), connection.alias)
     result = execute(sql, params, many, context)
     if not head.startswith(("SELECT", "(SELECT", "SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")):
-        written_tables = set(_QUOTED.findall(sql) if head.startswith("TRUNCATE") else _WRITE.findall(sql))
+        written_tables = set(_QUOTED.findall(sql)) if head.startswith("TRUNCATE") else _named(_WRITE, sql)
         if written_tables:
             _wrote(written_tables, connection.alias)
     return result

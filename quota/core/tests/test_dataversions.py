@@ -38,7 +38,7 @@ def test_a_committed_write_gives_its_table_a_new_version_and_leaves_the_others(d
     assert version(DEALS) == deals_before
 
 
-@pytest.mark.parametrize("write", ["update", "bulk_create", "sql", "delete"])
+@pytest.mark.parametrize("write", ["update", "bulk_create", "sql", "bare sql", "delete"])
 def test_writes_that_send_no_signal_are_seen_too(write, django_capture_on_commit_callbacks):
     company = CompanyFactory()
     with django_capture_on_commit_callbacks(execute=True):
@@ -52,6 +52,9 @@ def test_writes_that_send_no_signal_are_seen_too(write, django_capture_on_commit
         elif write == "sql":
             with connection.cursor() as cursor:
                 cursor.execute(f'UPDATE "{Company._meta.db_table}" SET "name" = %s', ["By SQL"])
+        elif write == "bare sql":  # the table's name unquoted, as hand-written SQL may have it
+            with connection.cursor() as cursor:
+                cursor.execute(f"UPDATE {Company._meta.db_table} SET name = %s", ["By SQL"])
         else:
             Company.objects.filter(pk=company.pk).delete()
     assert version(COMPANIES) != before
@@ -91,6 +94,13 @@ def test_reading_notes_each_table_with_its_version_before_the_read(django_captur
         list(Deal.objects.select_related("company"))
     assert reads.versions[COMPANIES] == current
     assert DEALS in reads.versions
+
+
+def test_a_hand_written_read_notes_its_bare_table_names_and_not_its_aliases():
+    with dataversions.reading() as reads, connection.cursor() as cursor:
+        cursor.execute(f"SELECT d.id FROM {Deal._meta.db_table} d JOIN {Company._meta.db_table} c ON c.id = d.company_id")
+    assert {DEALS, COMPANIES} <= set(reads.versions)
+    assert dataversions.tables_read("SELECT x FROM d JOIN unnest(%s) u ON true") == set()
 
 
 def test_nested_readers_both_hear_of_a_read():

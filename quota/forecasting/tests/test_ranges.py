@@ -268,3 +268,21 @@ def test_kept_cumulants_are_never_another_person_s(world, kept):
     own = forecast_ranges(user=world["rep"], start=START, end=END, slip=0.0).rows[0]
     other = forecast_ranges(user=world["other"], start=START, end=END, slip=0.0).rows[0]
     assert (everyone.pipeline, own.pipeline, other.pipeline) == (21_600, 20_000, 1_600)
+
+
+@pytest.mark.django_db
+def test_new_scores_show_in_the_kept_forecast_at_once(world, kept, django_capture_on_commit_callbacks):
+    """Scores are written by hand-written SQL on PostgreSQL (bulk_create elsewhere): either way the write is seen."""
+    from quota.crm.models import Deal
+    from quota.forecasting.models import WinModel
+    from quota.forecasting.services import _save_scores
+
+    director = UserFactory(role=Role.DIRECTOR)
+    before = forecast_ranges(user=director, start=START, end=END, slip=0.0).rows[0]
+    model = WinModel.objects.create(version=1, method="learned", closed_deals=0)
+    deals = list(Deal.objects.filter(owner=world["rep"], expected_close_date=END).values_list("pk", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        _save_scores(deals, [1.0] * len(deals), ["[]"] * len(deals), model, IN_MARCH, "default")
+    after = forecast_ranges(user=director, start=START, end=END, slip=0.0).rows[0]
+    # The rep's 40 deals of 500 are now certain: the expected revenue gains what their stage's chance left out.
+    assert after.expected - before.expected == pytest.approx(40 * 500 * (1 - _stage(3).probability / 100))
