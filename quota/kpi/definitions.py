@@ -251,13 +251,6 @@ class DefinitionError(ValueError):
         super().__init__("; ".join(str(p) for p in problems))
 
 
-def field_is(field: str, value: Any) -> dict[str, Any]:
-    """The filter keeping the records whose `field` is `value`, or has none when `value` is None."""
-    if value is None:
-        return {"field": field, "op": "isnull", "value": True}
-    return {"field": field, "op": "eq", "value": value}
-
-
 def parse(data: Mapping[str, Any]) -> Definition:
     """Check a definition against the sources and models and return its parsed form."""
     reader = _Reader()

@@ -23,7 +23,8 @@ from quota.dashboards.periods import Period
 from quota.dashboards.records import catalogue_definition, records_link
 from quota.dashboards.selectors.common import labels_by_group, values_by_group
 from quota.forecasting.targets import TargetProgress, target_progress
-from quota.kpi.definitions import Unit, field_is
+from quota.kpi.catalogue import BY_KEY, eq, has
+from quota.kpi.definitions import Unit
 from quota.kpi.dimensions import dimension
 from quota.kpi.engine import Value, current_versions, evaluate
 from quota.kpi.layout import GroupKey
@@ -60,7 +61,7 @@ def open_by_stage_metrics(stages: Iterable[Stage] | None = None) -> list[Metric]
     """
     stages = Stage.objects.order_by("pk") if stages is None else stages
     return [
-        metric.narrowed(_stage_key(what, stage), field_is("stage", stage.pk))
+        metric.narrowed(_stage_key(what, stage), eq("stage", stage.pk))
         for stage in stages
         for what, metric in (("deals", _OPEN_DEALS), ("value", _OPEN_VALUE))
     ]
@@ -70,7 +71,7 @@ def _open_now(measure: dict[str, Any], unit: str) -> Metric:
     definition = {
         "source": "deals",
         "date": "created_at",
-        "filters": [field_is("status", "open")],
+        "filters": [eq("status", "open")],
         "measure": {**measure, "cumulative": True},
         "unit": unit,
         "better": "higher",
@@ -257,7 +258,7 @@ def per_source_metrics(metrics: Iterable[Metric], sources: Iterable[LeadSource])
     """Each KPI filtered to each lead source, and to records without one: filters on the record's own field, so
     rollups keep them (the dashboards app registers those of the boards' KPIs, `roll_up_too`)."""
     return [
-        metric.narrowed(_source_key(metric, pk), field_is("source", pk))
+        metric.narrowed(_source_key(metric, pk), has("source", False) if pk is None else eq("source", pk))
         for pk in [*(source.pk for source in sources), None]
         for metric in metrics
     ]
@@ -295,23 +296,12 @@ def lost_by_reason_metrics(reasons: Iterable[LossReason] | None = None) -> list[
     """
     reasons = LossReason.objects.order_by("pk") if reasons is None else reasons
     return [
-        _LOST_DEALS.narrowed(_reason_key(reason), field_is("loss_reason", reason.pk), name=reason.display_name)
-        for reason in reasons
+        _LOST_DEALS.narrowed(_reason_key(reason), eq("loss_reason", reason.pk), name=reason.display_name) for reason in reasons
     ]
 
 
-_LOST_DEALS = Metric(
-    key="lost_deals_closed",
-    name="lost_deals_closed",
-    definition={
-        "source": "deals",
-        "date": "closed_at",
-        "filters": [field_is("status", "lost")],
-        "measure": {"kind": "count"},
-        "unit": "count",
-        "better": "lower",
-    },
-)
+# The catalogue's lost deals, narrowed to each reason: the reasons add up to the section's lost deals.
+_LOST_DEALS = Metric(key="lost_deals", name="lost_deals", definition=BY_KEY["lost_deals"].definition)
 
 
 def _reason_key(reason: LossReason) -> str:
